@@ -1,0 +1,30 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { Logger } from 'pino';
+import { GatewayExceptionFilter } from './common/filters/gateway-exception.filter';
+import { GatewayConfigModule } from './config/gateway.config';
+import type { GatewayConfig } from './config/gateway-config.types';
+import { HealthModule } from './health/health.module';
+import { ObservabilityModule } from './observability/observability.module';
+import { ProxyModule } from './proxy/proxy.module';
+
+/**
+ * Composition root. The config is loaded and validated before Nest starts (an invalid config must
+ * never half-start), then handed in here as a value.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: GatewayConfig, rootLogger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        GatewayConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(rootLogger),
+        HealthModule,
+        // Last: its wildcard must not shadow the gateway's own controllers.
+        ProxyModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: GatewayExceptionFilter }],
+    };
+  }
+}

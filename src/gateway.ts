@@ -1,0 +1,161 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module';
+import { jsonError } from './common/errors/gateway-error';
+import { resolveRequestId } from './common/http/request-id';
+import type { GatewayConfig } from './config/gateway-config.types';
+import { UpgradeProxyService } from './proxy/upgrade-proxy.service';
+
+export interface Gateway {
+  app: NestFastifyApplication;
+  server: Server;
+  /** Listens on the configured host/port (or `port` when given, e.g. 0 in tests). */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Graceful stop: no new connections, in-flight requests finish (bounded), pools close. */
+  close(): Promise<void>;
+  readonly inFlight: number;
+}
+
+/**
+ * Builds the NestJS application on Fastify with the proxy's needs wired in: bodies left unread
+ * for streaming, Upgrade requests routed to the WebSocket proxy, deliberate server timeouts, and
+ * JSON answers for requests Node's parser rejects.
+ */
+export async function createGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  const adapter = new FastifyAdapter({
+    logger: false,
+    // Client IPs come from our own TRUSTED_PROXIES resolver, never from Fastify's trustProxy.
+    trustProxy: false,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    // Uploads may legitimately take long; the request head is bounded by headersTimeout below.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 64 * 1024 },
+    http: {
+      maxHeaderSize: config.server.maxHeaderSize,
+      headersTimeout: config.server.headersTimeoutMs,
+      // Node checks header/request timeouts on this period (30 s by default), which would let a
+      // slow client hold a socket up to 30 s past HEADERS_TIMEOUT.
+      connectionsCheckingInterval: Math.min(1000, config.server.headersTimeoutMs),
+    },
+  } as ConstructorParameters<typeof FastifyAdapter>[0]);
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, logger),
+    adapter,
+    { bufferLogs: true, bodyParser: false, abortOnError: false },
+  );
+  app.useLogger(app.get(PinoNestLogger));
+  app.flushLogs();
+
+  const fastify = app.getHttpAdapter().getInstance();
+  // Proxied bodies must reach the proxy unread so they stream; gateway endpoints that need a
+  // JSON body parse it themselves.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (_req: unknown, _payload: unknown, done: (e: null) => void) =>
+    done(null),
+  );
+
+  await app.init();
+  const server: Server = app.getHttpServer();
+  server.headersTimeout = config.server.headersTimeoutMs;
+  server.requestTimeout = 0;
+
+  let inFlight = 0;
+  let closing = false;
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (closing) {
+        // Keep-alive sockets would otherwise stay open until their idle timeout.
+        server.closeIdleConnections();
+      }
+    });
+  });
+
+  const upgrades = app.get(UpgradeProxyService);
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    upgrades.handle(req, socket, head);
+  });
+
+  server.removeAllListeners('clientError');
+  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+    answerClientError(err, socket);
+  });
+
+  return {
+    app,
+    server,
+    get inFlight() {
+      return inFlight;
+    },
+    async listen(port = config.server.port, host = config.server.host): Promise<string> {
+      await app.listen(port, host);
+      const address = server.address();
+      if (address && typeof address === 'object') {
+        const h = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        return `http://${h}:${address.port}`;
+      }
+      return String(address);
+    },
+    async close(): Promise<void> {
+      closing = true;
+      const force = setTimeout(() => {
+        logger.warn(
+          { inFlight },
+          `shutdown timeout (${config.server.shutdownTimeoutMs} ms) reached; closing remaining connections`,
+        );
+        server.closeAllConnections();
+        upgrades.onApplicationShutdown();
+      }, config.server.shutdownTimeoutMs);
+      force.unref();
+      server.closeIdleConnections();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
+    },
+  };
+}
+
+/**
+ * Node's parser rejected the request (bad request line, oversized head, header timeout). Answer
+ * in the gateway's JSON shape when the socket can still take it, then close; never throw.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  let status = 400;
+  let reason = 'Bad Request';
+  let message = 'Malformed HTTP request';
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    reason = 'Request Header Fields Too Large';
+    message = 'Request header fields too large';
+  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_TIMEOUT') {
+    status = 408;
+    reason = 'Request Timeout';
+    message = 'Request head not received in time';
+  }
+  const requestId = resolveRequestId(undefined);
+  const body = jsonError(status, reason, message, requestId);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n` +
+      `x-request-id: ${requestId}\r\n\r\n${body}`,
+  );
+}

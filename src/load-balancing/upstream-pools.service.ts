@@ -1,0 +1,70 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Pool } from 'undici';
+import { InjectGatewayConfig } from '../config/gateway.config';
+import type {
+  GatewayConfig,
+  LoadBalancingAlgorithm,
+  UpstreamConfig,
+} from '../config/gateway-config.types';
+import { createStrategy } from './strategies/create-strategy';
+import { Upstream } from './upstream';
+import { UpstreamGroup } from './upstream-group';
+
+/**
+ * Owns one keep-alive undici Pool per upstream origin, created when a route table is compiled and
+ * closed on shutdown. Routes that share an origin share its pool and its connections.
+ */
+@Injectable()
+export class UpstreamPoolsService implements OnApplicationShutdown {
+  private readonly logger = new Logger(UpstreamPoolsService.name);
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(@InjectGatewayConfig() private readonly config: GatewayConfig) {}
+
+  createGroup(
+    upstreams: readonly UpstreamConfig[],
+    algorithm: LoadBalancingAlgorithm,
+  ): UpstreamGroup {
+    const built = upstreams.map((u) => new Upstream(u.url, u.weight, this.poolFor(u.url)));
+    return new UpstreamGroup(built, createStrategy(algorithm));
+  }
+
+  private poolFor(url: string): Pool {
+    const origin = new URL(url).origin;
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      const proxy = this.config.proxy;
+      pool = new Pool(origin, {
+        // No cap on sockets: a cap would queue long-polls and SSE behind each other.
+        connections: null,
+        pipelining: 1,
+        keepAliveTimeout: proxy.idleConnTimeoutMs,
+        keepAliveMaxTimeout: proxy.idleConnTimeoutMs,
+        connect: { timeout: proxy.connectTimeoutMs },
+        // Per-request values are passed on dispatch; these are the ceilings.
+        headersTimeout: proxy.connectionTimeoutMs,
+        bodyTimeout: proxy.connectionTimeoutMs,
+        maxHeaderSize: 64 * 1024,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  get poolCount(): number {
+    return this.pools.size;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(
+      pools.map((p) =>
+        p.close().catch((err: unknown) => {
+          this.logger.warn(`closing upstream pool failed: ${String(err)}`);
+          return p.destroy();
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+import { startDemoUpstream, type DemoUpstream } from './demo/demo-upstream';
+import { createGateway } from './gateway';
+import { loadGatewayConfig } from './config/load-config';
+import { createRootLogger } from './observability/root-logger';
+
+async function bootstrap(): Promise<void> {
+  const loaded = loadGatewayConfig();
+  if (!loaded.ok) {
+    // One line per problem, then a non-zero exit: an invalid config never half-starts.
+    process.stderr.write(
+      `gateway: invalid configuration (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}):\n` +
+        loaded.problems.map((p) => `  ${p}\n`).join(''),
+    );
+    process.exit(1);
+  }
+  const config = loaded.config;
+  const logger = createRootLogger(config.log);
+
+  let demo: DemoUpstream | undefined;
+  if (config.routes.length === 0 && config.demoUpstream) {
+    demo = await startDemoUpstream();
+    config.routes.push({
+      name: 'demo',
+      host: '',
+      prefix: '/demo',
+      upstreams: [{ url: demo.url, weight: 1 }],
+      stripPrefix: true,
+      requireAuth: false,
+      timeoutMs: config.proxy.connectionTimeoutMs,
+      preserveHost: false,
+    });
+    logger.info(
+      { upstream: demo.url },
+      'no routes configured: started the built-in demo upstream on /demo ' +
+        '(try: curl localhost:%d/demo/anything; set DEMO_UPSTREAM=false to turn it off)',
+      config.server.port,
+    );
+  }
+  for (const warning of loaded.warnings) {
+    if (!(demo && warning.startsWith('no routes'))) {
+      logger.warn(warning);
+    }
+  }
+
+  const gateway = await createGateway(config, logger);
+  const url = await gateway.listen();
+  logger.info({ url, routes: config.routes.length }, 'gateway listening');
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    logger.info(
+      { signal, inFlight: gateway.inFlight },
+      'shutting down: no new connections, waiting for in-flight requests',
+    );
+    gateway
+      .close()
+      .then(() => demo?.close())
+      .then(() => {
+        logger.info('shutdown complete');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+bootstrap().catch((err: unknown) => {
+  process.stderr.write(
+    `gateway: failed to start: ${err instanceof Error ? err.stack : String(err)}\n`,
+  );
+  process.exit(1);
+});

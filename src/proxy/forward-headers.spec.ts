@@ -1,0 +1,137 @@
+import {
+  buildUpstreamHeaders,
+  filterResponseHeaders,
+  type ForwardContext,
+} from './forward-headers';
+
+const ctx: ForwardContext = {
+  host: 'upstream.internal:8080',
+  peer: '203.0.113.7',
+  clientIp: '203.0.113.7',
+  peerTrusted: false,
+  proto: 'http',
+  requestId: 'req-1',
+};
+
+describe('buildUpstreamHeaders', () => {
+  it('should drop hop-by-hop headers and every header named in Connection', () => {
+    const out = buildUpstreamHeaders(
+      {
+        host: 'gw.example.com',
+        connection: 'keep-alive, X-Secret-Hop, close',
+        'keep-alive': 'timeout=5',
+        'x-secret-hop': 'drop me',
+        'proxy-authorization': 'Basic abc',
+        'proxy-connection': 'keep-alive',
+        te: 'gzip',
+        trailer: 'x-t',
+        'transfer-encoding': 'chunked',
+        upgrade: 'h2c',
+        expect: '100-continue',
+        accept: 'application/json',
+      },
+      ctx,
+    );
+    for (const h of [
+      'connection',
+      'keep-alive',
+      'x-secret-hop',
+      'proxy-authorization',
+      'proxy-connection',
+      'te',
+      'trailer',
+      'transfer-encoding',
+      'upgrade',
+      'expect',
+    ]) {
+      expect(out).not.toHaveProperty(h);
+    }
+    expect(out.accept).toBe('application/json');
+    expect(out.host).toBe('upstream.internal:8080');
+  });
+
+  it('should keep te: trailers', () => {
+    expect(buildUpstreamHeaders({ te: 'trailers' }, ctx).te).toBe('trailers');
+  });
+
+  it('should not let Connection strip headers the gateway sets', () => {
+    const out = buildUpstreamHeaders({ connection: 'x-forwarded-for, x-request-id' }, ctx);
+    expect(out['x-forwarded-for']).toBe('203.0.113.7');
+    expect(out['x-request-id']).toBe('req-1');
+  });
+
+  it('should replace forwarding headers from an untrusted peer', () => {
+    const out = buildUpstreamHeaders(
+      {
+        host: 'gw.example.com',
+        'x-forwarded-for': '1.1.1.1',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'https',
+        'x-real-ip': '9.9.9.9',
+        forwarded: 'for=1.1.1.1',
+        'x-request-id': 'client-id',
+      },
+      ctx,
+    );
+    expect(out['x-forwarded-for']).toBe('203.0.113.7');
+    expect(out['x-forwarded-host']).toBe('gw.example.com');
+    expect(out['x-forwarded-proto']).toBe('http');
+    expect(out['x-real-ip']).toBe('203.0.113.7');
+    expect(out).not.toHaveProperty('forwarded');
+    expect(out['x-request-id']).toBe('req-1');
+  });
+
+  it('should extend forwarding headers from a trusted peer', () => {
+    const out = buildUpstreamHeaders(
+      {
+        host: 'gw.example.com',
+        'x-forwarded-for': '198.51.100.1, 10.0.0.2',
+        'x-forwarded-host': 'public.example.com',
+        'x-forwarded-proto': 'https',
+      },
+      { ...ctx, peer: '10.0.0.3', clientIp: '198.51.100.1', peerTrusted: true },
+    );
+    expect(out['x-forwarded-for']).toBe('198.51.100.1, 10.0.0.2, 10.0.0.3');
+    expect(out['x-forwarded-host']).toBe('public.example.com');
+    expect(out['x-forwarded-proto']).toBe('https');
+    expect(out['x-real-ip']).toBe('198.51.100.1');
+  });
+});
+
+describe('filterResponseHeaders', () => {
+  const raw = (pairs: string[]): Buffer[] => pairs.map((p) => Buffer.from(p, 'latin1'));
+
+  it('should drop hop-by-hop and Connection-listed headers and set our request id', () => {
+    const out = filterResponseHeaders(
+      raw([
+        'Content-Type',
+        'text/plain',
+        'Connection',
+        'keep-alive, X-Internal',
+        'X-Internal',
+        'secret',
+        'Keep-Alive',
+        'timeout=5',
+        'Transfer-Encoding',
+        'chunked',
+        'X-Request-Id',
+        'upstream-id',
+        'Set-Cookie',
+        'a=1',
+        'Set-Cookie',
+        'b=2',
+      ]),
+      'req-1',
+    );
+    expect(out).toEqual([
+      'Content-Type',
+      'text/plain',
+      'Set-Cookie',
+      'a=1',
+      'Set-Cookie',
+      'b=2',
+      'x-request-id',
+      'req-1',
+    ]);
+  });
+});

@@ -1,0 +1,148 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) plus the legacy ones proxies strip. Never forwarded in
+ * either direction; `te: trailers` is re-added on requests because it is end-to-end in meaning.
+ */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Headers the gateway owns on the way upstream; a client's copies are never trusted blindly. */
+const GATEWAY_SET = new Set([
+  'host',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-real-ip',
+  'forwarded',
+  'x-request-id',
+  // undici refuses `expect`; Node already answered `100 Continue` to the client.
+  'expect',
+]);
+
+export interface ForwardContext {
+  /** `Host` to send upstream. */
+  host: string;
+  /** Normalised socket peer. */
+  peer: string;
+  /** Resolved client IP (see ClientIpResolver). */
+  clientIp: string;
+  /** Peer is a trusted proxy, so its forwarding headers are kept and extended. */
+  peerTrusted: boolean;
+  /** `http` or `https` as seen on our socket. */
+  proto: string;
+  requestId: string;
+}
+
+/** Names listed in `Connection`, which are hop-by-hop for this message only. */
+function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const raw = Array.isArray(value) ? value.join(',') : value;
+  let tokens: Set<string> | undefined;
+  for (const part of raw.split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name !== '' && name !== 'close' && name !== 'keep-alive') {
+      (tokens ??= new Set()).add(name);
+    }
+  }
+  return tokens;
+}
+
+/**
+ * Builds the header object sent upstream from the client's parsed headers. Pure, so every rule is
+ * unit-tested; the Connection-listed names are removed before the gateway adds its own headers,
+ * so a client can never strip what the gateway sets (fastify-reply-from does the same).
+ */
+export function buildUpstreamHeaders(
+  incoming: IncomingHttpHeaders,
+  ctx: ForwardContext,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const listed = connectionTokens(incoming.connection);
+  for (const name in incoming) {
+    if (HOP_BY_HOP.has(name) || GATEWAY_SET.has(name) || listed?.has(name)) {
+      continue;
+    }
+    const value = incoming[name];
+    if (value !== undefined) {
+      out[name] = value;
+    }
+  }
+  const te = incoming.te;
+  if (typeof te === 'string' && te.toLowerCase().includes('trailers') && !listed?.has('te')) {
+    out.te = 'trailers';
+  }
+  out.host = ctx.host;
+  const priorXff = incoming['x-forwarded-for'];
+  if (ctx.peerTrusted && priorXff !== undefined) {
+    const prior = Array.isArray(priorXff) ? priorXff.join(', ') : priorXff;
+    out['x-forwarded-for'] = prior === '' ? ctx.peer : `${prior}, ${ctx.peer}`;
+  } else {
+    out['x-forwarded-for'] = ctx.peer;
+  }
+  const priorHost = incoming['x-forwarded-host'];
+  const priorProto = incoming['x-forwarded-proto'];
+  out['x-forwarded-host'] =
+    ctx.peerTrusted && typeof priorHost === 'string' ? priorHost : (incoming.host ?? '');
+  out['x-forwarded-proto'] =
+    ctx.peerTrusted && typeof priorProto === 'string' ? priorProto : ctx.proto;
+  if (ctx.peerTrusted && incoming.forwarded !== undefined) {
+    out.forwarded = incoming.forwarded;
+  }
+  out['x-real-ip'] = ctx.clientIp;
+  out['x-request-id'] = ctx.requestId;
+  return out;
+}
+
+/**
+ * Filters an upstream response's raw header list (undici gives Buffers) into the flat
+ * `[name, value, …]` array `ServerResponse.writeHead` accepts, dropping hop-by-hop headers and
+ * any upstream `x-request-id` (ours wins, so a request can be traced end to end).
+ */
+export function filterResponseHeaders(raw: Buffer[], requestId: string): string[] {
+  const out: string[] = [];
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    if (lower === 'connection') {
+      listed = connectionTokens(raw[i + 1].toString('latin1'));
+      continue;
+    }
+    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id') {
+      continue;
+    }
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  if (listed) {
+    for (let i = out.length - 2; i >= 0; i -= 2) {
+      if (listed.has(out[i].toLowerCase())) {
+        out.splice(i, 2);
+      }
+    }
+  }
+  out.push('x-request-id', requestId);
+  return out;
+}
+
+/** Upstream `Trailer` announcement, kept only when trailers will actually be relayed. */
+export function announcedTrailers(raw: Buffer[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 7 && raw[i].toString('latin1').toLowerCase() === 'trailer') {
+      return raw[i + 1].toString('latin1');
+    }
+  }
+  return undefined;
+}

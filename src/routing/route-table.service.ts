@@ -1,0 +1,62 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { InjectGatewayConfig } from '../config/gateway.config';
+import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types';
+import { UpstreamPoolsService } from '../load-balancing/upstream-pools.service';
+import type { CompiledRoute } from './compiled-route';
+import { RouteMatcher, type RouteMatch } from './route-matcher';
+
+/**
+ * Holds the compiled route table. A reload builds a complete new matcher and swaps it in with one
+ * assignment, so a request sees either the old table or the new one, never a mix.
+ */
+@Injectable()
+export class RouteTableService implements OnModuleInit {
+  private readonly logger = new Logger(RouteTableService.name);
+  private matcher = new RouteMatcher<CompiledRoute>([]);
+  private compiled: CompiledRoute[] = [];
+
+  constructor(
+    @InjectGatewayConfig() private readonly config: GatewayConfig,
+    private readonly pools: UpstreamPoolsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.replace(this.config.routes);
+  }
+
+  replace(routes: readonly RouteConfig[]): void {
+    const compiled = routes.map((r) => this.compile(r));
+    this.matcher = new RouteMatcher(
+      compiled.map((c) => ({ host: c.config.host, prefix: c.config.prefix, value: c })),
+    );
+    this.compiled = compiled;
+    for (const c of compiled) {
+      this.logger.log(
+        `route ${c.name}: host=${c.config.host || '*'} prefix=${c.config.prefix} ` +
+          `upstreams=${c.group.upstreams.map((u) => u.key).join(',')} strip_prefix=${c.stripPrefix}`,
+      );
+    }
+  }
+
+  match(host: string | undefined, path: string): RouteMatch<CompiledRoute> | undefined {
+    return this.matcher.match(host, path);
+  }
+
+  get routes(): readonly CompiledRoute[] {
+    return this.compiled;
+  }
+
+  private compile(route: RouteConfig): CompiledRoute {
+    return {
+      name: route.name,
+      config: route,
+      stripPrefix: route.stripPrefix && route.prefix !== '/',
+      preserveHost: route.preserveHost,
+      timeoutMs: route.timeoutMs,
+      group: this.pools.createGroup(
+        route.upstreams,
+        route.algorithm ?? this.config.loadBalancing.algorithm,
+      ),
+    };
+  }
+}
