@@ -1,0 +1,125 @@
+import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
+import { send } from './fixtures/http';
+import { startUpstream, type TestUpstream } from './fixtures/upstream';
+
+type Echo = { url: string; headers: Record<string, string> };
+
+describe('routing (e2e)', () => {
+  let a: TestUpstream; // any-host routes
+  let b: TestUpstream; // exact host
+  let c: TestUpstream; // wildcard host
+  let d: TestUpstream; // based target
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    [a, b, c, d] = await Promise.all([
+      startUpstream(),
+      startUpstream(),
+      startUpstream(),
+      startUpstream(),
+    ]);
+    gw = await startGateway(
+      testConfig([
+        { name: 'api', prefix: '/api', upstreams: [a.url] },
+        { name: 'api-v1', prefix: '/api/v1', stripPrefix: true, upstreams: [a.url] },
+        { name: 'exact', host: 'shop.example.com', prefix: '/', upstreams: [b.url] },
+        {
+          name: 'exact-preserve',
+          host: 'keep.example.com',
+          prefix: '/',
+          preserveHost: true,
+          upstreams: [b.url],
+        },
+        { name: 'wild', host: '*.example.com', prefix: '/', upstreams: [c.url] },
+        {
+          name: 'based',
+          prefix: '/svc',
+          stripPrefix: true,
+          upstreams: [`${d.url}/base/v2?key=1`],
+        },
+        { name: 'pub', prefix: '/pub', stripPrefix: true, upstreams: [d.url] },
+      ]),
+    );
+  });
+
+  afterAll(async () => {
+    await gw.close();
+    await Promise.all([a, b, c, d].map((u) => u.close()));
+  });
+
+  const get = async (path: string, host?: string) => {
+    const r = await send(gw.url, path, { headers: host ? { host } : {} });
+    return { status: r.status, echo: r.status === 200 ? r.json<Echo>() : undefined, reply: r };
+  };
+
+  it('should pick the longest prefix on segment boundaries', async () => {
+    expect((await get('/api/v1/users')).echo?.url).toBe('/users');
+    expect((await get('/api/v11')).echo?.url).toBe('/api/v11');
+    expect((await get('/api')).echo?.url).toBe('/api');
+    expect((await get('/api/v1')).echo?.url).toBe('/');
+  });
+
+  it('should answer 404 JSON when no route matches', async () => {
+    const r = await get('/nothing-here');
+    expect(r.status).toBe(404);
+    expect(r.reply.json()).toMatchObject({ statusCode: 404, error: 'Not Found' });
+    expect(r.reply.json().requestId).toBe(r.reply.headers['x-request-id']);
+  });
+
+  it('should prefer an exact host, then a wildcard, then any host', async () => {
+    await get('/x', 'shop.example.com');
+    expect(b.requests.at(-1)?.url).toBe('/x');
+    await get('/x', 'SHOP.example.com:9777');
+    expect(b.requests.at(-1)?.url).toBe('/x');
+    const before = c.requests.length;
+    await get('/y', 'a.b.example.com');
+    expect(c.requests.length).toBe(before + 1);
+    expect((await get('/api/z', 'example.com')).echo?.url).toBe('/api/z');
+  });
+
+  it('should send the upstream host unless preserve_host is set', async () => {
+    expect((await get('/h', 'shop.example.com')).echo?.headers.host).toBe(`127.0.0.1:${b.port}`);
+    expect((await get('/h', 'keep.example.com')).echo?.headers.host).toBe('keep.example.com');
+  });
+
+  it('should join the target base path and merge queries', async () => {
+    expect((await get('/svc/items?x=2')).echo?.url).toBe('/base/v2/items?key=1&x=2');
+    expect((await get('/svc')).echo?.url).toBe('/base/v2/?key=1');
+  });
+
+  it.each([
+    ['/pub/../api/secret', '/api/secret', 'api'],
+    ['/pub/%2e%2e/api/secret', '/api/secret', 'api'],
+    ['/pub/%2E%2E/%2e%2e/etc/passwd', null, 400],
+    ['/pub/..%2fapi', null, 400],
+    ['/pub/%5c..%5capi', null, 400],
+    ['/pub/a/../b', '/b', 'pub'],
+    ['/pub//x', '/x', 'pub'],
+  ])('should never let %p escape its route', async (path, upstreamPath, expected) => {
+    const beforeD = d.requests.length;
+    const r = await get(path);
+    if (expected === 400) {
+      expect(r.status).toBe(400);
+      expect(d.requests.length).toBe(beforeD);
+      return;
+    }
+    if (expected === 'pub') {
+      expect(d.requests.at(-1)?.url).toBe(upstreamPath);
+    } else {
+      // Resolved before matching: it is a request for /api/secret, routed (and later authorised)
+      // as that path, never forwarded to the pub upstream as a traversal.
+      expect(d.requests.length).toBe(beforeD);
+      expect(r.echo?.url).toBe(upstreamPath);
+    }
+  });
+
+  it('should keep gateway paths reserved on every host', async () => {
+    const r = await get('/health', 'shop.example.com');
+    expect(r.status).toBe(200);
+    expect(r.reply.json()).toMatchObject({ status: 'healthy' });
+    expect(b.requests.some((q) => q.url === '/health')).toBe(false);
+    const admin = await get('/admin/routes', 'shop.example.com');
+    expect(admin.status).toBe(404);
+    expect(b.requests.some((q) => q.url.startsWith('/admin'))).toBe(false);
+  });
+});
