@@ -73,6 +73,8 @@ export interface ProxyConfig {
   idleConnTimeoutMs: number;
   /** CIDRs whose forwarding headers are believed (`TRUSTED_PROXIES`). @default [] */
   trustedProxies: string[];
+  /** `MAX_IN_FLIGHT`: proxied requests in progress before new ones get 503. @default 10000 */
+  maxInFlight: number;
 }
 
 export interface LoadBalancingConfig {

@@ -1,0 +1,264 @@
+/**
+ * String → value parsers for environment variables. Each throws an `Error` whose message describes
+ * the value; the caller prefixes the variable or field name, so messages stay one line each.
+ */
+import { BlockList, isIP } from 'node:net';
+import {
+  LOAD_BALANCING_ALGORITHMS,
+  LOG_LEVELS,
+  type LoadBalancingAlgorithm,
+  type LogLevel,
+} from './gateway-config.types';
+
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/**
+ * Go `strconv.ParseBool`: exactly the spellings `1 t T TRUE true True 0 f F FALSE false False`.
+ * `yes`/`on` are rejected rather than guessed, as Go rejected them too (it then silently used the
+ * default; we report it).
+ */
+export function parseGoBool(raw: string): boolean {
+  const value = raw.trim();
+  if (GO_TRUE.has(value)) {
+    return true;
+  }
+  if (GO_FALSE.has(value)) {
+    return false;
+  }
+  throw new Error(`invalid boolean ${JSON.stringify(raw)} (expected true or false)`);
+}
+
+/** A base-10 safe integer with an optional sign, like Go `strconv.Atoi`; no `1e3`, `0x10`, `5.0`. */
+export function parseStrictInt(raw: string): number {
+  const value = raw.trim();
+  const n = Number(value);
+  if (!/^[-+]?[0-9]+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new Error(`invalid integer ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+export function parsePort(raw: string): number {
+  const value = raw.trim();
+  const port = Number(value);
+  if (!/^[0-9]+$/.test(value) || port > 65535) {
+    throw new Error(`invalid port ${JSON.stringify(raw)} (expected 0-65535)`);
+  }
+  return port;
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/i;
+
+/**
+ * A listen address as Go's `http.Server.Addr` spells it (`:9777`, `0.0.0.0:9777`, `[::]:9777`,
+ * `127.0.0.1:0`), plus a bare port (`9777`), which made the Go gateway exit 1 (D26).
+ */
+export function parseListenAddress(raw: string, defaultHost = '0.0.0.0'): ListenAddress {
+  const value = raw.trim();
+  if (/^[0-9]+$/.test(value)) {
+    return { host: defaultHost, port: parsePort(value) };
+  }
+  let host: string;
+  let portText: string;
+  if (value.startsWith('[')) {
+    const close = value.indexOf(']');
+    if (close < 0 || value[close + 1] !== ':') {
+      throw new Error(`invalid address ${JSON.stringify(raw)} (expected "[ipv6]:port")`);
+    }
+    host = value.slice(1, close);
+    portText = value.slice(close + 2);
+    if (isIP(host) !== 6) {
+      throw new Error(
+        `invalid address ${JSON.stringify(raw)} (${JSON.stringify(host)} is not IPv6)`,
+      );
+    }
+  } else {
+    const colon = value.lastIndexOf(':');
+    if (colon < 0) {
+      throw new Error(`invalid address ${JSON.stringify(raw)} (missing port, e.g. ":9777")`);
+    }
+    host = value.slice(0, colon);
+    portText = value.slice(colon + 1);
+    if (host.includes(':')) {
+      throw new Error(
+        `invalid address ${JSON.stringify(raw)} (write IPv6 hosts in brackets, e.g. "[::]:9777")`,
+      );
+    }
+    if (host !== '' && isIP(host) === 0 && !HOSTNAME.test(host)) {
+      throw new Error(`invalid address ${JSON.stringify(raw)} (bad host ${JSON.stringify(host)})`);
+    }
+  }
+  if (portText === '') {
+    throw new Error(`invalid address ${JSON.stringify(raw)} (missing port, e.g. ":9777")`);
+  }
+  return { host: host === '' ? defaultHost : host, port: parsePort(portText) };
+}
+
+/**
+ * Splits on commas and any whitespace and drops empty items, like the Go gateway's `splitList`
+ * (used for `ROUTE_<NAME>_TARGETS`/`WEIGHTS`), so `"a, b"`, `"a b"` and multi-line values all work.
+ */
+export function splitList(raw: string): string[] {
+  return raw.split(/[\s,]+/).filter((item) => item !== '');
+}
+
+/**
+ * An IP address or CIDR block (`10.0.0.0/8`, `::1`, `fd00::/8`). Returned trimmed, unchanged
+ * otherwise, so logs show what the operator wrote.
+ */
+export function parseIpOrCidr(raw: string): string {
+  const value = raw.trim();
+  const slash = value.indexOf('/');
+  const address = slash < 0 ? value : value.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) {
+    throw new Error(`invalid IP address or CIDR ${JSON.stringify(raw)}`);
+  }
+  if (slash >= 0) {
+    const prefixText = value.slice(slash + 1);
+    const maxPrefix = family === 4 ? 32 : 128;
+    const prefix = Number(prefixText);
+    if (!/^[0-9]{1,3}$/.test(prefixText) || prefix > maxPrefix) {
+      throw new Error(
+        `invalid CIDR ${JSON.stringify(raw)} (prefix length must be 0-${maxPrefix} for IPv${family})`,
+      );
+    }
+    // The consumers build node:net BlockLists; make sure Node accepts exactly this input.
+    new BlockList().addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
+  }
+  return value;
+}
+
+/**
+ * Go `normalizeHost` for route host patterns: lower-case, trim, drop `:port` (also `[v6]:port`),
+ * brackets and one trailing dot. `*` alone means any host, like an empty pattern.
+ */
+export function normalizeHost(raw: string): string {
+  let host = raw.trim().toLowerCase();
+  if (host.startsWith('[')) {
+    const close = host.indexOf(']');
+    if (close > 0 && (close === host.length - 1 || host[close + 1] === ':')) {
+      host = host.slice(1, close);
+    }
+  } else if (host.includes(':') && host.indexOf(':') === host.lastIndexOf(':')) {
+    // Exactly one colon is host:port; more than one is a bare IPv6 address (Go SplitHostPort fails).
+    host = host.slice(0, host.indexOf(':'));
+  }
+  host = host.replace(/^\[+|\]+$/g, '');
+  if (host.endsWith('.')) {
+    host = host.slice(0, -1);
+  }
+  return host === '*' ? '' : host;
+}
+
+/**
+ * Whether a normalised host pattern can ever match: `''`, an IP, a hostname or `*.` + hostname.
+ * `*example.com` (no dot) is refused; Go classed it as exact yet matched it as a suffix.
+ */
+export function isValidHostPattern(host: string): boolean {
+  if (host === '' || isIP(host) !== 0) {
+    return true;
+  }
+  return HOSTNAME.test(host.startsWith('*.') ? host.slice(2) : host);
+}
+
+/**
+ * Go `normalizeUpstream`: trim, add `http://` when there is no scheme, require a host and an
+ * `http`/`https` scheme. Unlike Go, credentials and fragments are refused instead of being kept in
+ * a URL that would be logged (credentials) or never sent (fragment).
+ *
+ * @returns `scheme://host[:port][/path][?query]`, without a lone trailing `/`.
+ */
+export function normalizeUpstream(raw: string): string {
+  const value = raw.trim();
+  if (value === '') {
+    throw new Error('empty upstream URL');
+  }
+  const invalid = (reason: string) =>
+    new Error(`invalid upstream URL ${JSON.stringify(raw)} (${reason})`);
+  let url: URL;
+  try {
+    url = new URL(value.includes('://') ? value : `http://${value}`);
+  } catch {
+    throw invalid('not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw invalid(`scheme must be http or https, not ${url.protocol.slice(0, -1)}`);
+  }
+  if (url.hostname === '') {
+    throw invalid('missing host');
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw invalid('credentials in upstream URLs are not supported');
+  }
+  if (value.includes('#')) {
+    throw invalid('fragments are never sent upstream');
+  }
+  const path = url.pathname === '/' ? '' : url.pathname;
+  return `${url.protocol}//${url.host}${path}${url.search}`;
+}
+
+/** `LOG_LEVEL`: pino names plus Go's `DEBUG INFO WARN WARNING ERROR`, case-insensitive. */
+export function parseLogLevel(raw: string): LogLevel {
+  const value = raw.trim().toLowerCase();
+  const level = value === 'warning' ? 'warn' : value;
+  const known = LOG_LEVELS.find((candidate) => candidate === level);
+  if (known === undefined) {
+    throw new Error(`unknown level ${JSON.stringify(raw)} (expected ${LOG_LEVELS.join('|')})`);
+  }
+  return known;
+}
+
+/**
+ * `LOAD_BALANCING_ALGO`, case-insensitive. Go silently used least-conn for unknown names while
+ * `/stats` showed the raw string (D22); here it is an error.
+ */
+export function parseAlgorithm(raw: string): LoadBalancingAlgorithm {
+  const value = raw.trim().toLowerCase();
+  const known = LOAD_BALANCING_ALGORITHMS.find((candidate) => candidate === value);
+  if (known === undefined) {
+    throw new Error(unknownAlgorithmMessage(raw));
+  }
+  return known;
+}
+
+export function unknownAlgorithmMessage(input: unknown): string {
+  return `unknown algorithm ${JSON.stringify(input)} (expected ${LOAD_BALANCING_ALGORITHMS.join('|')})`;
+}
+
+/** The candidate closest to `word` (edit distance ≤ 2), for "did you mean" hints. */
+export function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

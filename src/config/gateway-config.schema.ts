@@ -1,0 +1,356 @@
+/**
+ * Schema of the declarative config file (`GATEWAY_CONFIG=gateway.yaml`, YAML or JSON).
+ *
+ * Keys are the environment variable names in snake_case, grouped; each description names its
+ * variable. The schema checks shape and types only and is strict, so a typo such as `prot:` is an
+ * error instead of a silently ignored key. Meaning (durations > 0, IPs, URLs, conflicts) is checked
+ * by `load-config.ts`, the same way for file and environment values.
+ *
+ * `schema/gateway-config.schema.json` is generated from this file (`write-json-schema.ts`).
+ */
+import { z } from 'zod';
+import { GO_DURATION_PATTERN, parseGoDuration } from './duration';
+import { unknownAlgorithmMessage } from './env-parsers';
+import { LOAD_BALANCING_ALGORITHMS } from './gateway-config.types';
+
+/** Lower bounds shared by the file schema and the environment checks in `load-config.ts`. */
+export const INTEGER_MINIMUMS = {
+  MAX_HEADER_SIZE: 1,
+  MAX_IDLE_CONNS: 0,
+  MAX_IN_FLIGHT: 1,
+  MAX_REQUESTS_PER_SECOND: 1,
+  MAX_BURST_SIZE: 1,
+  DDOS_THRESHOLD: 1,
+  CIRCUIT_BREAKER_MAX: 1,
+} as const;
+
+function duration(env: string, description: string, defaultValue?: string) {
+  return z
+    .string()
+    .regex(GO_DURATION_PATTERN, {
+      // Reuse the parser's message so file and environment errors read the same.
+      error: (issue) => {
+        try {
+          parseGoDuration(String(issue.input));
+          return 'invalid duration';
+        } catch (error) {
+          return (error as Error).message;
+        }
+      },
+    })
+    .optional()
+    .meta({
+      description: `${description} Go duration (\`300ms\`, \`10s\`, \`1h30m\`). Env: ${env}.`,
+      ...(defaultValue === undefined ? {} : { default: defaultValue }),
+    });
+}
+
+function integer(env: keyof typeof INTEGER_MINIMUMS, description: string, defaultValue: number) {
+  const min = INTEGER_MINIMUMS[env];
+  return z
+    .int()
+    .min(min, { error: `must be >= ${min}` })
+    .optional()
+    .meta({ description: `${description} Env: ${env}.`, default: defaultValue });
+}
+
+function boolean(env: string, description: string, defaultValue: boolean) {
+  return z
+    .boolean()
+    .optional()
+    .meta({ description: `${description} Env: ${env}.`, default: defaultValue });
+}
+
+function stringList(env: string, description: string) {
+  return z
+    .array(z.string())
+    .optional()
+    .meta({ description: `${description} Env: ${env}.`, default: [] });
+}
+
+const algorithm = z.enum(LOAD_BALANCING_ALGORITHMS, {
+  error: (issue) => unknownAlgorithmMessage(issue.input),
+});
+
+const serverSchema = z.strictObject({
+  port: z
+    .union([z.int().min(0).max(65535), z.string()], {
+      error: 'expected a port number or an address such as ":9777" or "127.0.0.1:9777"',
+    })
+    .optional()
+    .meta({
+      description:
+        'Listen port or address: `9777`, `":9777"`, `"0.0.0.0:9777"`, `"[::]:9777"`. Env: GATEWAY_PORT.',
+      default: ':9777',
+    }),
+  shutdown_timeout: duration(
+    'SHUTDOWN_TIMEOUT',
+    'Longest time in-flight requests may take to finish on SIGTERM/SIGINT.',
+    '30s',
+  ),
+  keep_alive_timeout: duration(
+    'KEEP_ALIVE_TIMEOUT',
+    'Idle keep-alive timeout for client connections; keep it above load-balancer idle timeouts.',
+    '65s',
+  ),
+  headers_timeout: duration(
+    'HEADERS_TIMEOUT',
+    'Time a client has to send the complete request head.',
+    '30s',
+  ),
+  max_header_size: integer(
+    'MAX_HEADER_SIZE',
+    'Largest request head (request line + headers) in bytes.',
+    16384,
+  ),
+});
+
+const proxySchema = z.strictObject({
+  connection_timeout: duration(
+    'CONNECTION_TIMEOUT',
+    'Default route timeout: time for an upstream to answer headers, and between body chunks.',
+    '30s',
+  ),
+  upstream_connect_timeout: duration(
+    'UPSTREAM_CONNECT_TIMEOUT',
+    'Time allowed to open a TCP/TLS connection to an upstream.',
+    '5s',
+  ),
+  max_idle_conns: integer('MAX_IDLE_CONNS', 'Idle sockets kept per upstream pool.', 100),
+  idle_conn_timeout: duration(
+    'IDLE_CONN_TIMEOUT',
+    'How long an idle upstream socket is kept.',
+    '90s',
+  ),
+  trusted_proxies: stringList(
+    'TRUSTED_PROXIES',
+    'IPs or CIDRs whose X-Forwarded-For/-Proto/-Host headers are believed.',
+  ),
+  max_in_flight: integer(
+    'MAX_IN_FLIGHT',
+    'Proxied requests in progress at once before new ones are answered 503 (overload).',
+    10000,
+  ),
+});
+
+const loadBalancingSchema = z.strictObject({
+  algorithm: algorithm.optional().meta({
+    description: 'Default algorithm for every route. Env: LOAD_BALANCING_ALGO.',
+    default: 'least-conn',
+  }),
+  health_check_interval: duration(
+    'HEALTH_CHECK_INTERVAL',
+    'Interval between active upstream health checks.',
+    '10s',
+  ),
+});
+
+const resilienceSchema = z.strictObject({
+  circuit_breaker_max: integer(
+    'CIRCUIT_BREAKER_MAX',
+    'Consecutive failures that open an upstream circuit breaker.',
+    5,
+  ),
+  circuit_breaker_timeout: duration(
+    'CIRCUIT_BREAKER_TIMEOUT',
+    'Delay before an open breaker lets a trial request through.',
+    '30s',
+  ),
+});
+
+const securitySchema = z.strictObject({
+  max_requests_per_second: integer('MAX_REQUESTS_PER_SECOND', 'Per-client token refill rate.', 100),
+  max_burst_size: integer('MAX_BURST_SIZE', 'Per-client token bucket capacity.', 200),
+  ddos_threshold: integer(
+    'DDOS_THRESHOLD',
+    'Requests per client per minute before the client is blocked.',
+    1000,
+  ),
+  block_duration: duration('BLOCK_DURATION', 'How long a blocked client stays blocked.', '10m'),
+  jwt_secret: z.string().optional().meta({
+    description:
+      'HMAC key for JWT verification. Secret: prefer the JWT_SECRET environment variable. Env: JWT_SECRET.',
+  }),
+  cors_allowed_origins: stringList(
+    'CORS_ALLOWED_ORIGINS',
+    'Origins allowed by CORS, e.g. `https://app.example.com`, or `*`.',
+  ),
+  ip_whitelist: stringList('IP_WHITELIST', 'IPs or CIDRs that are always allowed.'),
+  ip_blacklist: stringList('IP_BLACKLIST', 'IPs or CIDRs that are always refused.'),
+});
+
+const cacheSchema = z.strictObject({
+  enable_caching: boolean('ENABLE_CACHING', 'Cache GET responses.', true),
+  cache_ttl: duration('CACHE_TTL', 'Lifetime of a cached response.', '5m'),
+  enable_compression: boolean('ENABLE_COMPRESSION', 'Accept compressed upstream responses.', true),
+});
+
+const redisSchema = z.strictObject({
+  url: z.string().optional().meta({
+    description:
+      'Redis URL (`redis://` or `rediss://`) for shared state; unset means in-memory only. Env: REDIS_URL.',
+  }),
+  addr: z.string().optional().meta({
+    description: 'Redis `host:port`, the Go gateway spelling of `url`. Env: REDIS_ADDR.',
+  }),
+});
+
+const logSchema = z.strictObject({
+  level: z.string().optional().meta({
+    description:
+      'trace|debug|info|warn|error|fatal|silent; Go names DEBUG/INFO/WARN/WARNING/ERROR are accepted. Env: LOG_LEVEL.',
+    default: 'info',
+  }),
+});
+
+/** One route; also the element schema of `SERVICE_ROUTES` (after its keys are case-folded). */
+export const routeFileSchema = z.strictObject({
+  name: z.string().optional().meta({
+    description:
+      'Unique name used in logs and metrics; lower-cased. Derived from host and prefix when absent.',
+  }),
+  host: z.string().optional().meta({
+    description:
+      'Host to match: empty/absent any host, `api.example.com` exact, `*.example.com` subdomains.',
+  }),
+  prefix: z.string().optional().meta({
+    description: 'Path prefix starting with `/`, matched on `/` boundaries.',
+    default: '/',
+  }),
+  target_url: z.string().optional().meta({
+    description:
+      'First upstream, e.g. `http://10.0.0.5:8080`; `http://` is added when no scheme is given.',
+  }),
+  targets: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'More upstreams, after `target_url`.' }),
+  strip_prefix: z.boolean().optional().meta({
+    description:
+      'Remove `prefix` before forwarding. Defaults to false here and in SERVICE_ROUTES, true for ROUTE_<NAME>_* routes.',
+    default: false,
+  }),
+  require_auth: z
+    .boolean()
+    .optional()
+    .meta({ description: 'Request must be authenticated.', default: false }),
+  weight: z.int().min(0, { error: 'must be >= 0 (0 means 1)' }).optional().meta({
+    description: 'Weight of every upstream without its own entry in `weights`; 0 means 1.',
+    default: 1,
+  }),
+  weights: z
+    .array(z.int().min(0, { error: 'must be >= 0 (0 means `weight`)' }))
+    .optional()
+    .meta({
+      description: 'Per-upstream weights indexing [target_url, ...targets]; 0 means `weight`.',
+    }),
+  timeout_secs: z
+    .int()
+    .min(0, { error: 'must be >= 0 (0 means CONNECTION_TIMEOUT)' })
+    .optional()
+    .meta({
+      description: 'Upstream answer timeout in seconds; 0 or absent means CONNECTION_TIMEOUT.',
+    }),
+  health_path: z.string().optional().meta({
+    description: 'Active health-check path (GET, expects 2xx); TCP connect check when absent.',
+  }),
+  preserve_host: z.boolean().optional().meta({
+    description: "Forward the client's Host header instead of the upstream's.",
+    default: false,
+  }),
+  algorithm: algorithm
+    .optional()
+    .meta({ description: 'Overrides load_balancing.algorithm for this route.' }),
+});
+
+export const gatewayConfigFileSchema = z
+  .strictObject({
+    $schema: z
+      .string()
+      .optional()
+      .meta({ description: 'JSON Schema reference, for editors; ignored.' }),
+    server: serverSchema.optional(),
+    proxy: proxySchema.optional(),
+    load_balancing: loadBalancingSchema.optional(),
+    resilience: resilienceSchema.optional(),
+    security: securitySchema.optional(),
+    cache: cacheSchema.optional(),
+    redis: redisSchema.optional(),
+    log: logSchema.optional(),
+    demo_upstream: boolean(
+      'DEMO_UPSTREAM',
+      'Serve the built-in demo upstream on /demo when no route is configured.',
+      true,
+    ),
+    no_dashboard: boolean('NO_DASHBOARD', 'Disable the live terminal dashboard.', false),
+    routes: z.array(routeFileSchema).optional().meta({
+      description:
+        'Routes, registered before SERVICE_ROUTES and ROUTE_<NAME>_* routes from the environment.',
+    }),
+  })
+  .meta({
+    title: 'nest-edge-gateway configuration',
+    description:
+      'Declarative gateway config (GATEWAY_CONFIG). Environment variables override these settings; routes from the environment are added to `routes`.',
+  });
+
+export type GatewayConfigFile = z.infer<typeof gatewayConfigFileSchema>;
+export type RouteFileEntry = z.infer<typeof routeFileSchema>;
+
+type SettingGroups = Omit<GatewayConfigFile, '$schema' | 'routes'>;
+type EnvNameTree<T> = {
+  [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[]
+    ? string
+    : NonNullable<T[K]> extends object
+      ? EnvNameTree<NonNullable<T[K]>>
+      : string;
+};
+
+/**
+ * The environment variable behind every file setting. Typed against the schema, so adding a file
+ * setting without saying which variable overrides it does not compile.
+ */
+export const FILE_SETTING_ENV_NAMES: EnvNameTree<SettingGroups> = {
+  server: {
+    port: 'GATEWAY_PORT',
+    shutdown_timeout: 'SHUTDOWN_TIMEOUT',
+    keep_alive_timeout: 'KEEP_ALIVE_TIMEOUT',
+    headers_timeout: 'HEADERS_TIMEOUT',
+    max_header_size: 'MAX_HEADER_SIZE',
+  },
+  proxy: {
+    connection_timeout: 'CONNECTION_TIMEOUT',
+    upstream_connect_timeout: 'UPSTREAM_CONNECT_TIMEOUT',
+    max_idle_conns: 'MAX_IDLE_CONNS',
+    idle_conn_timeout: 'IDLE_CONN_TIMEOUT',
+    trusted_proxies: 'TRUSTED_PROXIES',
+    max_in_flight: 'MAX_IN_FLIGHT',
+  },
+  load_balancing: {
+    algorithm: 'LOAD_BALANCING_ALGO',
+    health_check_interval: 'HEALTH_CHECK_INTERVAL',
+  },
+  resilience: {
+    circuit_breaker_max: 'CIRCUIT_BREAKER_MAX',
+    circuit_breaker_timeout: 'CIRCUIT_BREAKER_TIMEOUT',
+  },
+  security: {
+    max_requests_per_second: 'MAX_REQUESTS_PER_SECOND',
+    max_burst_size: 'MAX_BURST_SIZE',
+    ddos_threshold: 'DDOS_THRESHOLD',
+    block_duration: 'BLOCK_DURATION',
+    jwt_secret: 'JWT_SECRET',
+    cors_allowed_origins: 'CORS_ALLOWED_ORIGINS',
+    ip_whitelist: 'IP_WHITELIST',
+    ip_blacklist: 'IP_BLACKLIST',
+  },
+  cache: {
+    enable_caching: 'ENABLE_CACHING',
+    cache_ttl: 'CACHE_TTL',
+    enable_compression: 'ENABLE_COMPRESSION',
+  },
+  redis: { url: 'REDIS_URL', addr: 'REDIS_ADDR' },
+  log: { level: 'LOG_LEVEL' },
+  demo_upstream: 'DEMO_UPSTREAM',
+  no_dashboard: 'NO_DASHBOARD',
+};

@@ -1,0 +1,871 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GatewayConfig, RouteConfig } from './gateway-config.types';
+import { loadGatewayConfig, type LoadGatewayConfigResult } from './load-config';
+
+const tmpDirs: string[] = [];
+
+afterAll(() => {
+  for (const dir of tmpDirs) {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Loads with `env` only (never the real environment), in a fresh directory holding `files`. */
+function load(
+  env: Record<string, string> = {},
+  files: Record<string, string> = {},
+): LoadGatewayConfigResult {
+  const cwd = mkdtempSync(join(tmpdir(), 'gateway-config-'));
+  tmpDirs.push(cwd);
+  for (const [name, text] of Object.entries(files)) {
+    writeFileSync(join(cwd, name), text);
+  }
+  return loadGatewayConfig({ env, cwd, isTTY: false });
+}
+
+function loadOk(
+  env: Record<string, string> = {},
+  files: Record<string, string> = {},
+): { config: GatewayConfig; warnings: string[] } {
+  const result = load(env, files);
+  if (!result.ok) {
+    throw new Error(`expected a valid config, got:\n${result.problems.join('\n')}`);
+  }
+  return result;
+}
+
+function problemsOf(env: Record<string, string>, files: Record<string, string> = {}): string[] {
+  const result = load(env, files);
+  if (result.ok) {
+    throw new Error('expected problems, got a valid config');
+  }
+  return result.problems;
+}
+
+function routesOf(env: Record<string, string>, files: Record<string, string> = {}): RouteConfig[] {
+  return loadOk(env, files).config.routes;
+}
+
+describe('loadGatewayConfig', () => {
+  describe('settings', () => {
+    it('should apply the Go defaults and the new defaults when nothing is set', () => {
+      const { config, warnings } = loadOk();
+
+      expect(config).toEqual<GatewayConfig>({
+        server: {
+          host: '0.0.0.0',
+          port: 9777,
+          shutdownTimeoutMs: 30_000,
+          keepAliveTimeoutMs: 65_000,
+          headersTimeoutMs: 30_000,
+          maxHeaderSize: 16_384,
+        },
+        proxy: {
+          connectionTimeoutMs: 30_000,
+          connectTimeoutMs: 5_000,
+          maxIdleConns: 100,
+          idleConnTimeoutMs: 90_000,
+          trustedProxies: [],
+          maxInFlight: 10_000,
+        },
+        loadBalancing: { algorithm: 'least-conn', healthCheckIntervalMs: 10_000 },
+        resilience: { circuitBreakerMax: 5, circuitBreakerTimeoutMs: 30_000 },
+        security: {
+          maxRequestsPerSecond: 100,
+          maxBurstSize: 200,
+          ddosThreshold: 1000,
+          blockDurationMs: 600_000,
+          corsAllowedOrigins: [],
+          ipWhitelist: [],
+          ipBlacklist: [],
+        },
+        cache: { enabled: true, ttlMs: 300_000, compression: true },
+        redis: {},
+        log: { level: 'info', pretty: false },
+        demoUpstream: true,
+        noDashboard: false,
+        routes: [],
+      });
+      expect(warnings).toEqual([expect.stringMatching(/^no routes configured/)]);
+    });
+
+    it('should read every variable', () => {
+      const { config } = loadOk({
+        GATEWAY_PORT: '127.0.0.1:8080',
+        SHUTDOWN_TIMEOUT: '0',
+        KEEP_ALIVE_TIMEOUT: '75s',
+        HEADERS_TIMEOUT: '20s',
+        MAX_HEADER_SIZE: '32768',
+        CONNECTION_TIMEOUT: '45s',
+        UPSTREAM_CONNECT_TIMEOUT: '2s',
+        MAX_IDLE_CONNS: '0',
+        IDLE_CONN_TIMEOUT: '1m',
+        TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.1',
+        LOAD_BALANCING_ALGO: 'ip-hash',
+        HEALTH_CHECK_INTERVAL: '500ms',
+        CIRCUIT_BREAKER_MAX: '3',
+        CIRCUIT_BREAKER_TIMEOUT: '1m30s',
+        MAX_REQUESTS_PER_SECOND: '50',
+        MAX_BURST_SIZE: '60',
+        DDOS_THRESHOLD: '5000',
+        BLOCK_DURATION: '1h',
+        JWT_SECRET: 'x'.repeat(40),
+        CORS_ALLOWED_ORIGINS: '["https://app.example.com","*"]',
+        IP_WHITELIST: '10.1.0.0/16',
+        IP_BLACKLIST: '203.0.113.7 2001:db8::/32',
+        ENABLE_CACHING: 'false',
+        CACHE_TTL: '30s',
+        ENABLE_COMPRESSION: '0',
+        REDIS_URL: 'rediss://:secret@redis.internal:6380/1',
+        LOG_LEVEL: 'DEBUG',
+        DEMO_UPSTREAM: 'f',
+        NO_DASHBOARD: '1',
+        ROUTE_API_URL: 'http://10.0.0.5',
+      });
+
+      expect(config).toMatchObject({
+        server: {
+          host: '127.0.0.1',
+          port: 8080,
+          shutdownTimeoutMs: 0,
+          keepAliveTimeoutMs: 75_000,
+          headersTimeoutMs: 20_000,
+          maxHeaderSize: 32_768,
+        },
+        proxy: {
+          connectionTimeoutMs: 45_000,
+          connectTimeoutMs: 2_000,
+          maxIdleConns: 0,
+          idleConnTimeoutMs: 60_000,
+          trustedProxies: ['10.0.0.0/8', '192.168.1.1'],
+        },
+        loadBalancing: { algorithm: 'ip-hash', healthCheckIntervalMs: 500 },
+        resilience: { circuitBreakerMax: 3, circuitBreakerTimeoutMs: 90_000 },
+        security: {
+          maxRequestsPerSecond: 50,
+          maxBurstSize: 60,
+          ddosThreshold: 5000,
+          blockDurationMs: 3_600_000,
+          jwtSecret: 'x'.repeat(40),
+          corsAllowedOrigins: ['https://app.example.com', '*'],
+          ipWhitelist: ['10.1.0.0/16'],
+          ipBlacklist: ['203.0.113.7', '2001:db8::/32'],
+        },
+        cache: { enabled: false, ttlMs: 30_000, compression: false },
+        redis: { url: 'rediss://:secret@redis.internal:6380/1' },
+        log: { level: 'debug', pretty: false },
+        demoUpstream: false,
+        noDashboard: true,
+      });
+    });
+
+    it('should treat unset and blank variables as defaults', () => {
+      const { config } = loadOk({
+        CONNECTION_TIMEOUT: '',
+        MAX_BURST_SIZE: '   ',
+        GATEWAY_PORT: '',
+      });
+
+      expect(config.proxy.connectionTimeoutMs).toBe(30_000);
+      expect(config.security.maxBurstSize).toBe(200);
+      expect(config.server.port).toBe(9777);
+    });
+
+    it('should accept a bare port and an IPv6 listen address', () => {
+      expect(loadOk({ GATEWAY_PORT: '9000' }).config.server).toMatchObject({
+        host: '0.0.0.0',
+        port: 9000,
+      });
+      expect(loadOk({ GATEWAY_PORT: '[::]:0' }).config.server).toMatchObject({
+        host: '::',
+        port: 0,
+      });
+    });
+
+    it('should follow isTTY for pretty logs', () => {
+      const cwd = mkdtempSync(join(tmpdir(), 'gateway-config-'));
+      tmpDirs.push(cwd);
+      const result = loadGatewayConfig({ env: {}, cwd, isTTY: true });
+
+      expect(result.ok && result.config.log.pretty).toBe(true);
+    });
+
+    it('should accept Go and pino log level names case-insensitively', () => {
+      expect(loadOk({ LOG_LEVEL: 'WARNING' }).config.log.level).toBe('warn');
+      expect(loadOk({ LOG_LEVEL: 'Error' }).config.log.level).toBe('error');
+      expect(loadOk({ LOG_LEVEL: 'silent' }).config.log.level).toBe('silent');
+      expect(problemsOf({ LOG_LEVEL: 'verbose' })).toEqual([
+        'LOG_LEVEL: unknown level "verbose" (expected trace|debug|info|warn|error|fatal|silent)',
+      ]);
+    });
+
+    it('should build a redis:// URL from REDIS_ADDR and leave Redis off by default', () => {
+      expect(loadOk({ REDIS_ADDR: 'redis:6379' }).config.redis).toEqual({
+        url: 'redis://redis:6379',
+      });
+      expect(loadOk({ REDIS_ADDR: ':6379' }).config.redis).toEqual({
+        url: 'redis://localhost:6379',
+      });
+      expect(loadOk().config.redis.url).toBeUndefined();
+    });
+
+    it('should reject conflicting or invalid Redis settings', () => {
+      expect(problemsOf({ REDIS_URL: 'redis://a:6379', REDIS_ADDR: 'b:6379' })).toEqual([
+        'REDIS_URL: conflicts with REDIS_ADDR; set only one',
+      ]);
+      expect(problemsOf({ REDIS_URL: 'http://redis:6379' })).toEqual([
+        'REDIS_URL: unsupported scheme "http:" (expected redis: or rediss:)',
+      ]);
+      expect(problemsOf({ REDIS_ADDR: 'redis' })).toEqual([
+        'REDIS_ADDR: invalid address "redis" (missing port, e.g. ":9777")',
+      ]);
+    });
+
+    it('should treat any non-empty NO_DASHBOARD as set, and warn when it looks like false', () => {
+      const { config, warnings } = loadOk({ NO_DASHBOARD: 'false' });
+
+      expect(config.noDashboard).toBe(true);
+      expect(warnings).toContainEqual(expect.stringMatching(/^NO_DASHBOARD="false" disables/));
+    });
+
+    it('should reject the Go placeholder JWT secret and warn about short ones', () => {
+      expect(problemsOf({ JWT_SECRET: 'your-secret-key-change-in-production' })).toEqual([
+        expect.stringMatching(/^JWT_SECRET: is the public placeholder from the Go gateway/),
+      ]);
+      expect(loadOk({ JWT_SECRET: 'short' }).warnings).toContainEqual(
+        'JWT_SECRET: shorter than 32 bytes; HS256 keys should have at least 256 bits',
+      );
+    });
+
+    it('should keep JWT_SECRET verbatim, including surrounding spaces', () => {
+      const secret = ` ${'s'.repeat(40)} `;
+
+      expect(loadOk({ JWT_SECRET: secret }).config.security.jwtSecret).toBe(secret);
+    });
+
+    it('should warn when routes require auth and JWT_SECRET is unset', () => {
+      const { warnings } = loadOk({ ROUTE_API_URL: 'h:1', ROUTE_API_REQUIRE_AUTH: 'true' });
+
+      expect(warnings).toContainEqual(
+        'JWT_SECRET is not set, so JWTs cannot be verified for require_auth routes: api',
+      );
+    });
+
+    it('should refuse ENABLE_VXCLOUD_DEFAULT_ROUTES=true instead of ignoring it', () => {
+      expect(loadOk({ ENABLE_VXCLOUD_DEFAULT_ROUTES: 'false' }).config.routes).toEqual([]);
+      expect(problemsOf({ ENABLE_VXCLOUD_DEFAULT_ROUTES: 'true' })).toEqual([
+        expect.stringMatching(
+          /^ENABLE_VXCLOUD_DEFAULT_ROUTES: the built-in VxCloud routes were removed/,
+        ),
+      ]);
+    });
+
+    it('should validate CORS_ALLOWED_ORIGINS as a JSON array of origins', () => {
+      expect(problemsOf({ CORS_ALLOWED_ORIGINS: 'https://a.example.com' })).toEqual([
+        expect.stringMatching(/^CORS_ALLOWED_ORIGINS: invalid JSON \(.*\); expected an array/),
+      ]);
+      expect(problemsOf({ CORS_ALLOWED_ORIGINS: '{"a":1}' })).toEqual([
+        'CORS_ALLOWED_ORIGINS: expected a JSON array of origin strings, e.g. ["https://app.example.com"]',
+      ]);
+      expect(problemsOf({ CORS_ALLOWED_ORIGINS: '["https://a.example.com/", "nope"]' })).toEqual([
+        'CORS_ALLOWED_ORIGINS: invalid origin "https://a.example.com/" (expected scheme://host[:port]; did you mean "https://a.example.com"?)',
+        'CORS_ALLOWED_ORIGINS: invalid origin "nope" (expected scheme://host[:port])',
+      ]);
+    });
+
+    it('should report every bad value at once, one line each, naming the variable', () => {
+      const problems = problemsOf({
+        GATEWAY_PORT: '99999',
+        CONNECTION_TIMEOUT: '10',
+        HEALTH_CHECK_INTERVAL: '0s',
+        BLOCK_DURATION: '-1m',
+        CACHE_TTL: '600h',
+        MAX_BURST_SIZE: '0',
+        CIRCUIT_BREAKER_MAX: '0',
+        MAX_IDLE_CONNS: '-1',
+        DDOS_THRESHOLD: '1e3',
+        ENABLE_CACHING: 'yes',
+        LOAD_BALANCING_ALGO: 'fastest',
+        TRUSTED_PROXIES: '10.0.0.0/33,proxy.local',
+        IP_WHITELIST: '1.2.3.4/99',
+      });
+
+      expect(problems).toEqual([
+        'GATEWAY_PORT: invalid port "99999" (expected 0-65535)',
+        'CONNECTION_TIMEOUT: invalid duration "10" (missing unit, e.g. "10s")',
+        'MAX_IDLE_CONNS: must be >= 0, got -1',
+        'TRUSTED_PROXIES: invalid CIDR "10.0.0.0/33" (prefix length must be 0-32 for IPv4)',
+        'TRUSTED_PROXIES: invalid IP address or CIDR "proxy.local"',
+        'LOAD_BALANCING_ALGO: unknown algorithm "fastest" (expected round-robin|least-conn|ip-hash|weighted)',
+        'HEALTH_CHECK_INTERVAL: must be > 0, got "0s"',
+        'CIRCUIT_BREAKER_MAX: must be >= 1, got 0',
+        'MAX_BURST_SIZE: must be >= 1, got 0',
+        'DDOS_THRESHOLD: invalid integer "1e3"',
+        'BLOCK_DURATION: must be > 0, got "-1m"',
+        'IP_WHITELIST: invalid CIDR "1.2.3.4/99" (prefix length must be 0-32 for IPv4)',
+        'ENABLE_CACHING: invalid boolean "yes" (expected true or false)',
+        'CACHE_TTL: must be at most 596h31m23.647s, got "600h"',
+      ]);
+    });
+  });
+
+  describe('.env', () => {
+    it('should read <cwd>/.env with real variables taking precedence', () => {
+      const { config } = loadOk(
+        { MAX_BURST_SIZE: '7' },
+        { '.env': 'MAX_BURST_SIZE=99\nLOG_LEVEL=debug\n# comment\nCACHE_TTL="1m"\n' },
+      );
+
+      expect(config.security.maxBurstSize).toBe(7);
+      expect(config.log.level).toBe('debug');
+      expect(config.cache.ttlMs).toBe(60_000);
+    });
+
+    it('should let a real but empty variable blank out a .env value, like godotenv', () => {
+      const { config } = loadOk({ LOG_LEVEL: '' }, { '.env': 'LOG_LEVEL=debug\n' });
+
+      expect(config.log.level).toBe('info');
+    });
+
+    it('should read routes and GATEWAY_CONFIG from .env', () => {
+      const routes = routesOf(
+        {},
+        {
+          '.env': 'ROUTE_WEB_URL=10.0.0.9:80\nGATEWAY_CONFIG=gw.yaml\n',
+          'gw.yaml': 'routes:\n  - name: api\n    prefix: /api\n    target_url: h:1\n',
+        },
+      );
+
+      expect(routes.map((route) => route.name)).toEqual(['api', 'web']);
+    });
+
+    it('should name .env values by variable in problems', () => {
+      expect(problemsOf({}, { '.env': 'CONNECTION_TIMEOUT=30\n' })).toEqual([
+        'CONNECTION_TIMEOUT: invalid duration "30" (missing unit, e.g. "30s")',
+      ]);
+    });
+  });
+
+  describe('SERVICE_ROUTES', () => {
+    it('should match keys case-insensitively and apply the JSON defaults', () => {
+      const routes = routesOf({
+        CONNECTION_TIMEOUT: '45s',
+        SERVICE_ROUTES: JSON.stringify([
+          { NAME: 'Users', Prefix: '/api/users', TARGET_URL: '10.0.0.5:8080', Timeout_Secs: 0 },
+        ]),
+      });
+
+      expect(routes).toEqual<RouteConfig[]>([
+        {
+          name: 'users',
+          host: '',
+          prefix: '/api/users',
+          upstreams: [{ url: 'http://10.0.0.5:8080', weight: 1 }],
+          stripPrefix: false,
+          requireAuth: false,
+          timeoutMs: 45_000,
+          preserveHost: false,
+        },
+      ]);
+    });
+
+    it('should read every route field', () => {
+      const [route] = routesOf({
+        SERVICE_ROUTES: JSON.stringify([
+          {
+            name: 'llm',
+            host: 'API.Example.com:443',
+            prefix: '/api/llm',
+            target_url: 'https://llm.internal/v1',
+            targets: ['llm2.internal:8080'],
+            strip_prefix: true,
+            require_auth: true,
+            weight: 2,
+            weights: [5],
+            timeout_secs: 120,
+            health_path: '/healthz',
+            preserve_host: true,
+            algorithm: 'weighted',
+          },
+        ]),
+        JWT_SECRET: 'k'.repeat(32),
+      });
+
+      expect(route).toEqual<RouteConfig>({
+        name: 'llm',
+        host: 'api.example.com',
+        prefix: '/api/llm',
+        upstreams: [
+          { url: 'https://llm.internal/v1', weight: 5 },
+          { url: 'http://llm2.internal:8080', weight: 2 },
+        ],
+        stripPrefix: true,
+        requireAuth: true,
+        timeoutMs: 120_000,
+        healthPath: '/healthz',
+        preserveHost: true,
+        algorithm: 'weighted',
+      });
+    });
+
+    it('should treat null fields as unset, like Go zero values', () => {
+      const [route] = routesOf({
+        SERVICE_ROUTES: '[{"prefix":"/a","target_url":"h:1","host":null,"weights":null}]',
+      });
+
+      expect(route).toMatchObject({ host: '', prefix: '/a' });
+    });
+
+    it('should derive unique names for unnamed routes', () => {
+      const routes = routesOf({
+        SERVICE_ROUTES: JSON.stringify([
+          { prefix: '/api/users', target_url: 'h:1' },
+          { host: '*.example.com', target_url: 'h:2' },
+          { target_url: 'h:3' },
+          { name: 'api-v1', prefix: '/x', target_url: 'h:4' },
+          { prefix: '/api/v1', target_url: 'h:5' },
+        ]),
+      });
+
+      expect(routes.map((route) => route.name)).toEqual([
+        'api-users',
+        'wildcard-example-com',
+        'root',
+        'api-v1',
+        'api-v1-2',
+      ]);
+    });
+
+    it('should report bad JSON and non-array values', () => {
+      expect(problemsOf({ SERVICE_ROUTES: '[{"prefix": "/a",}]' })).toEqual([
+        expect.stringMatching(/^SERVICE_ROUTES: invalid JSON \(/),
+      ]);
+      expect(problemsOf({ SERVICE_ROUTES: '{"prefix": "/a"}' })).toEqual([
+        expect.stringMatching(/^SERVICE_ROUTES: expected a JSON array of routes/),
+      ]);
+    });
+
+    it('should report unknown keys, type errors and bad upstreams per field, all at once', () => {
+      const problems = problemsOf({
+        SERVICE_ROUTES: JSON.stringify([
+          { name: 'a', prefix: '/a', target_url: 'ftp://x', targt: 'h:1' },
+          { name: 'b', prefix: '/b', targets: ['h:1', 5], weight: 1.5 },
+          'not an object',
+          { name: 'd', prefix: '/d', Name: 'dd', target_url: 'h:1' },
+          { name: 'e', prefix: 'e', target_url: 'h:1', algorithm: 'fastest' },
+        ]),
+      });
+
+      expect(problems).toEqual([
+        'SERVICE_ROUTES[0].targt: unknown key (did you mean "targets"?)',
+        'SERVICE_ROUTES[1].targets[1]: expected string, received number',
+        'SERVICE_ROUTES[1].weight: expected int, received number',
+        'SERVICE_ROUTES[2]: expected a JSON object',
+        'SERVICE_ROUTES[3].Name: duplicates "name" (keys are case-insensitive)',
+        'SERVICE_ROUTES[4].algorithm: unknown algorithm "fastest" (expected round-robin|least-conn|ip-hash|weighted)',
+        'SERVICE_ROUTES[0].target_url: invalid upstream URL "ftp://x" (scheme must be http or https, not ftp)',
+        'SERVICE_ROUTES[4].prefix: invalid prefix "e" (expected a path starting with "/", without query or spaces)',
+      ]);
+    });
+  });
+
+  describe('ROUTE_<NAME>_<SUFFIX>', () => {
+    it('should build routes with underscored names, sorted by name, with the env defaults', () => {
+      const routes = routesOf({
+        ROUTE_MY_API_URL: 'http://10.0.0.5:8080',
+        ROUTE_MY_API_PREFIX: '/api',
+        ROUTE_ADMIN_TARGETS: 'a:1, b:2\nc:3',
+        ROUTE_ADMIN_PREFIX: '/admin',
+      });
+
+      expect(routes).toEqual<RouteConfig[]>([
+        {
+          name: 'admin',
+          host: '',
+          prefix: '/admin',
+          upstreams: [
+            { url: 'http://a:1', weight: 1 },
+            { url: 'http://b:2', weight: 1 },
+            { url: 'http://c:3', weight: 1 },
+          ],
+          stripPrefix: true,
+          requireAuth: false,
+          timeoutMs: 30_000,
+          preserveHost: false,
+        },
+        {
+          name: 'my_api',
+          host: '',
+          prefix: '/api',
+          upstreams: [{ url: 'http://10.0.0.5:8080', weight: 1 }],
+          stripPrefix: true,
+          requireAuth: false,
+          timeoutMs: 30_000,
+          preserveHost: false,
+        },
+      ]);
+    });
+
+    it('should pick the longest suffix, so ROUTE_X_STRIP_PREFIX belongs to route X', () => {
+      const [route] = routesOf({
+        ROUTE_X_URL: 'h:1',
+        ROUTE_X_STRIP_PREFIX: 'false',
+        ROUTE_X_PREFIX: '/x',
+        ROUTE_X_PRESERVE_HOST: 'T',
+        ROUTE_X_REQUIRE_AUTH: '1',
+        ROUTE_X_HOST: 'X.example.com.',
+        ROUTE_X_HEALTH_PATH: '/health',
+        ROUTE_X_TIMEOUT_SECS: '5',
+        ROUTE_X_WEIGHT: '4',
+        ROUTE_X_ALGORITHM: 'Round-Robin',
+        JWT_SECRET: 'k'.repeat(32),
+      });
+
+      expect(route).toEqual<RouteConfig>({
+        name: 'x',
+        host: 'x.example.com',
+        prefix: '/x',
+        upstreams: [{ url: 'http://h:1', weight: 4 }],
+        stripPrefix: false,
+        requireAuth: true,
+        timeoutMs: 5_000,
+        healthPath: '/health',
+        preserveHost: true,
+        algorithm: 'round-robin',
+      });
+    });
+
+    it('should ignore empty ROUTE_ variables', () => {
+      expect(routesOf({ ROUTE_X_URL: 'h:1', ROUTE_X_PREFIX: '', ROUTE_Y_URL: '' })).toEqual([
+        expect.objectContaining({ name: 'x', prefix: '/' }),
+      ]);
+    });
+
+    it('should report unknown suffixes, missing upstreams and bad values', () => {
+      const problems = problemsOf({
+        ROUTE_X_URLL: 'h:1',
+        ROUTE_MY_API_PREFX: '/a',
+        ROUTE_URL: 'h:1',
+        ROUTE_BILLING_PREFIX: '/billing',
+        ROUTE_Y_URL: 'h:1',
+        ROUTE_Y_STRIP_PREFIX: 'maybe',
+        ROUTE_Y_WEIGHTS: '1 x -2',
+        ROUTE_Y_TIMEOUT_SECS: '30s',
+        ROUTE_Y_ALGORITHM: 'fastest',
+      });
+
+      expect(problems).toEqual([
+        'ROUTE_X_URLL: unknown route setting (did you mean ROUTE_X_URL?)',
+        'ROUTE_MY_API_PREFX: unknown route setting (did you mean ROUTE_MY_API_PREFIX?)',
+        'ROUTE_URL: unknown route setting (expected ROUTE_<NAME>_<URL|TARGETS|PREFIX|HOST|STRIP_PREFIX|REQUIRE_AUTH|WEIGHT|WEIGHTS|TIMEOUT_SECS|HEALTH_PATH|PRESERVE_HOST|ALGORITHM>)',
+        'ROUTE_Y_STRIP_PREFIX: invalid boolean "maybe" (expected true or false)',
+        'ROUTE_Y_WEIGHTS: invalid integer "x"',
+        'ROUTE_Y_WEIGHTS: must be >= 0, got -2',
+        'ROUTE_Y_TIMEOUT_SECS: invalid integer "30s"',
+        'ROUTE_Y_ALGORITHM: unknown algorithm "fastest" (expected round-robin|least-conn|ip-hash|weighted)',
+        'ROUTE_BILLING: no upstream (set ROUTE_BILLING_URL or ROUTE_BILLING_TARGETS)',
+      ]);
+    });
+
+    it('should name the variable of an invalid upstream', () => {
+      expect(problemsOf({ ROUTE_A_URL: 'ftp://x', ROUTE_A_TARGETS: 'h:1 https://' })).toEqual([
+        'ROUTE_A_URL: invalid upstream URL "ftp://x" (scheme must be http or https, not ftp)',
+        'ROUTE_A_TARGETS: invalid upstream URL "https://" (not a URL)',
+      ]);
+    });
+  });
+
+  describe('upstreams and weights', () => {
+    it('should index weights over [target_url, ...targets]', () => {
+      const [route] = routesOf({
+        ROUTE_A_URL: 'h:1',
+        ROUTE_A_TARGETS: 'h:2 h:3 h:4',
+        ROUTE_A_WEIGHTS: '5 0 7',
+        ROUTE_A_WEIGHT: '2',
+      });
+
+      expect(route.upstreams).toEqual([
+        { url: 'http://h:1', weight: 5 },
+        { url: 'http://h:2', weight: 2 },
+        { url: 'http://h:3', weight: 7 },
+        { url: 'http://h:4', weight: 2 },
+      ]);
+    });
+
+    it('should start weights at the first target when target_url is absent', () => {
+      const [route] = routesOf({
+        SERVICE_ROUTES: '[{"targets":["h:2","h:3"],"weights":[3,4]}]',
+      });
+
+      expect(route.upstreams.map((upstream) => upstream.weight)).toEqual([3, 4]);
+    });
+
+    it('should drop duplicates with a warning, keeping the first and raw weight positions', () => {
+      const { config, warnings } = loadOk({
+        SERVICE_ROUTES: JSON.stringify([
+          {
+            target_url: 'http://h:1',
+            targets: ['h:1', 'http://h:1/', 'h:2'],
+            weights: [1, 2, 3, 4],
+          },
+        ]),
+      });
+
+      expect(config.routes[0].upstreams).toEqual([
+        { url: 'http://h:1', weight: 1 },
+        { url: 'http://h:2', weight: 4 },
+      ]);
+      expect(warnings).toEqual([
+        'SERVICE_ROUTES[0].targets[0]: duplicate upstream "http://h:1" dropped',
+        'SERVICE_ROUTES[0].targets[1]: duplicate upstream "http://h:1" dropped',
+      ]);
+    });
+
+    it('should reject more weights than upstream entries', () => {
+      expect(problemsOf({ ROUTE_A_TARGETS: 'h:1 h:2', ROUTE_A_WEIGHTS: '1 2 3' })).toEqual([
+        'ROUTE_A_WEIGHTS: 3 weights for 2 upstreams; weights index [target_url, ...targets]',
+      ]);
+    });
+
+    it('should use CONNECTION_TIMEOUT when timeout_secs is 0 or absent, not 1 hour', () => {
+      const routes = routesOf({
+        CONNECTION_TIMEOUT: '12s',
+        SERVICE_ROUTES:
+          '[{"prefix":"/a","target_url":"h:1","timeout_secs":0},{"prefix":"/b","target_url":"h:1"}]',
+      });
+
+      expect(routes.map((route) => route.timeoutMs)).toEqual([12_000, 12_000]);
+    });
+  });
+
+  describe('route conflicts', () => {
+    it('should reject two routes with the same host and prefix', () => {
+      expect(
+        problemsOf({
+          SERVICE_ROUTES: '[{"name":"api","prefix":"/api","target_url":"h:1"}]',
+          ROUTE_API2_URL: 'h:2',
+          ROUTE_API2_PREFIX: '/api',
+        }),
+      ).toEqual(['routes: "api" and "api2" both match host "*" prefix "/api"']);
+    });
+
+    it('should compare normalised hosts and treat "*" as any host', () => {
+      expect(
+        problemsOf({
+          SERVICE_ROUTES: JSON.stringify([
+            { name: 'a', host: 'API.example.com:443', target_url: 'h:1' },
+            { name: 'b', host: 'api.example.com.', target_url: 'h:1' },
+            { name: 'c', host: '*', target_url: 'h:1' },
+            { name: 'd', target_url: 'h:1' },
+          ]),
+        }),
+      ).toEqual([
+        'routes: "a" and "b" both match host "api.example.com" prefix "/"',
+        'routes: "c" and "d" both match host "*" prefix "/"',
+      ]);
+    });
+
+    it('should reject duplicate names across sources', () => {
+      expect(
+        problemsOf({
+          SERVICE_ROUTES: '[{"name":"API","prefix":"/a","target_url":"h:1"}]',
+          ROUTE_API_URL: 'h:2',
+        }),
+      ).toEqual(['routes: name "api" is used by SERVICE_ROUTES[0] and ROUTE_API']);
+    });
+
+    it('should reject host patterns that can never match', () => {
+      expect(problemsOf({ ROUTE_A_URL: 'h:1', ROUTE_A_HOST: '*example.com' })).toEqual([
+        'ROUTE_A_HOST: invalid host pattern "*example.com" (expected a host name, an IP or "*.example.com")',
+      ]);
+    });
+  });
+
+  describe('GATEWAY_CONFIG file', () => {
+    const yaml = [
+      'server:',
+      '  port: 8080',
+      '  shutdown_timeout: 5s',
+      'proxy:',
+      '  connection_timeout: 20s',
+      '  trusted_proxies: [10.0.0.0/8]',
+      'security:',
+      '  cors_allowed_origins: ["https://app.example.com"]',
+      'log:',
+      '  level: WARN',
+      'no_dashboard: true',
+      'routes:',
+      '  - name: files',
+      '    prefix: /files',
+      '    target_url: http://10.0.0.7',
+      '',
+    ].join('\n');
+
+    it('should read settings and routes from YAML', () => {
+      const { config } = loadOk({ GATEWAY_CONFIG: 'gw.yaml' }, { 'gw.yaml': yaml });
+
+      expect(config).toMatchObject({
+        server: { port: 8080, shutdownTimeoutMs: 5_000 },
+        proxy: { connectionTimeoutMs: 20_000, trustedProxies: ['10.0.0.0/8'] },
+        security: { corsAllowedOrigins: ['https://app.example.com'] },
+        log: { level: 'warn' },
+        noDashboard: true,
+        routes: [
+          {
+            name: 'files',
+            prefix: '/files',
+            upstreams: [{ url: 'http://10.0.0.7', weight: 1 }],
+            stripPrefix: false,
+            timeoutMs: 20_000,
+          },
+        ],
+      });
+      expect(config.configFile).toMatch(/gw\.yaml$/);
+    });
+
+    it('should read JSON files', () => {
+      const json = JSON.stringify({
+        $schema: './schema/gateway-config.schema.json',
+        load_balancing: { algorithm: 'round-robin', health_check_interval: '3s' },
+        cache: { enable_caching: false },
+        no_dashboard: false,
+        routes: [{ prefix: '/x', targets: ['h:1'] }],
+      });
+      const { config } = loadOk({ GATEWAY_CONFIG: 'gw.json' }, { 'gw.json': json });
+
+      expect(config.loadBalancing).toEqual({
+        algorithm: 'round-robin',
+        healthCheckIntervalMs: 3_000,
+      });
+      expect(config.cache.enabled).toBe(false);
+      expect(config.noDashboard).toBe(false);
+      expect(config.routes.map((route) => route.name)).toEqual(['x']);
+    });
+
+    it('should let environment variables override file settings', () => {
+      const { config } = loadOk(
+        { GATEWAY_CONFIG: 'gw.yaml', GATEWAY_PORT: ':9000', CONNECTION_TIMEOUT: '1m' },
+        { 'gw.yaml': yaml, '.env': 'LOG_LEVEL=error\n' },
+      );
+
+      expect(config.server.port).toBe(9000);
+      expect(config.proxy.connectionTimeoutMs).toBe(60_000);
+      expect(config.log.level).toBe('error');
+      expect(config.server.shutdownTimeoutMs).toBe(5_000);
+    });
+
+    it('should let REDIS_ADDR in the environment replace redis.url from the file', () => {
+      const { config } = loadOk(
+        { GATEWAY_CONFIG: 'gw.yaml', REDIS_ADDR: 'cache:6379' },
+        { 'gw.yaml': 'redis:\n  url: redis://file:6379\n' },
+      );
+
+      expect(config.redis.url).toBe('redis://cache:6379');
+    });
+
+    it('should add routes: file first, then SERVICE_ROUTES, then ROUTE_ variables', () => {
+      const routes = routesOf(
+        {
+          GATEWAY_CONFIG: 'gw.yaml',
+          SERVICE_ROUTES: '[{"name":"json","prefix":"/json","target_url":"h:2"}]',
+          ROUTE_ENV_URL: 'h:3',
+          ROUTE_ENV_PREFIX: '/env',
+        },
+        { 'gw.yaml': yaml },
+      );
+
+      expect(routes.map((route) => route.name)).toEqual(['files', 'json', 'env']);
+    });
+
+    it('should reject unknown keys anywhere in the file, with hints', () => {
+      const problems = problemsOf(
+        { GATEWAY_CONFIG: 'gw.yaml' },
+        {
+          'gw.yaml':
+            'server:\n  prot: 80\nsecurity:\n  max_burst: 1\nextra: true\nroutes:\n  - target_url: h:1\n    strip: true\n',
+        },
+      );
+
+      expect(problems).toEqual([
+        'gw.yaml: server.prot: unknown key (did you mean "port"?)',
+        'gw.yaml: security.max_burst: unknown key',
+        'gw.yaml: routes[0].strip: unknown key',
+        'gw.yaml: extra: unknown key',
+      ]);
+    });
+
+    it('should report type, range and meaning problems in the file by path', () => {
+      const problems = problemsOf(
+        { GATEWAY_CONFIG: 'gw.yaml' },
+        {
+          'gw.yaml': [
+            'server:',
+            '  port: true',
+            '  shutdown_timeout: 10',
+            'proxy:',
+            '  connection_timeout: "10"',
+            '  idle_conn_timeout: 0s',
+            'security:',
+            '  max_burst_size: 0',
+            '  ip_blacklist: [nope]',
+            'load_balancing:',
+            '  algorithm: fastest',
+            'routes:',
+            '  - name: a',
+            '    target_url: ftp://x',
+            '    weight: -1',
+            '  - name: b',
+            '    prefix: /b',
+            '',
+          ].join('\n'),
+        },
+      );
+
+      expect(problems).toEqual([
+        'gw.yaml: server.port: expected a port number or an address such as ":9777" or "127.0.0.1:9777"',
+        'gw.yaml: server.shutdown_timeout: expected string, received number',
+        'gw.yaml: proxy.connection_timeout: invalid duration "10" (missing unit, e.g. "10s")',
+        'gw.yaml: load_balancing.algorithm: unknown algorithm "fastest" (expected round-robin|least-conn|ip-hash|weighted)',
+        'gw.yaml: security.max_burst_size: must be >= 1',
+        'gw.yaml: routes[0].weight: must be >= 0 (0 means 1)',
+        'gw.yaml: proxy.idle_conn_timeout: must be > 0, got "0s"',
+        'gw.yaml: security.ip_blacklist: invalid IP address or CIDR "nope"',
+        'gw.yaml: routes[0].target_url: invalid upstream URL "ftp://x" (scheme must be http or https, not ftp)',
+        'gw.yaml: routes[1]: no upstream (set target_url or targets)',
+      ]);
+    });
+
+    it('should report YAML syntax errors, duplicate keys and a missing file', () => {
+      expect(problemsOf({ GATEWAY_CONFIG: 'gw.yaml' }, { 'gw.yaml': 'a: 1\na: 2\n' })).toEqual([
+        'gw.yaml: Map keys must be unique at line 2, column 1',
+      ]);
+      expect(problemsOf({ GATEWAY_CONFIG: 'gw.json' }, { 'gw.json': '{"server": ' })).toEqual([
+        expect.stringMatching(/^gw\.json: invalid JSON \(/),
+      ]);
+      expect(problemsOf({ GATEWAY_CONFIG: 'missing.yaml' })).toEqual([
+        'GATEWAY_CONFIG: cannot read "missing.yaml": no such file',
+      ]);
+    });
+
+    it('should reject a file that is not a mapping and accept an empty one', () => {
+      expect(problemsOf({ GATEWAY_CONFIG: 'gw.yaml' }, { 'gw.yaml': '- a\n- b\n' })).toEqual([
+        'gw.yaml: expected object, received array',
+      ]);
+      expect(loadOk({ GATEWAY_CONFIG: 'gw.yaml' }, { 'gw.yaml': '' }).config.routes).toEqual([]);
+    });
+
+    it('should warn about a JWT secret kept in the file', () => {
+      const { config, warnings } = loadOk(
+        { GATEWAY_CONFIG: 'gw.yaml' },
+        { 'gw.yaml': `security:\n  jwt_secret: ${'z'.repeat(32)}\n` },
+      );
+
+      expect(config.security.jwtSecret).toBe('z'.repeat(32));
+      expect(warnings).toContainEqual(
+        'gw.yaml: security.jwt_secret: secrets belong in the JWT_SECRET environment variable, not the config file',
+      );
+    });
+  });
+});

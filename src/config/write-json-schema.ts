@@ -1,0 +1,31 @@
+/**
+ * Generates `schema/gateway-config.schema.json` from the zod file schema, for editors
+ * (`# yaml-language-server: $schema=./schema/gateway-config.schema.json`) and external validators.
+ *
+ * Run after changing gateway-config.schema.ts: `npm run build && node dist/config/write-json-schema.js`.
+ * `write-json-schema.spec.ts` fails while the committed file is out of date.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { gatewayConfigFileSchema } from './gateway-config.schema';
+
+/** Same relative location from src/config and dist/config. */
+export const JSON_SCHEMA_PATH = resolve(
+  __dirname,
+  '..',
+  '..',
+  'schema',
+  'gateway-config.schema.json',
+);
+
+export function renderJsonSchema(): string {
+  // `input`: the schema describes what a file may contain, before any parsing.
+  const schema = z.toJSONSchema(gatewayConfigFileSchema, { io: 'input' });
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+if (require.main === module) {
+  writeFileSync(JSON_SCHEMA_PATH, renderJsonSchema());
+  process.stdout.write(`wrote ${JSON_SCHEMA_PATH}\n`);
+}
