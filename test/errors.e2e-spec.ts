@@ -103,6 +103,26 @@ describe('error table (e2e)', () => {
     expect(line?.error).toBe('ECONNREFUSED');
   });
 
+  it('should shed load with 503 and Retry-After beyond MAX_IN_FLIGHT', async () => {
+    const tiny = await startGateway(
+      testConfig([{ upstreams: [slow.url] }], {
+        proxy: { ...testConfig([]).proxy, maxInFlight: 1 },
+      }),
+    );
+    try {
+      const first = send(tiny.url, '/first');
+      await new Promise((r) => setTimeout(r, 200));
+      const second = await send(tiny.url, '/second');
+      expectError(second, 503, 'Service Unavailable');
+      expect(second.headers['retry-after']).toBe('1');
+      expect((await first).status).toBe(200);
+      // The slot is released once the first request completes.
+      expect((await send(tiny.url, '/third')).status).toBe(200);
+    } finally {
+      await tiny.close();
+    }
+  });
+
   it('should answer 408 JSON to a client that does not finish its request head in time', async () => {
     const quick = await startGateway(
       testConfig([{ upstreams: [slow.url] }], {

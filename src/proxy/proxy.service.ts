@@ -34,6 +34,8 @@ function splitTarget(url: string): { path: string; query: string } {
 @Injectable()
 export class ProxyService {
   private readonly ipResolver: ClientIpResolver;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
 
   constructor(
     @InjectGatewayConfig() config: GatewayConfig,
@@ -41,6 +43,12 @@ export class ProxyService {
     private readonly accessLog: AccessLogService,
   ) {
     this.ipResolver = new ClientIpResolver(config.proxy.trustedProxies);
+    this.maxInFlight = config.proxy.maxInFlight;
+  }
+
+  /** Proxied requests currently in progress. */
+  get activeRequests(): number {
+    return this.inFlight;
   }
 
   /** Resolves the client IP with the one rule every feature uses. */
@@ -52,6 +60,10 @@ export class ProxyService {
       : peer;
     return { peer, peerTrusted, clientIp };
   }
+
+  private readonly release = (): void => {
+    this.inFlight--;
+  };
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     const startedAt = performance.now();
@@ -67,6 +79,14 @@ export class ProxyService {
       startedAt,
       this.accessLog,
     );
+
+    if (this.inFlight >= this.maxInFlight) {
+      // Shed load before doing any work for it; a fast 503 beats a slow timeout for everyone.
+      exchange.fail(GatewayErrorCode.Overloaded, { 'retry-after': '1' });
+      return;
+    }
+    this.inFlight++;
+    res.once('close', this.release);
 
     const canonical = canonicalizePath(rawPath);
     if (!canonical.ok) {
