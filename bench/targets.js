@@ -1,0 +1,211 @@
+'use strict';
+// What the benchmark measures. Each target is started once, then driven round after round.
+//
+// A target definition:
+//   id         name for BENCH_TARGETS and the JSON report
+//   label      name in the table
+//   kind       'direct' | 'nginx' | 'fast-gateway' | 'gateway' (see LAUNCHERS below)
+//   byDefault  part of a plain `npm run bench`
+//   optional   skipped with a note (not an error) when its program is not installed
+//   env        gateway only: extra environment for `node dist/main.js`
+//   setup      gateway only: (ctx) => extra env; may write files (keys, log paths) in ctx.tmpDir
+//   routeOverrides  gateway only: fields merged into the single bench route (require_auth...)
+//   cpus       gateway only: taskset CPU list instead of the proxy core (e.g. '0,1' for workers)
+//   path       request path (default /bench/item); headers: extra request headers
+//   skipBodyCheck   the pre-run check accepts any 200 body (e.g. a cache that rewrites it)
+//
+// Ratios in the report are taken against the targets with ids 'direct', 'nginx' and
+// 'fast-gateway'.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { BODY } = require('./upstream');
+const { nginxArgs, writeNginxConf } = require('./nginx');
+const { freePort, pinnedCommand, startChild, waitForHttp, which } = require('./processes');
+
+const REPO_ROOT = path.join(__dirname, '..');
+const GATEWAY_MAIN = path.join(REPO_ROOT, 'dist', 'main.js');
+const DEFAULT_PATH = '/bench/item';
+
+const TARGETS = [
+  { id: 'direct', label: 'direct (upstream)', kind: 'direct', byDefault: true },
+  { id: 'nginx', label: 'nginx (1 worker)', kind: 'nginx', byDefault: true, optional: true },
+  { id: 'fast-gateway', label: 'fast-gateway (bare)', kind: 'fast-gateway', byDefault: true },
+  { id: 'gateway', label: 'gateway (bare)', kind: 'gateway', byDefault: true, env: {} },
+
+  // ---------------------------------------------------------------------------------------
+  // SLOT for later issues: more gateway configurations, measured in the same run.
+  // Issue 3 adds the full default pipeline (request id, security headers, token bucket with
+  // high limits, API-key auth, metrics, access log at info to a file), for example:
+  //
+  // {
+  //   id: 'gateway-full',
+  //   label: 'gateway (full pipeline)',
+  //   kind: 'gateway',
+  //   byDefault: true,
+  //   env: { LOG_LEVEL: 'info', MAX_REQUESTS_PER_SECOND: '1000000', MAX_BURST_SIZE: '1000000' },
+  //   setup: (ctx) => {
+  //     const keys = path.join(ctx.tmpDir, 'api-keys.txt');
+  //     fs.writeFileSync(keys, 'bench-key-0123456789abcdef\n');
+  //     return { API_KEYS_FILE: keys, ACCESS_LOG_FILE: path.join(ctx.tmpDir, 'access.log') };
+  //   },
+  //   routeOverrides: { require_auth: true },
+  //   headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
+  // },
+  //
+  // Issue 9 (GATEWAY_WORKERS=2): { id: 'gateway-2w', kind: 'gateway', env: { GATEWAY_WORKERS: '2' },
+  // cpus: '0,1' } — the report keeps per-process CPU so you can see both workers took traffic.
+  // ---------------------------------------------------------------------------------------
+];
+
+// Children get a small, explicit environment: the run must not depend on whatever
+// GATEWAY_* or ROUTE_* variables the person running it has exported.
+function baseEnv() {
+  const env = { NODE_ENV: 'production' };
+  for (const key of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ']) {
+    if (process.env[key] !== undefined) {
+      env[key] = process.env[key];
+    }
+  }
+  return env;
+}
+
+function nodeChild(ctx, name, script, args, cpu) {
+  const cmd = pinnedCommand(ctx.plan, cpu, process.execPath, [script, ...args]);
+  return startChild(name, { ...cmd, env: baseEnv(), cwd: REPO_ROOT, ipc: true });
+}
+
+async function launchUpstream(ctx) {
+  const port = await freePort();
+  const child = nodeChild(
+    ctx,
+    'upstream',
+    path.join(__dirname, 'upstream.js'),
+    [String(port)],
+    ctx.plan.loadCpu,
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(child, `${base}/`, 10_000);
+  return { child, port, base };
+}
+
+const LAUNCHERS = {
+  direct(_def, ctx) {
+    // Nothing to start: the upstream itself is the target. Its process is measured so the
+    // report can show how busy the load core is.
+    return { base: ctx.upstream.base, child: ctx.upstream.child };
+  },
+
+  async nginx(_def, ctx) {
+    const bin = which('nginx');
+    if (!bin) {
+      return { skipped: 'nginx not installed (Debian: apt-get install nginx-light)' };
+    }
+    const port = await freePort();
+    const dir = fs.mkdtempSync(path.join(ctx.tmpDir, 'nginx-'));
+    // Workers drop to an unprivileged user when started as root; let them into the dir.
+    fs.chmodSync(dir, 0o755);
+    const conf = writeNginxConf(dir, port, ctx.upstream.port);
+    const cmd = pinnedCommand(ctx.plan, ctx.plan.proxyCpu, bin, nginxArgs(dir, conf));
+    const child = startChild('nginx', { ...cmd, env: baseEnv(), cwd: dir });
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await waitForHttp(child, `${base}${DEFAULT_PATH}`, 10_000);
+    } catch (err) {
+      const log = path.join(dir, 'error.log');
+      const tail = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+      err.message += `\n${tail}`;
+      throw err;
+    }
+    return { base, child, logFile: path.join(dir, 'error.log') };
+  },
+
+  async 'fast-gateway'(_def, ctx) {
+    const port = await freePort();
+    const child = nodeChild(
+      ctx,
+      'fast-gateway',
+      path.join(__dirname, 'fast-gateway-server.js'),
+      [String(port), ctx.upstream.base],
+      ctx.plan.proxyCpu,
+    );
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHttp(child, `${base}${DEFAULT_PATH}`, 10_000);
+    return { base, child };
+  },
+
+  async gateway(def, ctx) {
+    if (!fs.existsSync(GATEWAY_MAIN)) {
+      throw new Error(`${GATEWAY_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
+    }
+    const port = await freePort();
+    const route = {
+      name: 'bench',
+      prefix: '/',
+      target_url: ctx.upstream.base,
+      ...(def.routeOverrides || {}),
+    };
+    const env = {
+      ...baseEnv(),
+      GATEWAY_PORT: `127.0.0.1:${port}`,
+      SERVICE_ROUTES: JSON.stringify([route]),
+      LOG_LEVEL: 'warn', // no access log unless a target asks for one
+      NO_DASHBOARD: '1',
+      DEMO_UPSTREAM: 'false',
+      ...(def.env || {}),
+      ...(def.setup ? def.setup(ctx) : {}),
+    };
+    const cpu = def.cpus || ctx.plan.proxyCpu;
+    const cmd = pinnedCommand(ctx.plan, cpu, process.execPath, [GATEWAY_MAIN]);
+    const child = startChild(def.label, { ...cmd, env, cwd: REPO_ROOT });
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHttp(child, `${base}/health`, 30_000);
+    return { base, child };
+  },
+};
+
+/** The definitions selected by BENCH_TARGETS (or the default set), in table order. */
+function selectTargets(ids) {
+  if (!ids) {
+    return TARGETS.filter((t) => t.byDefault);
+  }
+  if (ids.length === 1 && ids[0] === 'all') {
+    return TARGETS.slice();
+  }
+  const unknown = ids.filter((id) => !TARGETS.some((t) => t.id === id));
+  if (unknown.length) {
+    throw new Error(
+      `unknown BENCH_TARGETS id(s): ${unknown.join(', ')}; known: ${TARGETS.map((t) => t.id).join(', ')}, all`,
+    );
+  }
+  return TARGETS.filter((t) => ids.includes(t.id));
+}
+
+async function launchTarget(def, ctx) {
+  const launched = await LAUNCHERS[def.kind](def, ctx);
+  if (launched.skipped) {
+    return launched;
+  }
+  const url = `${launched.base}${def.path || DEFAULT_PATH}`;
+  return { ...launched, url, headers: def.headers || {} };
+}
+
+/** One request through the target: it must answer 200 with the upstream's exact body. */
+function checkAnswer(def, res) {
+  if (res.status !== 200) {
+    return `expected 200, got ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`;
+  }
+  if (!def.skipBodyCheck && !res.body.equals(BODY)) {
+    return `body differs from the upstream's (${res.body.length} bytes)`;
+  }
+  return null;
+}
+
+module.exports = {
+  DEFAULT_PATH,
+  TARGETS,
+  checkAnswer,
+  launchTarget,
+  launchUpstream,
+  selectTargets,
+};
