@@ -17,4 +17,7 @@ module.exports = {
     ],
   },
   testTimeout: 60000,
+  // One real redis-server for the Redis suites (TEST_REDIS_URL); see test/global-setup.ts.
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
 };

@@ -1,0 +1,104 @@
+import { randomInt } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { RedisService } from '../src/common/redis/redis.service';
+import { IpFilterService } from '../src/security/ip-filter/ip-filter.service';
+
+/**
+ * Flood counters and blocks shared through a real Redis by IpFilterService instances standing
+ * for gateway replicas. The request path reads only local caches, so each assertion waits for
+ * pub/sub or a resync to deliver.
+ */
+
+function sharedUrl(): string {
+  const url = process.env.TEST_REDIS_URL;
+  if (url === undefined) {
+    throw new Error('TEST_REDIS_URL is not set: run with test/jest-e2e.config.js (globalSetup)');
+  }
+  return url;
+}
+
+const redisClients: RedisService[] = [];
+const filters: IpFilterService[] = [];
+
+async function replica(threshold = 5): Promise<IpFilterService> {
+  const redis = new RedisService({ url: sharedUrl() });
+  redisClients.push(redis);
+  await waitFor(() => redis.isReady, 5_000, 'Redis connection');
+  const filter = new IpFilterService(
+    { allow: [], deny: [], threshold, blockDurationMs: 60_000 },
+    redis,
+  );
+  filter.onModuleInit();
+  filters.push(filter);
+  return filter;
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A documentation-range address unique to this run, so reruns never see old state. */
+function testIp(): string {
+  return `198.51.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+}
+
+beforeEach(() => {
+  jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+});
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  for (const filter of filters.splice(0)) {
+    filter.onModuleDestroy();
+  }
+  await Promise.all(redisClients.splice(0).map((redis) => redis.onApplicationShutdown()));
+});
+
+describe('flood blocking with Redis shared by replicas', () => {
+  it('should count requests from one IP across replicas and block it on all of them', async () => {
+    const a = await replica();
+    const b = await replica();
+    const ip = testIp();
+
+    // 3 + 3 = 6 > 5, although neither replica alone saw more than the threshold.
+    for (let i = 0; i < 3; i++) {
+      a.record(ip);
+      b.record(ip);
+    }
+
+    await waitFor(() => a.check(ip).blocked && b.check(ip).blocked, 2_000, 'the block to spread');
+    expect(a.check(ip).retryAfterSeconds).toBeGreaterThan(55);
+    expect(a.blockedIpsTotal + b.blockedIpsTotal).toBe(1);
+  });
+
+  it('should give a replica that starts later the blocks already in force', async () => {
+    const a = await replica();
+    const ip = testIp();
+    a.block(ip, 30_000);
+
+    const late = await replica();
+
+    await waitFor(() => late.check(ip).blocked, 2_000, 'the resync');
+    expect(late.listBlocked().find((block) => block.ip === ip)).toMatchObject({
+      reason: 'manual',
+    });
+  });
+
+  it('should lift a block on every replica', async () => {
+    const a = await replica();
+    const b = await replica();
+    const ip = testIp();
+    a.block(ip);
+    await waitFor(() => b.check(ip).blocked, 2_000, 'the block to spread');
+
+    b.unblock(ip);
+
+    await waitFor(() => !a.check(ip).blocked, 2_000, 'the unblock to spread');
+  });
+});
