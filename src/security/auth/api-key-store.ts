@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { MAX_CREDENTIAL_LENGTH } from './auth.constants';
+import type { Principal } from './auth.types';
+
+/** What the gateway knows about an API key; never the key, and not even its full hash. */
+export interface ApiKeyRecord {
+  /** First 16 hex digits of the key's SHA-256: stable, unique in practice, safe to log. */
+  readonly id: string;
+  readonly name?: string;
+  /** The key's own token bucket (requests per second, capacity). */
+  readonly rateLimit?: { rate: number; burst: number };
+  /** Epoch milliseconds of the last successful use since this process started. */
+  lastUsedAt?: number;
+}
+
+/**
+ * Where API keys are kept, and the DI token for it (an abstract class, so no string token).
+ * `InMemoryApiKeyStore` holds the keys of `API_KEYS_FILE`; a Redis store (admin and scale-out
+ * issues) implements the same three methods, and `lookup` may then return a promise: the proxy
+ * path handles both without allocating a promise for the synchronous case.
+ *
+ * Stores only ever see SHA-256 digests: the key itself is hashed by the caller
+ * ({@link digestApiKey}) and never stored, logged or compared as such.
+ */
+export abstract class ApiKeyStore {
+  /** The key whose SHA-256 is `digest`; implementations compare digests in constant time. */
+  abstract lookup(digest: Buffer): ApiKeyRecord | undefined | Promise<ApiKeyRecord | undefined>;
+
+  /** Records a successful use. Called once per authenticated request, so it must be cheap. */
+  abstract markUsed(record: ApiKeyRecord, atMs: number): void;
+
+  /** Every key, for the admin API. */
+  abstract list(): readonly ApiKeyRecord[] | Promise<readonly ApiKeyRecord[]>;
+}
+
+/**
+ * SHA-256 of a presented key, or undefined for a value that cannot be a key (empty, too long).
+ * Hashing first means the lookup and comparison work on digests: timing reveals nothing usable
+ * about the key, even before the constant-time compare.
+ */
+export function digestApiKey(key: string): Buffer | undefined {
+  if (key === '' || key.length > MAX_CREDENTIAL_LENGTH) {
+    return undefined;
+  }
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+export function apiKeyPrincipal(record: ApiKeyRecord): Principal {
+  return {
+    kind: 'api-key',
+    id: record.id,
+    ...(record.name === undefined ? {} : { name: record.name }),
+    ...(record.rateLimit === undefined ? {} : { rateLimit: record.rateLimit }),
+  };
+}

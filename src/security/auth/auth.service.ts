@@ -1,0 +1,220 @@
+import { createPublicKey, createSecretKey } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { wallClock } from '../../common/clock';
+import { isHmacAlgorithm } from '../../common/crypto/jws-algorithms';
+import { InjectGatewayConfig } from '../../config/gateway.config';
+import type { ForwardedClaim, GatewayConfig } from '../../config/gateway-config.types';
+import { apiKeyPrincipal, ApiKeyStore, digestApiKey } from './api-key-store';
+import {
+  API_KEY_HEADER,
+  BEARER_CHALLENGE,
+  INVALID_TOKEN_CHALLENGE,
+  VERIFIED_TOKEN_CACHE_SIZE,
+} from './auth.constants';
+import type { AuthOutcome, Principal } from './auth.types';
+import { claimHeaders } from './claim-headers';
+import { JwksKeySet } from './jwks-key-set';
+import { JwtVerifier, type JwtVerification } from './jwt-verifier';
+import { PublicPathMatcher } from './public-path-matcher';
+import { hmacVerificationKey, publicVerificationKey } from './verification-key';
+import { VerifiedTokenCache } from './verified-token-cache';
+
+type AuthSuccess = Extract<AuthOutcome, { ok: true }>;
+type AuthFailure = Extract<AuthOutcome, { ok: false }>;
+
+const NO_CREDENTIALS: AuthFailure = Object.freeze({
+  ok: false,
+  status: 401,
+  wwwAuthenticate: BEARER_CHALLENGE,
+  reason: 'no credentials',
+});
+
+/**
+ * Authentication for proxied requests: `Authorization: Bearer <JWT>` and `X-API-Key`.
+ *
+ * Everything is prepared at boot: the HMAC secret and PEM key as KeyObjects, API-key hashes in a
+ * Map, public paths as a Set plus a prefix list, JWKS keys by `kid`. Per request, `authenticate`
+ * is synchronous (no promise allocated) unless a JWKS refresh or an asynchronous key store is
+ * involved.
+ *
+ * No response says which check failed: a failure carries only the RFC 6750 challenge, and the
+ * `reason` is for the log.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class AuthService implements OnModuleInit, OnModuleDestroy {
+  /**
+   * Lower-case names of the headers forwarded claims are written to. The proxy deletes them from
+   * every client request, authenticated or not, so an upstream can trust them.
+   */
+  readonly forwardedClaimHeaders: readonly string[];
+
+  private readonly logger = new Logger(AuthService.name);
+  private readonly publicPaths: PublicPathMatcher;
+  private readonly forwardClaims: readonly ForwardedClaim[];
+  private readonly jwt: JwtVerifier | undefined;
+  private readonly jwks: JwksKeySet | undefined;
+  private readonly verified = new VerifiedTokenCache<AuthSuccess>(
+    VERIFIED_TOKEN_CACHE_SIZE,
+    wallClock,
+  );
+
+  constructor(
+    @InjectGatewayConfig() config: GatewayConfig,
+    private readonly apiKeys: ApiKeyStore,
+  ) {
+    const auth = config.auth;
+    this.publicPaths = new PublicPathMatcher(auth.publicPaths);
+    this.forwardClaims = auth.jwtForwardClaims;
+    this.forwardedClaimHeaders = Object.freeze(auth.jwtForwardClaims.map((c) => c.header));
+
+    const algorithms = auth.jwtAlgorithms;
+    const hmacKey =
+      auth.jwtSecret !== undefined && algorithms.some(isHmacAlgorithm)
+        ? hmacVerificationKey(createSecretKey(Buffer.from(auth.jwtSecret, 'utf8')), algorithms)
+        : undefined;
+    const publicKey =
+      auth.jwtPublicKey === undefined
+        ? undefined
+        : publicVerificationKey(createPublicKey(auth.jwtPublicKey));
+    this.jwks =
+      auth.jwksUrl === undefined
+        ? undefined
+        : new JwksKeySet({
+            url: auth.jwksUrl,
+            algorithms,
+            logger: this.logger,
+            // A key that left the set must stop authenticating the tokens it signed.
+            onChange: () => this.verified.clear(),
+          });
+    this.jwt =
+      hmacKey === undefined && publicKey === undefined && this.jwks === undefined
+        ? undefined
+        : new JwtVerifier({
+            algorithms,
+            ...(hmacKey === undefined ? {} : { hmacKey }),
+            ...(publicKey === undefined ? {} : { publicKey }),
+            ...(this.jwks === undefined ? {} : { jwks: this.jwks }),
+            issuers: auth.jwtIssuers,
+            audiences: auth.jwtAudiences,
+            clockToleranceMs: auth.jwtClockToleranceMs,
+          });
+  }
+
+  /** Fetches the JWKS before the gateway listens; a dead endpoint delays boot by the timeout only. */
+  async onModuleInit(): Promise<void> {
+    await this.jwks?.start();
+  }
+
+  onModuleDestroy(): void {
+    this.jwks?.stop();
+  }
+
+  /**
+   * Whether `path` is in `PUBLIC_PATHS`: an exact entry, or below an explicit `/prefix/*` entry.
+   * Pass the canonical path (the one that is routed), never the raw request target.
+   */
+  isPublicPath(path: string): boolean {
+    return this.publicPaths.matches(path);
+  }
+
+  /**
+   * Checks the request's credentials.
+   *
+   * When both a bearer token and an API key are sent, either valid one authenticates; a valid
+   * token wins (it names the user, where a key usually names only the client application), so the
+   * key is not even looked at then.
+   *
+   * @returns synchronously unless a JWKS refresh (unknown `kid`) or an asynchronous key store is
+   *   involved. Never 403 today: no route asks for more than a valid credential yet.
+   */
+  authenticate(headers: IncomingHttpHeaders): AuthOutcome | Promise<AuthOutcome> {
+    const token = bearerToken(headers.authorization);
+    const apiKey = headers[API_KEY_HEADER];
+    if (token === undefined) {
+      return apiKey === undefined ? NO_CREDENTIALS : this.authenticateApiKey(apiKey, undefined);
+    }
+    return then(this.authenticateJwt(token), (outcome) =>
+      outcome.ok || apiKey === undefined
+        ? outcome
+        : this.authenticateApiKey(apiKey, outcome.reason),
+    );
+  }
+
+  private authenticateJwt(token: string): AuthOutcome | Promise<AuthOutcome> {
+    const cached = this.verified.get(token);
+    if (cached !== undefined) {
+      return cached;
+    }
+    if (this.jwt === undefined) {
+      return failure(INVALID_TOKEN_CHALLENGE, 'jwt: no JWT key configured');
+    }
+    return then(this.jwt.verify(token), (result) => this.jwtOutcome(token, result));
+  }
+
+  private jwtOutcome(token: string, result: JwtVerification): AuthOutcome {
+    if (!result.ok) {
+      return failure(INVALID_TOKEN_CHALLENGE, `jwt: ${result.reason}`);
+    }
+    const { claims } = result;
+    const principal: Principal = {
+      kind: 'jwt',
+      id: typeof claims.sub === 'string' ? claims.sub : '',
+      claims: Object.freeze(claims),
+    };
+    const outcome: AuthSuccess = Object.freeze({
+      ok: true,
+      principal: Object.freeze(principal),
+      upstreamHeaders: Object.freeze(claimHeaders(claims, this.forwardClaims)),
+    });
+    this.verified.set(token, outcome, result.expiresAtMs);
+    return outcome;
+  }
+
+  /** @param jwtFailure why the bearer token (if one was sent) failed. */
+  private authenticateApiKey(
+    value: string | string[],
+    jwtFailure: string | undefined,
+  ): AuthOutcome | Promise<AuthOutcome> {
+    // A rejected token keeps its `invalid_token` challenge even when the key is bad too.
+    const challenge = jwtFailure === undefined ? BEARER_CHALLENGE : INVALID_TOKEN_CHALLENGE;
+    const prefix = jwtFailure === undefined ? '' : `${jwtFailure}; `;
+    const digest = typeof value === 'string' ? digestApiKey(value) : undefined;
+    if (digest === undefined) {
+      return failure(challenge, `${prefix}api-key: malformed`);
+    }
+    return then(this.apiKeys.lookup(digest), (record) => {
+      if (record === undefined) {
+        return failure(challenge, `${prefix}api-key: unknown key`);
+      }
+      this.apiKeys.markUsed(record, Date.now());
+      // Not cached like JWTs: the lookup is a hash and a Map get, and no per-request object is
+      // worth saving. The proxy path never goes through passport for the same reason: a
+      // passport round-trip (strategy lookup, callbacks, req.user) per request buys nothing here.
+      return { ok: true, principal: apiKeyPrincipal(record), upstreamHeaders: {} };
+    });
+  }
+}
+
+/**
+ * The token of an `Authorization: Bearer` header; `''` for a bearer header without one;
+ * undefined for no header or another scheme (`Basic` is not ours to judge). The scheme is
+ * case-insensitive (RFC 9110 §11.1), unlike the Go gateway's check.
+ */
+function bearerToken(value: string | undefined): string | undefined {
+  if (value === undefined || !/^bearer(?:\s|$)/i.test(value)) {
+    return undefined;
+  }
+  return value.slice(6).trim();
+}
+
+function failure(wwwAuthenticate: string, reason: string): AuthFailure {
+  return { ok: false, status: 401, wwwAuthenticate, reason };
+}
+
+/** Runs `next` after `value` without creating a promise when `value` is not one. */
+function then<T, R>(value: T | Promise<T>, next: (v: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}

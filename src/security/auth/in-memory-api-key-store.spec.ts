@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { digestApiKey } from './api-key-store';
+import { InMemoryApiKeyStore } from './in-memory-api-key-store';
+
+const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
+
+describe('InMemoryApiKeyStore', () => {
+  const billingKey = 'billing-key-0123456789abcdef';
+  const store = new InMemoryApiKeyStore([
+    { hash: sha256(billingKey), name: 'billing', rateLimit: { rate: 5, burst: 10 } },
+    { hash: sha256('anonymous-key-0123456789') },
+  ]);
+
+  it('should find a key by the SHA-256 of the presented value', () => {
+    const record = store.lookup(digestApiKey(billingKey) as Buffer);
+
+    expect(record).toEqual({
+      id: sha256(billingKey).slice(0, 16),
+      name: 'billing',
+      rateLimit: { rate: 5, burst: 10 },
+    });
+    expect(store.lookup(digestApiKey('anonymous-key-0123456789') as Buffer)).toEqual({
+      id: sha256('anonymous-key-0123456789').slice(0, 16),
+    });
+  });
+
+  it('should not find unknown keys, hashes presented as keys, or truncated digests', () => {
+    expect(store.lookup(digestApiKey('unknown-key-0123456789') as Buffer)).toBeUndefined();
+    expect(store.lookup(digestApiKey(sha256(billingKey)) as Buffer)).toBeUndefined();
+    expect(store.lookup(Buffer.alloc(16))).toBeUndefined();
+  });
+
+  it('should record when a key was last used and list every key', () => {
+    const record = store.lookup(digestApiKey(billingKey) as Buffer);
+    store.markUsed(record!, 1_234);
+
+    expect(store.list()).toEqual([
+      expect.objectContaining({ name: 'billing', lastUsedAt: 1_234 }),
+      expect.not.objectContaining({ lastUsedAt: expect.anything() as unknown }),
+    ]);
+  });
+
+  it('should refuse empty and oversized values before hashing', () => {
+    expect(digestApiKey('')).toBeUndefined();
+    expect(digestApiKey('k'.repeat(9000))).toBeUndefined();
+    expect(digestApiKey('k')?.length).toBe(32);
+  });
+
+  it('should hold no key when none is configured', () => {
+    const empty = new InMemoryApiKeyStore([]);
+
+    expect(empty.list()).toEqual([]);
+    expect(empty.lookup(digestApiKey('demo-api-key-123') as Buffer)).toBeUndefined();
+  });
+});
