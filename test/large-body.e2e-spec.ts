@@ -63,6 +63,8 @@ describe('1 GiB bodies stream through with bounded memory (e2e)', () => {
         { name: 'big', prefix: '/', target_url: up.url, timeout_secs: 60 },
       ]),
       LOG_LEVEL: 'warn',
+      // The default 10 MiB body limit would (rightly) refuse the upload.
+      MAX_BODY_SIZE: String(2 * GiB),
     });
   });
 

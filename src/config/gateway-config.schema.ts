@@ -11,16 +11,19 @@
 import { z } from 'zod';
 import { GO_DURATION_PATTERN, parseGoDuration } from './duration';
 import { unknownAlgorithmMessage } from './env-parsers';
-import { LOAD_BALANCING_ALGORITHMS } from './gateway-config.types';
+import { LOAD_BALANCING_ALGORITHMS, RATE_LIMIT_KEYS } from './gateway-config.types';
 
 /** Lower bounds shared by the file schema and the environment checks in `load-config.ts`. */
 export const INTEGER_MINIMUMS = {
   MAX_HEADER_SIZE: 1,
+  MAX_HEADER_COUNT: 1,
+  MAX_BODY_SIZE: 0,
   MAX_IDLE_CONNS: 0,
   MAX_IN_FLIGHT: 1,
   MAX_REQUESTS_PER_SECOND: 1,
   MAX_BURST_SIZE: 1,
   DDOS_THRESHOLD: 1,
+  RATE_LIMIT_MAX_KEYS: 1,
   CIRCUIT_BREAKER_MAX: 1,
 } as const;
 
@@ -167,16 +170,97 @@ const securitySchema = z.strictObject({
     1000,
   ),
   block_duration: duration('BLOCK_DURATION', 'How long a blocked client stays blocked.', '10m'),
-  jwt_secret: z.string().optional().meta({
-    description:
-      'HMAC key for JWT verification. Secret: prefer the JWT_SECRET environment variable. Env: JWT_SECRET.',
-  }),
   cors_allowed_origins: stringList(
     'CORS_ALLOWED_ORIGINS',
     'Origins allowed by CORS, e.g. `https://app.example.com`, or `*`.',
   ),
+  cors_allowed_methods: stringList('CORS_ALLOWED_METHODS', 'Methods allowed in CORS preflights.'),
+  cors_allowed_headers: stringList(
+    'CORS_ALLOWED_HEADERS',
+    'Request headers allowed in CORS preflights.',
+  ),
+  cors_exposed_headers: stringList(
+    'CORS_EXPOSED_HEADERS',
+    'Response headers browsers may read (Access-Control-Expose-Headers).',
+  ),
+  cors_allow_credentials: boolean(
+    'CORS_ALLOW_CREDENTIALS',
+    'Allow credentialed CORS requests (never together with a `*` origin).',
+    false,
+  ),
+  cors_max_age: duration('CORS_MAX_AGE', 'How long browsers may cache a preflight answer.', '10m'),
+  security_headers: boolean(
+    'SECURITY_HEADERS',
+    'Add X-Content-Type-Options, X-Frame-Options, CSP, Referrer-Policy, X-XSS-Protection (and HSTS over TLS) where missing.',
+    true,
+  ),
+  max_body_size: integer(
+    'MAX_BODY_SIZE',
+    'Largest request body in bytes, enforced while streaming (413); 0 means no limit.',
+    10485760,
+  ),
+  max_header_count: integer(
+    'MAX_HEADER_COUNT',
+    'Most request header fields accepted (431 beyond).',
+    100,
+  ),
   ip_whitelist: stringList('IP_WHITELIST', 'IPs or CIDRs that are always allowed.'),
   ip_blacklist: stringList('IP_BLACKLIST', 'IPs or CIDRs that are always refused.'),
+  rate_limit_max_keys: integer(
+    'RATE_LIMIT_MAX_KEYS',
+    'Most token buckets (and flood counters) kept in memory; the least recently used is dropped beyond it.',
+    100000,
+  ),
+  rate_limit_fail_closed: boolean(
+    'RATE_LIMIT_FAIL_CLOSED',
+    'While Redis is unreachable, answer 429 instead of falling back to per-replica buckets.',
+    false,
+  ),
+});
+
+const authSchema = z.strictObject({
+  jwt_secret: z.string().optional().meta({
+    description:
+      'HMAC key (at least 32 bytes) for HS256 tokens. Secret: prefer the JWT_SECRET environment variable. Env: JWT_SECRET.',
+  }),
+  jwt_public_key: z.string().optional().meta({
+    description:
+      'PEM public key (RSA >= 2048 bits or EC P-256/384/521) for RS/PS/ES tokens. Env: JWT_PUBLIC_KEY.',
+  }),
+  jwt_public_key_file: z.string().optional().meta({
+    description:
+      'Path of a PEM public key file, relative to the working directory; instead of jwt_public_key. Env: JWT_PUBLIC_KEY_FILE.',
+  }),
+  jwks_url: z.string().optional().meta({
+    description:
+      "URL of the issuer's JSON Web Key Set; keys are cached, refreshed every 10 minutes and on an unknown `kid`. Env: JWKS_URL.",
+  }),
+  jwt_algorithms: z.array(z.string()).optional().meta({
+    description:
+      'The only JWS algorithms accepted (HS256|HS384|HS512|RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512; never none). Default: HS256 with a secret, the algorithm of the public key, RS256 and ES256 with a JWKS. Env: JWT_ALGORITHMS.',
+  }),
+  jwt_issuer: stringList('JWT_ISSUER', 'Accepted `iss` values; not checked when empty.'),
+  jwt_audience: stringList(
+    'JWT_AUDIENCE',
+    'Accepted `aud` values (the token must name one); not checked when empty.',
+  ),
+  jwt_clock_tolerance: duration('JWT_CLOCK_TOLERANCE', 'Clock leeway for `exp` and `nbf`.', '30s'),
+  jwt_forward_claims: z
+    .array(z.string())
+    .optional()
+    .meta({
+      description:
+        'Claims sent upstream as headers after verification, as `claim:Header`; client copies of those headers are always removed; `none` forwards nothing. Env: JWT_FORWARD_CLAIMS.',
+      default: ['sub:X-User-Id'],
+    }),
+  api_keys_file: z.string().optional().meta({
+    description:
+      'File of API keys, one per line: `<sha256-hex-or-key> [name] [rate/burst]`, `#` comments. Relative to the working directory. Env: API_KEYS_FILE.',
+  }),
+  public_paths: stringList(
+    'PUBLIC_PATHS',
+    'Paths that never need authentication: exact (`/login`) or explicit prefixes (`/public/*`).',
+  ),
 });
 
 const cacheSchema = z.strictObject({
@@ -261,6 +345,33 @@ export const routeFileSchema = z.strictObject({
   algorithm: algorithm
     .optional()
     .meta({ description: 'Overrides load_balancing.algorithm for this route.' }),
+  rate_limit: z
+    .strictObject({
+      rate: z.number().positive({ error: 'must be > 0' }).meta({
+        description: 'Tokens refilled per second; may be fractional (0.5 = one request every 2 s).',
+      }),
+      burst: z.int().min(1, { error: 'must be >= 1' }).optional().meta({
+        description:
+          'Bucket capacity: requests allowed at once after an idle period. Default: rate rounded up.',
+      }),
+      key: z
+        .enum(RATE_LIMIT_KEYS, { error: `expected one of ${RATE_LIMIT_KEYS.join('|')}` })
+        .optional()
+        .meta({
+          description: 'What the bucket is keyed by: client IP, API key or JWT `sub`.',
+          default: 'ip',
+        }),
+    })
+    .optional()
+    .meta({
+      description:
+        "The route's own token bucket, checked in addition to the per-IP MAX_REQUESTS_PER_SECOND bucket.",
+    }),
+  max_body_size: z
+    .int()
+    .min(0, { error: 'must be >= 0 (0 means no limit)' })
+    .optional()
+    .meta({ description: 'Overrides MAX_BODY_SIZE for this route (bytes; 0 means no limit).' }),
 });
 
 export const gatewayConfigFileSchema = z
@@ -274,6 +385,7 @@ export const gatewayConfigFileSchema = z
     load_balancing: loadBalancingSchema.optional(),
     resilience: resilienceSchema.optional(),
     security: securitySchema.optional(),
+    auth: authSchema.optional(),
     cache: cacheSchema.optional(),
     redis: redisSchema.optional(),
     log: logSchema.optional(),
@@ -339,10 +451,32 @@ export const FILE_SETTING_ENV_NAMES: EnvNameTree<SettingGroups> = {
     max_burst_size: 'MAX_BURST_SIZE',
     ddos_threshold: 'DDOS_THRESHOLD',
     block_duration: 'BLOCK_DURATION',
-    jwt_secret: 'JWT_SECRET',
     cors_allowed_origins: 'CORS_ALLOWED_ORIGINS',
+    cors_allowed_methods: 'CORS_ALLOWED_METHODS',
+    cors_allowed_headers: 'CORS_ALLOWED_HEADERS',
+    cors_exposed_headers: 'CORS_EXPOSED_HEADERS',
+    cors_allow_credentials: 'CORS_ALLOW_CREDENTIALS',
+    cors_max_age: 'CORS_MAX_AGE',
+    security_headers: 'SECURITY_HEADERS',
+    max_body_size: 'MAX_BODY_SIZE',
+    max_header_count: 'MAX_HEADER_COUNT',
     ip_whitelist: 'IP_WHITELIST',
     ip_blacklist: 'IP_BLACKLIST',
+    rate_limit_max_keys: 'RATE_LIMIT_MAX_KEYS',
+    rate_limit_fail_closed: 'RATE_LIMIT_FAIL_CLOSED',
+  },
+  auth: {
+    jwt_secret: 'JWT_SECRET',
+    jwt_public_key: 'JWT_PUBLIC_KEY',
+    jwt_public_key_file: 'JWT_PUBLIC_KEY_FILE',
+    jwks_url: 'JWKS_URL',
+    jwt_algorithms: 'JWT_ALGORITHMS',
+    jwt_issuer: 'JWT_ISSUER',
+    jwt_audience: 'JWT_AUDIENCE',
+    jwt_clock_tolerance: 'JWT_CLOCK_TOLERANCE',
+    jwt_forward_claims: 'JWT_FORWARD_CLAIMS',
+    api_keys_file: 'API_KEYS_FILE',
+    public_paths: 'PUBLIC_PATHS',
   },
   cache: {
     enable_caching: 'ENABLE_CACHING',

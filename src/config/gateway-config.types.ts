@@ -45,6 +45,23 @@ export interface RouteConfig {
   preserveHost: boolean;
   /** Overrides `loadBalancing.algorithm` for this route. */
   algorithm?: LoadBalancingAlgorithm;
+  /** The route's own token bucket (`rate_limit`), checked in addition to the per-IP default one. */
+  rateLimit?: RouteRateLimit;
+  /** Overrides `security.maxBodyBytes` (`max_body_size`, bytes; 0 = unlimited). */
+  maxBodyBytes?: number;
+}
+
+export const RATE_LIMIT_KEYS = ['ip', 'api_key', 'jwt_sub'] as const;
+/** What a route's bucket is keyed by: the client IP, the API key, or the JWT `sub` claim. */
+export type RateLimitKey = (typeof RATE_LIMIT_KEYS)[number];
+
+export interface RouteRateLimit {
+  /** Tokens refilled per second; may be fractional (`0.5` is one request every 2 s). */
+  rate: number;
+  /** Bucket capacity: requests allowed at once after an idle period. @default ceil(rate) */
+  burst: number;
+  /** @default 'ip' */
+  key: RateLimitKey;
 }
 
 export interface ServerConfig {
@@ -100,14 +117,99 @@ export interface SecurityConfig {
   ddosThreshold: number;
   /** `BLOCK_DURATION`. @default 600000 */
   blockDurationMs: number;
-  /** `JWT_SECRET` (sensitive). */
-  jwtSecret?: string;
   /** `CORS_ALLOWED_ORIGINS` (JSON array). @default [] */
   corsAllowedOrigins: string[];
+  /** `CORS_ALLOWED_METHODS`. @default GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS */
+  corsAllowedMethods: string[];
+  /** `CORS_ALLOWED_HEADERS`. @default Authorization,Content-Type,X-API-Key,X-Request-Id */
+  corsAllowedHeaders: string[];
+  /** `CORS_EXPOSED_HEADERS`. @default X-Request-Id,RateLimit,RateLimit-Policy,Retry-After */
+  corsExposedHeaders: string[];
+  /** `CORS_ALLOW_CREDENTIALS` (never together with a `*` origin). @default false */
+  corsAllowCredentials: boolean;
+  /** `CORS_MAX_AGE`: how long browsers may cache a preflight answer. @default 600000 */
+  corsMaxAgeMs: number;
+  /** `SECURITY_HEADERS`: add the security headers to responses. @default true */
+  securityHeaders: boolean;
+  /** `MAX_BODY_SIZE`: largest request body in bytes, enforced while streaming; 0 = none. @default 10485760 */
+  maxBodyBytes: number;
+  /** `MAX_HEADER_COUNT`: most request header fields accepted (431 beyond). @default 100 */
+  maxHeaderCount: number;
   /** `IP_WHITELIST` (comma separated IPs/CIDRs). */
   ipWhitelist: string[];
   /** `IP_BLACKLIST` (comma separated IPs/CIDRs). */
   ipBlacklist: string[];
+  /**
+   * `RATE_LIMIT_MAX_KEYS`: most token buckets (and, separately, flood counters) kept in memory;
+   * beyond it the least recently used is dropped, so a flood of distinct IPs cannot grow memory
+   * without bound. @default 100000
+   */
+  rateLimitMaxKeys: number;
+  /** `RATE_LIMIT_FAIL_CLOSED`: answer 429 instead of using per-replica buckets while Redis is down. @default false */
+  rateLimitFailClosed: boolean;
+}
+
+/** JWS algorithms the gateway can verify; `none` is deliberately absent. */
+export const JWT_ALGORITHMS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/** One entry of `API_KEYS_FILE`; plain keys are hashed while loading and never kept. */
+export interface ApiKeyConfig {
+  /** Lower-case hex SHA-256 of the key. */
+  hash: string;
+  /** Label for logs and the admin API. */
+  name?: string;
+  /** Per-key token bucket (requests per second, capacity) overriding the route's. */
+  rateLimit?: { rate: number; burst: number };
+}
+
+/** A claim copied into an upstream request header after a JWT is verified. */
+export interface ForwardedClaim {
+  /** Top-level claim name, e.g. `sub`. */
+  claim: string;
+  /** Lower-case header name, e.g. `x-user-id`. */
+  header: string;
+}
+
+export interface AuthConfig {
+  /** `JWT_SECRET` (sensitive): HMAC key for HS256/384/512 tokens. */
+  jwtSecret?: string;
+  /** `JWT_PUBLIC_KEY`, or the contents of `JWT_PUBLIC_KEY_FILE`: PEM public key for RS/PS/ES tokens. */
+  jwtPublicKey?: string;
+  /** `JWKS_URL`: JSON Web Key Set with the issuer's public keys, selected by `kid`. */
+  jwksUrl?: string;
+  /**
+   * `JWT_ALGORITHMS`: the only algorithms accepted. Derived when unset: HS256 with a secret, the
+   * public key's algorithm (RS256, ES256, ...), RS256 and ES256 with a JWKS. @default []
+   */
+  jwtAlgorithms: JwtAlgorithm[];
+  /** `JWT_ISSUER`: accepted `iss` values; unchecked when empty. @default [] */
+  jwtIssuers: string[];
+  /** `JWT_AUDIENCE`: accepted `aud` values (any one must be present); unchecked when empty. @default [] */
+  jwtAudiences: string[];
+  /** `JWT_CLOCK_TOLERANCE`: leeway for `exp` and `nbf`. @default 30000 */
+  jwtClockToleranceMs: number;
+  /** `JWT_FORWARD_CLAIMS`: claims sent upstream as headers. @default [{ claim: 'sub', header: 'x-user-id' }] */
+  jwtForwardClaims: ForwardedClaim[];
+  /** `API_KEYS_FILE`, resolved to an absolute path. */
+  apiKeysFile?: string;
+  /** Keys read from `API_KEYS_FILE`, hashed. @default [] */
+  apiKeys: ApiKeyConfig[];
+  /** `PUBLIC_PATHS`: exact paths, or prefixes written `/prefix/*`, that never need auth. @default [] */
+  publicPaths: string[];
 }
 
 export interface CacheConfig {
@@ -137,6 +239,7 @@ export interface GatewayConfig {
   loadBalancing: LoadBalancingConfig;
   resilience: ResilienceConfig;
   security: SecurityConfig;
+  auth: AuthConfig;
   cache: CacheConfig;
   redis: RedisConfig;
   log: LogConfig;

@@ -78,8 +78,27 @@ describe('loadGatewayConfig', () => {
           ddosThreshold: 1000,
           blockDurationMs: 600_000,
           corsAllowedOrigins: [],
+          corsAllowedMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+          corsAllowedHeaders: ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-Id'],
+          corsExposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+          corsAllowCredentials: false,
+          corsMaxAgeMs: 600_000,
+          securityHeaders: true,
+          maxBodyBytes: 10_485_760,
+          maxHeaderCount: 100,
           ipWhitelist: [],
           ipBlacklist: [],
+          rateLimitMaxKeys: 100_000,
+          rateLimitFailClosed: false,
+        },
+        auth: {
+          jwtAlgorithms: [],
+          jwtIssuers: [],
+          jwtAudiences: [],
+          jwtClockToleranceMs: 30_000,
+          jwtForwardClaims: [{ claim: 'sub', header: 'x-user-id' }],
+          apiKeys: [],
+          publicPaths: [],
         },
         cache: { enabled: true, ttlMs: 300_000, compression: true },
         redis: {},
@@ -115,6 +134,8 @@ describe('loadGatewayConfig', () => {
         CORS_ALLOWED_ORIGINS: '["https://app.example.com","*"]',
         IP_WHITELIST: '10.1.0.0/16',
         IP_BLACKLIST: '203.0.113.7 2001:db8::/32',
+        RATE_LIMIT_MAX_KEYS: '5000',
+        RATE_LIMIT_FAIL_CLOSED: 'true',
         ENABLE_CACHING: 'false',
         CACHE_TTL: '30s',
         ENABLE_COMPRESSION: '0',
@@ -148,11 +169,13 @@ describe('loadGatewayConfig', () => {
           maxBurstSize: 60,
           ddosThreshold: 5000,
           blockDurationMs: 3_600_000,
-          jwtSecret: 'x'.repeat(40),
           corsAllowedOrigins: ['https://app.example.com', '*'],
           ipWhitelist: ['10.1.0.0/16'],
           ipBlacklist: ['203.0.113.7', '2001:db8::/32'],
+          rateLimitMaxKeys: 5000,
+          rateLimitFailClosed: true,
         },
+        auth: { jwtSecret: 'x'.repeat(40), jwtAlgorithms: ['HS256'] },
         cache: { enabled: false, ttlMs: 30_000, compression: false },
         redis: { url: 'rediss://:secret@redis.internal:6380/1' },
         log: { level: 'debug', pretty: false },
@@ -242,15 +265,13 @@ describe('loadGatewayConfig', () => {
     it('should keep JWT_SECRET verbatim, including surrounding spaces', () => {
       const secret = ` ${'s'.repeat(40)} `;
 
-      expect(loadOk({ JWT_SECRET: secret }).config.security.jwtSecret).toBe(secret);
+      expect(loadOk({ JWT_SECRET: secret }).config.auth.jwtSecret).toBe(secret);
     });
 
-    it('should warn when routes require auth and JWT_SECRET is unset', () => {
-      const { warnings } = loadOk({ ROUTE_API_URL: 'h:1', ROUTE_API_REQUIRE_AUTH: 'true' });
-
-      expect(warnings).toContainEqual(
-        'JWT_SECRET is not set, so JWTs cannot be verified for require_auth routes: api',
-      );
+    it('should refuse routes that require auth when no credential is configured', () => {
+      expect(problemsOf({ ROUTE_API_URL: 'h:1', ROUTE_API_REQUIRE_AUTH: 'true' })).toEqual([
+        'routes: api require authentication but no credential is configured (set JWT_SECRET, JWT_PUBLIC_KEY, JWT_PUBLIC_KEY_FILE, JWKS_URL or API_KEYS_FILE)',
+      ]);
     });
 
     it('should refuse ENABLE_VXCLOUD_DEFAULT_ROUTES=true instead of ignoring it', () => {
@@ -559,7 +580,7 @@ describe('loadGatewayConfig', () => {
       expect(problems).toEqual([
         'ROUTE_X_URLL: unknown route setting (did you mean ROUTE_X_URL?)',
         'ROUTE_MY_API_PREFX: unknown route setting (did you mean ROUTE_MY_API_PREFIX?)',
-        'ROUTE_URL: unknown route setting (expected ROUTE_<NAME>_<URL|TARGETS|PREFIX|HOST|STRIP_PREFIX|REQUIRE_AUTH|WEIGHT|WEIGHTS|TIMEOUT_SECS|HEALTH_PATH|PRESERVE_HOST|ALGORITHM>)',
+        'ROUTE_URL: unknown route setting (expected ROUTE_<NAME>_<URL|TARGETS|PREFIX|HOST|STRIP_PREFIX|REQUIRE_AUTH|WEIGHT|WEIGHTS|TIMEOUT_SECS|HEALTH_PATH|PRESERVE_HOST|ALGORITHM|MAX_BODY_SIZE>)',
         'ROUTE_Y_STRIP_PREFIX: invalid boolean "maybe" (expected true or false)',
         'ROUTE_Y_WEIGHTS: invalid integer "x"',
         'ROUTE_Y_WEIGHTS: must be >= 0, got -2',
@@ -859,12 +880,12 @@ describe('loadGatewayConfig', () => {
     it('should warn about a JWT secret kept in the file', () => {
       const { config, warnings } = loadOk(
         { GATEWAY_CONFIG: 'gw.yaml' },
-        { 'gw.yaml': `security:\n  jwt_secret: ${'z'.repeat(32)}\n` },
+        { 'gw.yaml': `auth:\n  jwt_secret: ${'z'.repeat(32)}\n` },
       );
 
-      expect(config.security.jwtSecret).toBe('z'.repeat(32));
+      expect(config.auth.jwtSecret).toBe('z'.repeat(32));
       expect(warnings).toContainEqual(
-        'gw.yaml: security.jwt_secret: secrets belong in the JWT_SECRET environment variable, not the config file',
+        'gw.yaml: auth.jwt_secret: secrets belong in the JWT_SECRET environment variable, not the config file',
       );
     });
   });

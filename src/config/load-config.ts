@@ -14,6 +14,7 @@ import { extname, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { checkAuthConfig, readAuthConfig } from './auth-config';
 import { formatDuration, parseGoDuration } from './duration';
 import {
   closestMatch,
@@ -55,9 +56,6 @@ type PathSegment = PropertyKey;
 /** Node timers fire after 1 ms when given more than this (TimeoutOverflowWarning). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** The Go gateway's default `JWT_SECRET`, public in its repository, compose file and k8s ConfigMap. */
-const GO_PLACEHOLDER_JWT_SECRET = 'your-secret-key-change-in-production';
-
 /**
  * Loads and validates the whole configuration without side effects (no logging, no exit), so
  * `main.ts` and the `config:check` CLI can decide how to report.
@@ -74,7 +72,6 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
     port: 9777,
   });
   const connectionTimeoutMs = settings.get('CONNECTION_TIMEOUT', duration(), 30_000);
-  const jwtSecret = settings.get('JWT_SECRET', (raw) => raw, undefined, { trim: false });
 
   const config: GatewayConfig = {
     server: {
@@ -110,11 +107,39 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
       maxBurstSize: settings.get('MAX_BURST_SIZE', atLeast('MAX_BURST_SIZE'), 200),
       ddosThreshold: settings.get('DDOS_THRESHOLD', atLeast('DDOS_THRESHOLD'), 1000),
       blockDurationMs: settings.get('BLOCK_DURATION', duration(), 600_000),
-      ...(jwtSecret === undefined ? {} : { jwtSecret }),
       corsAllowedOrigins: settings.get('CORS_ALLOWED_ORIGINS', parseCorsOrigins, []),
+      corsAllowedMethods: settings.get(
+        'CORS_ALLOWED_METHODS',
+        (raw) => splitList(raw.replace(/,/g, ' ')).map((m) => m.toUpperCase()),
+        ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      ),
+      corsAllowedHeaders: settings.get('CORS_ALLOWED_HEADERS', splitList, [
+        'Authorization',
+        'Content-Type',
+        'X-API-Key',
+        'X-Request-Id',
+      ]),
+      corsExposedHeaders: settings.get('CORS_EXPOSED_HEADERS', splitList, [
+        'X-Request-Id',
+        'RateLimit',
+        'RateLimit-Policy',
+        'Retry-After',
+      ]),
+      corsAllowCredentials: settings.get('CORS_ALLOW_CREDENTIALS', parseGoBool, false),
+      corsMaxAgeMs: settings.get('CORS_MAX_AGE', duration(), 600_000),
+      securityHeaders: settings.get('SECURITY_HEADERS', parseGoBool, true),
+      maxBodyBytes: settings.get('MAX_BODY_SIZE', atLeast('MAX_BODY_SIZE'), 10_485_760),
+      maxHeaderCount: settings.get('MAX_HEADER_COUNT', atLeast('MAX_HEADER_COUNT'), 100),
       ipWhitelist: settings.get('IP_WHITELIST', ipList, []),
       ipBlacklist: settings.get('IP_BLACKLIST', ipList, []),
+      rateLimitMaxKeys: settings.get(
+        'RATE_LIMIT_MAX_KEYS',
+        atLeast('RATE_LIMIT_MAX_KEYS'),
+        100_000,
+      ),
+      rateLimitFailClosed: settings.get('RATE_LIMIT_FAIL_CLOSED', parseGoBool, false),
     },
+    auth: readAuthConfig(settings, report, cwd),
     cache: {
       enabled: settings.get('ENABLE_CACHING', parseGoBool, true),
       ttlMs: settings.get('CACHE_TTL', duration(), 300_000),
@@ -132,8 +157,14 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
     routes: loadRoutes(env, file, connectionTimeoutMs, report),
   };
 
+  if (config.security.corsAllowCredentials && config.security.corsAllowedOrigins.includes('*')) {
+    report.problem(
+      'CORS_ALLOW_CREDENTIALS',
+      'cannot be true while CORS_ALLOWED_ORIGINS contains "*": list the origins explicitly',
+    );
+  }
   checkRemovedSettings(env, report);
-  warnAboutSecrets(config, settings, report);
+  checkAuthConfig(config, settings, report);
   warnAboutFlags(config, settings, report);
 
   if (report.problems.length > 0) {
@@ -152,7 +183,7 @@ class ValueErrors extends Error {
   }
 }
 
-class Report {
+export class Report {
   readonly problems: string[] = [];
   readonly warnings: string[] = [];
 
@@ -178,14 +209,14 @@ class Report {
   }
 }
 
-interface RawSetting {
+export interface RawSetting {
   value: string;
   /** Where the value came from, as problems name it: `CACHE_TTL` or `gw.yaml: cache.cache_ttl`. */
   label: string;
 }
 
 /** Settings by environment variable name: environment (incl. `.env`) first, then the file. */
-class Settings {
+export class Settings {
   constructor(
     private readonly env: Env,
     private readonly file: ReadonlyMap<string, RawSetting>,
@@ -517,6 +548,7 @@ const ENV_ROUTE_SUFFIXES = {
   HEALTH_PATH: 'health_path',
   PRESERVE_HOST: 'preserve_host',
   ALGORITHM: 'algorithm',
+  MAX_BODY_SIZE: 'max_body_size',
 } as const satisfies Record<string, Exclude<keyof RouteFileEntry, 'name'>>;
 type EnvRouteSuffix = keyof typeof ENV_ROUTE_SUFFIXES;
 type RouteKey = keyof RouteFileEntry;
@@ -704,6 +736,7 @@ function envRouteDrafts(env: Env, report: Report): RouteDraft[] {
       health_path: fields.get('HEALTH_PATH'),
       preserve_host: read('PRESERVE_HOST', parseGoBool),
       algorithm: read('ALGORITHM', parseAlgorithm),
+      max_body_size: read('MAX_BODY_SIZE', nonNegativeInt),
     };
     return {
       origin: `ROUTE_${name}`,
@@ -792,6 +825,17 @@ function buildRoute(
     ...(healthPath === undefined ? {} : { healthPath }),
     preserveHost: entry.preserve_host ?? false,
     ...(entry.algorithm === undefined ? {} : { algorithm: entry.algorithm }),
+    ...(entry.rate_limit === undefined
+      ? {}
+      : {
+          rateLimit: {
+            rate: entry.rate_limit.rate,
+            // One second's worth of requests, so `rate: 5` alone behaves as "5 per second".
+            burst: entry.rate_limit.burst ?? Math.max(1, Math.ceil(entry.rate_limit.rate)),
+            key: entry.rate_limit.key ?? 'ip',
+          },
+        }),
+    ...(entry.max_body_size === undefined ? {} : { maxBodyBytes: entry.max_body_size }),
   };
 }
 
@@ -907,33 +951,6 @@ function checkRemovedSettings(env: Env, report: Report): void {
         'the built-in VxCloud routes were removed; declare the routes you need (see gateway.example.yaml)',
       );
     }
-  }
-}
-
-function warnAboutSecrets(config: GatewayConfig, settings: Settings, report: Report): void {
-  const secret = config.security.jwtSecret;
-  const source = settings.raw('JWT_SECRET');
-  if (secret === undefined || source === undefined) {
-    const protectedRoutes = config.routes.filter((route) => route.requireAuth);
-    if (protectedRoutes.length > 0) {
-      report.warn(
-        `JWT_SECRET is not set, so JWTs cannot be verified for require_auth routes: ${protectedRoutes.map((route) => route.name).join(', ')}`,
-      );
-    }
-    return;
-  }
-  if (secret.trim() === GO_PLACEHOLDER_JWT_SECRET) {
-    report.problem(
-      source.label,
-      'is the public placeholder from the Go gateway; set a random secret (e.g. `openssl rand -base64 48`)',
-    );
-  } else if (Buffer.byteLength(secret) < 32) {
-    report.warn(`${source.label}: shorter than 32 bytes; HS256 keys should have at least 256 bits`);
-  }
-  if (source.label !== 'JWT_SECRET') {
-    report.warn(
-      `${source.label}: secrets belong in the JWT_SECRET environment variable, not the config file`,
-    );
   }
 }
 

@@ -15,6 +15,8 @@ export interface AccessRecord {
   bytesIn: number;
   bytesOut: number;
   clientIp: string;
+  /** JWT subject or API-key name, when the request was authenticated. */
+  principal?: string;
   error?: string;
 }
 

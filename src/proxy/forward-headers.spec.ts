@@ -1,3 +1,4 @@
+import { buildSecurityHeaders } from '../security/headers/security-headers';
 import {
   buildUpstreamHeaders,
   filterResponseHeaders,
@@ -50,6 +51,16 @@ describe('buildUpstreamHeaders', () => {
     expect(out.host).toBe('upstream.internal:8080');
   });
 
+  it('should strip the headers the gateway derives from verified claims', () => {
+    const out = buildUpstreamHeaders(
+      { 'x-user-id': 'forged', accept: '*/*' },
+      ctx,
+      new Set(['x-user-id']),
+    );
+    expect(out).not.toHaveProperty('x-user-id');
+    expect(out.accept).toBe('*/*');
+  });
+
   it('should keep te: trailers', () => {
     expect(buildUpstreamHeaders({ te: 'trailers' }, ctx).te).toBe('trailers');
   });
@@ -100,6 +111,42 @@ describe('buildUpstreamHeaders', () => {
 
 describe('filterResponseHeaders', () => {
   const raw = (pairs: string[]): Buffer[] => pairs.map((p) => Buffer.from(p, 'latin1'));
+  const noSecurity = { security: buildSecurityHeaders(false) };
+  const withSecurity = { security: buildSecurityHeaders(true) };
+
+  it('should fill in missing security headers without duplicating upstream ones', () => {
+    const out = filterResponseHeaders(
+      raw(['X-Frame-Options', 'SAMEORIGIN', 'Content-Type', 'text/html']),
+      'r',
+      withSecurity,
+      false,
+    );
+    const names = out.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    expect(names.filter((n) => n === 'x-frame-options')).toHaveLength(1);
+    expect(out[out.indexOf('X-Frame-Options') + 1]).toBe('SAMEORIGIN');
+    expect(names).toContain('content-security-policy');
+    expect(names).not.toContain('strict-transport-security');
+    const overTls = filterResponseHeaders(raw([]), 'r', withSecurity, true);
+    expect(overTls).toContain('strict-transport-security');
+  });
+
+  it('should let gateway headers replace upstream ones and merge Vary', () => {
+    const out = filterResponseHeaders(
+      raw(['Access-Control-Allow-Origin', '*', 'Vary', 'Accept-Encoding']),
+      'r',
+      noSecurity,
+      false,
+      ['access-control-allow-origin', 'https://app.example.com', 'vary', 'Origin'],
+    );
+    expect(out).toEqual([
+      'access-control-allow-origin',
+      'https://app.example.com',
+      'vary',
+      'Accept-Encoding, Origin',
+      'x-request-id',
+      'r',
+    ]);
+  });
 
   it('should drop hop-by-hop and Connection-listed headers and set our request id', () => {
     const out = filterResponseHeaders(
@@ -122,6 +169,8 @@ describe('filterResponseHeaders', () => {
         'b=2',
       ]),
       'req-1',
+      noSecurity,
+      false,
     );
     expect(out).toEqual([
       'Content-Type',

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { fillSecurityHeaders, type SecurityHeaderSet } from '../security/headers/security-headers';
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1) plus the legacy ones proxies strip. Never forwarded in
@@ -68,11 +69,12 @@ function connectionTokens(value: string | string[] | undefined): Set<string> | u
 export function buildUpstreamHeaders(
   incoming: IncomingHttpHeaders,
   ctx: ForwardContext,
+  strip?: ReadonlySet<string>,
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const listed = connectionTokens(incoming.connection);
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || GATEWAY_SET.has(name) || listed?.has(name)) {
+    if (HOP_BY_HOP.has(name) || GATEWAY_SET.has(name) || listed?.has(name) || strip?.has(name)) {
       continue;
     }
     const value = incoming[name];
@@ -106,14 +108,40 @@ export function buildUpstreamHeaders(
   return out;
 }
 
+/** What the gateway adds to every proxied response, compiled once at boot. */
+export interface ResponseHeaderPolicy {
+  security: SecurityHeaderSet;
+}
+
 /**
  * Filters an upstream response's raw header list (undici gives Buffers) into the flat
- * `[name, value, …]` array `ServerResponse.writeHead` accepts, dropping hop-by-hop headers and
- * any upstream `x-request-id` (ours wins, so a request can be traced end to end).
+ * `[name, value, …]` array `ServerResponse.writeHead` accepts:
+ * - hop-by-hop headers and the ones `Connection` names are dropped (`Trailer` is kept: the
+ *   gateway relays trailers);
+ * - the upstream's `x-request-id` is replaced by ours, so a request is traced end to end;
+ * - `extra` headers decided by the gateway (CORS, RateLimit) replace upstream headers of the
+ *   same name, except `Vary`, which is merged so the upstream's own variants survive;
+ * - security headers fill in only what the upstream did not set.
  */
-export function filterResponseHeaders(raw: Buffer[], requestId: string): string[] {
+export function filterResponseHeaders(
+  raw: Buffer[],
+  requestId: string,
+  policy: ResponseHeaderPolicy,
+  tls: boolean,
+  extra?: readonly string[],
+): string[] {
   const out: string[] = [];
+  const securityNames = policy.security.names;
   let listed: Set<string> | undefined;
+  let present: Set<string> | undefined;
+  let extraNames: Set<string> | undefined;
+  if (extra) {
+    extraNames = new Set();
+    for (let i = 0; i < extra.length; i += 2) {
+      extraNames.add(extra[i].toLowerCase());
+    }
+  }
+  let upstreamVary: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
     const lower = name.toLowerCase();
@@ -121,8 +149,19 @@ export function filterResponseHeaders(raw: Buffer[], requestId: string): string[
       listed = connectionTokens(raw[i + 1].toString('latin1'));
       continue;
     }
-    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id') {
+    if ((lower !== 'trailer' && HOP_BY_HOP.has(lower)) || lower === 'x-request-id') {
       continue;
+    }
+    if (extraNames?.has(lower)) {
+      if (lower === 'vary') {
+        upstreamVary = upstreamVary
+          ? `${upstreamVary}, ${raw[i + 1].toString('latin1')}`
+          : raw[i + 1].toString('latin1');
+      }
+      continue;
+    }
+    if (securityNames.has(lower)) {
+      (present ??= new Set()).add(lower);
     }
     out.push(name, raw[i + 1].toString('latin1'));
   }
@@ -133,16 +172,16 @@ export function filterResponseHeaders(raw: Buffer[], requestId: string): string[
       }
     }
   }
-  out.push('x-request-id', requestId);
-  return out;
-}
-
-/** Upstream `Trailer` announcement, kept only when trailers will actually be relayed. */
-export function announcedTrailers(raw: Buffer[]): string | undefined {
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 7 && raw[i].toString('latin1').toLowerCase() === 'trailer') {
-      return raw[i + 1].toString('latin1');
+  if (extra) {
+    for (let i = 0; i < extra.length; i += 2) {
+      if (upstreamVary !== undefined && extra[i] === 'vary') {
+        out.push('vary', `${upstreamVary}, ${extra[i + 1]}`);
+      } else {
+        out.push(extra[i], extra[i + 1]);
+      }
     }
   }
-  return undefined;
+  fillSecurityHeaders(out, present, tls ? policy.security.tls : policy.security.plain);
+  out.push('x-request-id', requestId);
+  return out;
 }

@@ -1,5 +1,7 @@
-import { All, Controller, Req, Res } from '@nestjs/common';
+import { All, Controller, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { EdgeGuard } from './edge.guard';
+import { ProxyExceptionFilter } from './proxy-exception.filter';
 import { ProxyService } from './proxy.service';
 
 /**
@@ -7,6 +9,8 @@ import { ProxyService } from './proxy.service';
  * gateway's static routes (/health, /admin/…) over this wildcard whatever the registration order.
  */
 @Controller()
+@UseGuards(EdgeGuard)
+@UseFilters(ProxyExceptionFilter)
 export class ProxyController {
   constructor(private readonly proxy: ProxyService) {}
 
@@ -15,6 +19,9 @@ export class ProxyController {
   forward(@Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
     // The proxy streams on the raw Node objects; tell Fastify it must not send anything itself.
     reply.hijack();
-    this.proxy.handle(req.raw, reply.raw);
+    const exchange = this.proxy.exchangeOf(req.raw);
+    if (exchange) {
+      this.proxy.forward(exchange);
+    }
   }
 }

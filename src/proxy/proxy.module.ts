@@ -1,13 +1,16 @@
 import { Module } from '@nestjs/common';
 import { RoutingModule } from '../routing/routing.module';
+import { SecurityModule } from '../security/security.module';
+import { EdgeGuard } from './edge.guard';
+import { ProxyExceptionFilter } from './proxy-exception.filter';
 import { ProxyController } from './proxy.controller';
 import { ProxyService } from './proxy.service';
 import { UpgradeProxyService } from './upgrade-proxy.service';
 
 @Module({
-  imports: [RoutingModule],
+  imports: [RoutingModule, SecurityModule],
   controllers: [ProxyController],
-  providers: [ProxyService, UpgradeProxyService],
+  providers: [ProxyService, UpgradeProxyService, EdgeGuard, ProxyExceptionFilter],
   exports: [ProxyService, UpgradeProxyService],
 })
 export class ProxyModule {}

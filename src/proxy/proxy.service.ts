@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { Injectable } from '@nestjs/common';
 import { GatewayErrorCode } from '../common/errors/gateway-error';
+import { GatewayRejection } from '../common/errors/gateway-rejection';
 import { resolveRequestId } from '../common/http/request-id';
 import { isReservedPath } from '../common/http/reserved-paths';
 import { InjectGatewayConfig } from '../config/gateway.config';
@@ -9,9 +10,14 @@ import type { GatewayConfig } from '../config/gateway-config.types';
 import { AccessLogService } from '../observability/access-log.service';
 import { joinPaths, mergeQuery } from '../routing/path-rewriter';
 import { canonicalizePath } from '../routing/request-path';
+import type { CompiledRoute } from '../routing/compiled-route';
+import type { RouteMatch } from '../routing/route-matcher';
 import { RouteTableService } from '../routing/route-table.service';
+import type { Upstream } from '../load-balancing/upstream';
+import { AuthService } from '../security/auth/auth.service';
 import { ClientIpResolver, normalizeIp } from '../security/client-ip';
-import { buildUpstreamHeaders } from './forward-headers';
+import { buildSecurityHeaders } from '../security/headers/security-headers';
+import { buildUpstreamHeaders, type ResponseHeaderPolicy } from './forward-headers';
 import { UpstreamExchange } from './upstream-exchange';
 
 /** Splits `origin-form` or `absolute-form` request targets into path and query. */
@@ -27,23 +33,49 @@ function splitTarget(url: string): { path: string; query: string } {
     : { path: target.slice(0, q), query: target.slice(q + 1) };
 }
 
+const EXCHANGE = Symbol('gateway.exchange');
+
+export interface ResolvedRequest {
+  requestId: string;
+  peer: string;
+  peerTrusted: boolean;
+  clientIp: string;
+  tls: boolean;
+  rawPath: string;
+  query: string;
+  /** Canonical path; `''` when the raw path was rejected. */
+  path: string;
+  match: RouteMatch<CompiledRoute> | undefined;
+  routeRejection: GatewayRejection | undefined;
+}
+type WithExchange = IncomingMessage & { [EXCHANGE]?: UpstreamExchange };
+
 /**
- * The proxy hot path: canonical path → route → upstream → forward. Everything it consults was
- * compiled at boot (route table, pools, IP resolver); per request it only looks things up.
+ * The proxy hot path in two steps: `open` (request id, client IP, canonical path, route) and,
+ * after the edge checks have admitted the request, `forward` (upstream choice and streaming).
+ * Everything consulted was compiled at boot; per request it only looks things up.
  */
 @Injectable()
 export class ProxyService {
   private readonly ipResolver: ClientIpResolver;
   private readonly maxInFlight: number;
+  private readonly defaultMaxBody: number;
+  private readonly headerPolicy: ResponseHeaderPolicy;
+  private readonly strippedRequestHeaders: ReadonlySet<string>;
   private inFlight = 0;
 
   constructor(
     @InjectGatewayConfig() config: GatewayConfig,
     private readonly routes: RouteTableService,
     private readonly accessLog: AccessLogService,
+    auth: AuthService,
   ) {
+    // Identity headers the gateway sets from verified claims; a client's copies never pass.
+    this.strippedRequestHeaders = new Set(auth.forwardedClaimHeaders);
     this.ipResolver = new ClientIpResolver(config.proxy.trustedProxies);
     this.maxInFlight = config.proxy.maxInFlight;
+    this.defaultMaxBody = config.security.maxBodyBytes;
+    this.headerPolicy = { security: buildSecurityHeaders(config.security.securityHeaders) };
   }
 
   /** Proxied requests currently in progress. */
@@ -51,85 +83,171 @@ export class ProxyService {
     return this.inFlight;
   }
 
-  /** Resolves the client IP with the one rule every feature uses. */
-  clientIpOf(req: IncomingMessage): { peer: string; peerTrusted: boolean; clientIp: string } {
+  get responseHeaderPolicy(): ResponseHeaderPolicy {
+    return this.headerPolicy;
+  }
+
+  /** The exchange `open` attached to this request, if any. */
+  exchangeOf(req: IncomingMessage): UpstreamExchange | undefined {
+    return (req as WithExchange)[EXCHANGE];
+  }
+
+  /**
+   * Starts tracking a request and resolves what every later step needs. Throws a
+   * GatewayRejection (already bound to the exchange for logging) when the request cannot be
+   * routed at all.
+   */
+  open(req: IncomingMessage, res: ServerResponse): UpstreamExchange {
+    const startedAt = performance.now();
+    const r = this.resolve(req);
+    const exchange = new UpstreamExchange(
+      req,
+      res,
+      r.requestId,
+      r.peer,
+      r.peerTrusted,
+      r.clientIp,
+      r.tls,
+      r.rawPath,
+      r.query,
+      startedAt,
+      this.accessLog,
+      this.headerPolicy,
+    );
+    exchange.path = r.path;
+    exchange.match = r.match;
+    exchange.routeRejection = r.routeRejection;
+    exchange.maxBodyBytes = r.match?.value.maxBodyBytes ?? this.defaultMaxBody;
+    (req as WithExchange)[EXCHANGE] = exchange;
+
+    if (this.inFlight >= this.maxInFlight) {
+      // Shed load before doing any work for it; a fast 503 beats a slow timeout for everyone.
+      throw new GatewayRejection(GatewayErrorCode.Overloaded, undefined, ['retry-after', '1']);
+    }
+    this.inFlight++;
+    res.once('close', this.release);
+    return exchange;
+  }
+
+  /**
+   * Request id, client IP, canonical path and route, shared by plain requests and upgrades.
+   * Routing problems are recorded, not thrown: IP lists and flood counting must see every
+   * request first, including the ones that go nowhere (scanners mostly do).
+   */
+  resolve(req: IncomingMessage): ResolvedRequest {
     const peer = normalizeIp(req.socket.remoteAddress);
     const peerTrusted = this.ipResolver.isTrusted(peer);
     const clientIp = peerTrusted
       ? this.ipResolver.resolve(peer, req.headers['x-forwarded-for'])
       : peer;
-    return { peer, peerTrusted, clientIp };
-  }
-
-  private readonly release = (): void => {
-    this.inFlight--;
-  };
-
-  handle(req: IncomingMessage, res: ServerResponse): void {
-    const startedAt = performance.now();
-    const requestId = resolveRequestId(req.headers['x-request-id']);
-    const { peer, peerTrusted, clientIp } = this.clientIpOf(req);
     const { path: rawPath, query } = splitTarget(req.url ?? '/');
-    const exchange = new UpstreamExchange(
-      req,
-      res,
-      requestId,
+    const resolved: ResolvedRequest = {
+      requestId: resolveRequestId(req.headers['x-request-id']),
+      peer,
+      peerTrusted,
       clientIp,
+      // HSTS and X-Forwarded-Proto follow the scheme the client used: our own TLS, or a trusted
+      // proxy's word for it.
+      tls:
+        (req.socket as TLSSocket).encrypted === true ||
+        (peerTrusted && req.headers['x-forwarded-proto'] === 'https'),
       rawPath,
-      startedAt,
-      this.accessLog,
-    );
-
-    if (this.inFlight >= this.maxInFlight) {
-      // Shed load before doing any work for it; a fast 503 beats a slow timeout for everyone.
-      exchange.fail(GatewayErrorCode.Overloaded, { 'retry-after': '1' });
-      return;
-    }
-    this.inFlight++;
-    res.once('close', this.release);
-
+      query,
+      path: '',
+      match: undefined,
+      routeRejection: undefined,
+    };
     const canonical = canonicalizePath(rawPath);
     if (!canonical.ok) {
-      exchange.fail(
+      resolved.routeRejection = new GatewayRejection(
         GatewayErrorCode.BadRequest,
-        undefined,
         `Invalid request path: ${canonical.reason}`,
       );
-      return;
+      return resolved;
     }
-    const path = canonical.path;
-    if (isReservedPath(path)) {
-      exchange.fail(GatewayErrorCode.NoRoute, undefined, 'This gateway path is not enabled');
-      return;
+    resolved.path = canonical.path;
+    if (isReservedPath(canonical.path)) {
+      resolved.routeRejection = new GatewayRejection(
+        GatewayErrorCode.NoRoute,
+        'This gateway path is not enabled',
+      );
+      return resolved;
     }
-    const match = this.routes.match(req.headers.host, path);
+    resolved.match = this.routes.match(req.headers.host, canonical.path);
+    if (!resolved.match) {
+      resolved.routeRejection = new GatewayRejection(GatewayErrorCode.NoRoute);
+    }
+    return resolved;
+  }
+
+  /** Upstream request headers for an admitted request. */
+  upstreamHeadersFor(
+    req: IncomingMessage,
+    r: Pick<ResolvedRequest, 'peer' | 'peerTrusted' | 'clientIp' | 'tls' | 'requestId'>,
+    route: CompiledRoute,
+    upstream: Upstream,
+    extra: Record<string, string> | undefined,
+  ): Record<string, string | string[]> {
+    const headers = buildUpstreamHeaders(
+      req.headers,
+      {
+        host: route.preserveHost && req.headers.host ? req.headers.host : upstream.hostHeader,
+        peer: r.peer,
+        peerTrusted: r.peerTrusted,
+        clientIp: r.clientIp,
+        proto: r.tls ? 'https' : 'http',
+        requestId: r.requestId,
+      },
+      this.strippedRequestHeaders,
+    );
+    if (extra) {
+      Object.assign(headers, extra);
+    }
+    return headers;
+  }
+
+  /** Picks an upstream and streams the exchange through it. */
+  forward(exchange: UpstreamExchange): void {
+    const { req, match } = exchange;
     if (!match) {
       exchange.fail(GatewayErrorCode.NoRoute);
       return;
     }
     const route = match.value;
-    exchange.route = route;
-    const upstream = route.group.pick(clientIp);
+    const contentLength = req.headers['content-length'];
+    if (
+      exchange.maxBodyBytes > 0 &&
+      contentLength !== undefined &&
+      Number(contentLength) > exchange.maxBodyBytes
+    ) {
+      exchange.error = 'request body over limit';
+      // The body is never read; closing stops the client from sending the rest.
+      exchange.fail(GatewayErrorCode.PayloadTooLarge, ['connection', 'close']);
+      return;
+    }
+    const upstream = route.group.pick(exchange.clientIp);
     if (!upstream) {
-      exchange.fail(GatewayErrorCode.NoUpstream, { 'retry-after': '5' });
+      exchange.fail(GatewayErrorCode.NoUpstream, ['retry-after', '5']);
       return;
     }
     exchange.upstream = upstream;
     upstream.inFlight++;
 
-    const forwardedPath = joinPaths(upstream.basePath, route.stripPrefix ? match.rest : path);
-    const mergedQuery = mergeQuery(upstream.baseQuery, query);
-    const headers = buildUpstreamHeaders(req.headers, {
-      host: route.preserveHost && req.headers.host ? req.headers.host : upstream.hostHeader,
-      peer,
-      peerTrusted,
-      clientIp,
-      proto: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
-      requestId,
-    });
+    const forwardedPath = joinPaths(
+      upstream.basePath,
+      route.stripPrefix ? match.rest : exchange.path,
+    );
+    const mergedQuery = mergeQuery(upstream.baseQuery, exchange.query);
+    const headers = this.upstreamHeadersFor(
+      req,
+      exchange,
+      route,
+      upstream,
+      exchange.upstreamHeaders,
+    );
     const hasBody =
       req.headers['transfer-encoding'] !== undefined ||
-      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+      (contentLength !== undefined && contentLength !== '0');
 
     upstream.dispatcher.dispatch(
       {
@@ -144,4 +262,8 @@ export class ProxyService {
       exchange,
     );
   }
+
+  private readonly release = (): void => {
+    this.inFlight--;
+  };
 }

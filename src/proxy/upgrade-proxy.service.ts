@@ -2,24 +2,16 @@ import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  classifyUpstreamError,
-  errorBody,
-  GATEWAY_ERRORS,
-  GatewayErrorCode,
-} from '../common/errors/gateway-error';
-import { resolveRequestId } from '../common/http/request-id';
-import { isReservedPath } from '../common/http/reserved-paths';
+import { classifyUpstreamError, GatewayErrorCode, jsonError } from '../common/errors/gateway-error';
+import { GatewayRejection } from '../common/errors/gateway-rejection';
+import { EdgePipeline } from '../security/edge-pipeline.service';
+import type { EdgeRequest } from '../security/edge-request';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { AccessLogService } from '../observability/access-log.service';
 import { joinPaths, mergeQuery } from '../routing/path-rewriter';
-import { canonicalizePath } from '../routing/request-path';
-import { RouteTableService } from '../routing/route-table.service';
-import { buildUpstreamHeaders } from './forward-headers';
-import { ProxyService } from './proxy.service';
+import { ProxyService, type ResolvedRequest } from './proxy.service';
 
 /**
  * Proxies HTTP/1.1 Upgrade requests (WebSocket) on the same routes as ordinary requests. After
@@ -31,8 +23,8 @@ export class UpgradeProxyService implements OnApplicationShutdown {
 
   constructor(
     @InjectGatewayConfig() private readonly config: GatewayConfig,
-    private readonly routes: RouteTableService,
     private readonly proxy: ProxyService,
+    private readonly edge: EdgePipeline,
     private readonly accessLog: AccessLogService,
   ) {}
 
@@ -42,14 +34,21 @@ export class UpgradeProxyService implements OnApplicationShutdown {
 
   handle(req: IncomingMessage, client: Duplex, head: Buffer): void {
     const startedAt = performance.now();
-    const requestId = resolveRequestId(req.headers['x-request-id']);
-    const { peer, peerTrusted, clientIp } = this.proxy.clientIpOf(req);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const rawPath = q === -1 ? url : url.slice(0, q);
-    const query = q === -1 ? '' : url.slice(q + 1);
+    client.on('error', () => client.destroy());
+    const r = this.proxy.resolve(req);
+    const { requestId, clientIp, rawPath } = r;
     // Filled in as the request progresses; read by `log` whenever the exchange ends.
-    const seen: { route?: string; upstream?: string } = {};
+    const edge: EdgeRequest & { upstream?: string } = {
+      req,
+      clientIp,
+      path: r.path,
+      route: r.match?.value,
+      routeRejection: r.routeRejection,
+      principalId: undefined,
+      responseHeaders: undefined,
+      upstreamHeaders: undefined,
+      error: undefined,
+    };
     let status = 0;
     let bytesIn = head.length;
     let bytesOut = 0;
@@ -64,55 +63,89 @@ export class UpgradeProxyService implements OnApplicationShutdown {
         method: req.method,
         host: req.headers.host,
         path: rawPath,
-        route: seen.route,
-        upstream: seen.upstream,
+        route: edge.route?.name,
+        upstream: edge.upstream,
         status,
         durationMs: Math.round((performance.now() - startedAt) * 1000) / 1000,
         bytesIn,
         bytesOut,
         clientIp,
-        error,
+        principal: edge.principalId,
+        error: error ?? edge.error,
       });
     };
-    const reject = (code: GatewayErrorCode, message?: string, error?: string): void => {
-      status = GATEWAY_ERRORS[code].statusCode;
-      writeRawError(client, code, requestId, message);
-      log(error);
+    const refuse = (rejection: GatewayRejection): void => {
+      status = rejection.statusCode;
+      writeRawError(client, rejection, requestId, this.securityHeaders(r.tls));
+      log(rejection.reason);
     };
-    client.on('error', () => client.destroy());
 
-    const canonical = canonicalizePath(rawPath);
-    if (!canonical.ok || req.method !== 'GET') {
-      reject(GatewayErrorCode.BadRequest, canonical.ok ? 'Upgrade requires GET' : canonical.reason);
+    let admitted: void | Promise<void>;
+    try {
+      if (req.method !== 'GET') {
+        throw new GatewayRejection(GatewayErrorCode.BadRequest, 'Upgrade requires GET');
+      }
+      admitted = this.edge.admit(edge);
+    } catch (err) {
+      refuse(asRejection(err));
       return;
     }
-    const path = canonical.path;
-    const match = isReservedPath(path) ? undefined : this.routes.match(req.headers.host, path);
-    if (!match) {
-      reject(GatewayErrorCode.NoRoute);
-      return;
+    const proceed = (): void => {
+      if (client.destroyed) {
+        log('client closed the connection');
+        return;
+      }
+      this.connect(req, client, head, r, edge, {
+        setStatus: (s) => (status = s),
+        addIn: (n) => (bytesIn += n),
+        addOut: (n) => (bytesOut += n),
+        log,
+        refuse,
+      });
+    };
+    if (admitted instanceof Promise) {
+      admitted.then(proceed, (err: unknown) => refuse(asRejection(err)));
+    } else {
+      proceed();
     }
+  }
+
+  private securityHeaders(tls: boolean): readonly string[] {
+    const set = this.proxy.responseHeaderPolicy.security;
+    return tls ? set.tls : set.plain;
+  }
+
+  private connect(
+    req: IncomingMessage,
+    client: Duplex,
+    head: Buffer,
+    r: ResolvedRequest,
+    edge: EdgeRequest & { upstream?: string },
+    track: {
+      setStatus(s: number): void;
+      addIn(n: number): void;
+      addOut(n: number): void;
+      log(error?: string): void;
+      refuse(rejection: GatewayRejection): void;
+    },
+  ): void {
+    const { requestId } = r;
+    const match = r.match!;
     const route = match.value;
-    seen.route = route.name;
-    const upstream = route.group.pick(clientIp);
+    const upstream = route.group.pick(r.clientIp);
     if (!upstream) {
-      reject(GatewayErrorCode.NoUpstream);
+      track.refuse(
+        new GatewayRejection(GatewayErrorCode.NoUpstream, undefined, ['retry-after', '5']),
+      );
       return;
     }
-    seen.upstream = upstream.key;
-    const headers = buildUpstreamHeaders(req.headers, {
-      host: route.preserveHost && req.headers.host ? req.headers.host : upstream.hostHeader,
-      peer,
-      peerTrusted,
-      clientIp,
-      proto: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
-      requestId,
-    });
+    edge.upstream = upstream.key;
+    const headers = this.proxy.upstreamHeadersFor(req, r, route, upstream, edge.upstreamHeaders);
     headers.connection = 'Upgrade';
     headers.upgrade = req.headers.upgrade ?? 'websocket';
     const target = new URL(upstream.origin);
-    const mergedQuery = mergeQuery(upstream.baseQuery, query);
-    const forwardedPath = joinPaths(upstream.basePath, route.stripPrefix ? match.rest : path);
+    const mergedQuery = mergeQuery(upstream.baseQuery, r.query);
+    const forwardedPath = joinPaths(upstream.basePath, route.stripPrefix ? match.rest : r.path);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     upstream.inFlight++;
     let released = false;
@@ -143,33 +176,35 @@ export class UpgradeProxyService implements OnApplicationShutdown {
       release();
       client.off('close', onClientGone);
       if (client.destroyed) {
-        log('client closed the connection');
+        track.log('client closed the connection');
         return;
       }
-      reject(classifyUpstreamError(err), undefined, err.code ?? err.message);
+      const rejection = new GatewayRejection(classifyUpstreamError(err));
+      track.refuse(Object.assign(rejection, { reason: err.code ?? err.message }));
     });
     upstreamReq.on('response', (res) => {
       // The upstream declined the upgrade (401, 404, …): relay its answer as-is and close.
-      status = res.statusCode ?? 502;
+      const status = res.statusCode ?? 502;
+      track.setStatus(status);
       client.off('close', onClientGone);
       client.write(statusLine(status, res.statusMessage) + headerBlock(res.rawHeaders, requestId));
       res.on('data', (chunk: Buffer) => {
-        bytesOut += chunk.length;
+        track.addOut(chunk.length);
         client.write(chunk);
       });
       res.on('end', () => {
         release();
         client.end();
-        log();
+        track.log();
       });
       res.on('error', () => {
         release();
         client.destroy();
-        log('upstream response error');
+        track.log('upstream response error');
       });
     });
     upstreamReq.on('upgrade', (res, upstreamSocket: Socket, upstreamHead: Buffer) => {
-      status = 101;
+      track.setStatus(101);
       client.off('close', onClientGone);
       upstreamSocket.setTimeout(0);
       this.open.add(client);
@@ -177,14 +212,14 @@ export class UpgradeProxyService implements OnApplicationShutdown {
         statusLine(101, res.statusMessage) + headerBlock(res.rawHeaders, requestId, true),
       );
       if (upstreamHead.length > 0) {
-        bytesOut += upstreamHead.length;
+        track.addOut(upstreamHead.length);
         client.write(upstreamHead);
       }
       if (head.length > 0) {
         upstreamSocket.write(head);
       }
-      upstreamSocket.on('data', (c: Buffer) => (bytesOut += c.length));
-      client.on('data', (c: Buffer) => (bytesIn += c.length));
+      upstreamSocket.on('data', (c: Buffer) => track.addOut(c.length));
+      client.on('data', (c: Buffer) => track.addIn(c.length));
       upstreamSocket.pipe(client);
       client.pipe(upstreamSocket);
       const close = (): void => {
@@ -192,7 +227,7 @@ export class UpgradeProxyService implements OnApplicationShutdown {
         release();
         client.destroy();
         upstreamSocket.destroy();
-        log();
+        track.log();
       };
       upstreamSocket.on('error', close);
       upstreamSocket.on('close', close);
@@ -241,23 +276,38 @@ function headerBlock(raw: string[], requestId: string, upgraded = false): string
   return out + `x-request-id: ${requestId}\r\n\r\n`;
 }
 
+function asRejection(err: unknown): GatewayRejection {
+  return err instanceof GatewayRejection
+    ? err
+    : Object.assign(new GatewayRejection(GatewayErrorCode.Internal), { reason: String(err) });
+}
+
+/** Writes a refusal as a raw HTTP/1.1 response on the not-yet-upgraded socket, then closes. */
 function writeRawError(
   socket: Duplex,
-  code: GatewayErrorCode,
+  rejection: GatewayRejection,
   requestId: string,
-  message?: string,
+  securityHeaders: readonly string[],
 ): void {
   if (socket.destroyed || !socket.writable) {
     socket.destroy();
     return;
   }
-  const spec = GATEWAY_ERRORS[code];
-  const body = errorBody(code, requestId, message);
+  const body =
+    rejection.statusCode === 204
+      ? ''
+      : jsonError(rejection.statusCode, rejection.error, rejection.message, requestId);
+  const extra = [...securityHeaders, ...rejection.headers];
+  let lines = '';
+  for (let i = 0; i < extra.length; i += 2) {
+    lines += `${extra[i]}: ${extra[i + 1]}\r\n`;
+  }
   socket.end(
-    statusLine(spec.statusCode, spec.error) +
-      'content-type: application/json; charset=utf-8\r\n' +
+    statusLine(rejection.statusCode, rejection.error) +
+      (body === '' ? '' : 'content-type: application/json; charset=utf-8\r\n') +
       `content-length: ${Buffer.byteLength(body)}\r\n` +
       'connection: close\r\n' +
+      lines +
       `x-request-id: ${requestId}\r\n\r\n` +
       body,
   );

@@ -2,22 +2,42 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import {
   classifyUpstreamError,
+  GATEWAY_ERRORS,
   GatewayErrorCode,
   sendGatewayError,
 } from '../common/errors/gateway-error';
+import type { GatewayRejection } from '../common/errors/gateway-rejection';
 import type { Upstream } from '../load-balancing/upstream';
 import type { AccessLogService } from '../observability/access-log.service';
 import type { CompiledRoute } from '../routing/compiled-route';
-import { filterResponseHeaders } from './forward-headers';
+import type { RouteMatch } from '../routing/route-matcher';
+import { filterResponseHeaders, type ResponseHeaderPolicy } from './forward-headers';
+
+const CLIENT_GONE = 'client closed the connection';
 
 /**
- * One client request ↔ one upstream attempt. It is undici's dispatch handler (the legacy
- * callback shape, which is undici 7's native one: no per-request wrapper) and streams the upstream
- * response straight into the client's ServerResponse, with backpressure in both directions.
+ * Everything the gateway knows about one request, from the first byte to the access-log line,
+ * and — once an upstream is chosen — undici's dispatch handler for it. It uses undici's legacy
+ * callback shape, which is undici 7's native one (no per-request wrapper), and streams the
+ * upstream response straight into the client's ServerResponse with backpressure both ways.
+ *
+ * Guards fill in `match`, `principal` and `responseHeaders`; the proxy fills in `upstream`.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
-  route: CompiledRoute | undefined;
+  match: RouteMatch<CompiledRoute> | undefined;
   upstream: Upstream | undefined;
+  /** Canonical path (set once the raw path is accepted). */
+  path = '';
+  /** Authenticated principal id (JWT `sub` or API-key name), for logs and rate-limit keys. */
+  principalId: string | undefined;
+  /** Extra response headers decided before proxying (CORS, RateLimit), flat pairs. */
+  responseHeaders: string[] | undefined;
+  /** Extra upstream request headers decided before proxying (forwarded claims). */
+  upstreamHeaders: Record<string, string> | undefined;
+  /** Set by `ProxyService.open` when the path is invalid or unrouted; thrown after IP checks. */
+  routeRejection: GatewayRejection | undefined;
+  /** Largest request body allowed, in bytes (0 = unlimited). */
+  maxBodyBytes = 0;
   status = 0;
   bytesIn = 0;
   bytesOut = 0;
@@ -26,27 +46,40 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private abortUpstream: ((err?: Error) => void) | undefined;
   private resumeUpstream: (() => void) | undefined;
   private clientGone = false;
+  /** The gateway itself cut the response (upstream failed mid-body): not the client's doing. */
+  private cut = false;
   private logged = false;
 
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly requestId: string,
+    readonly peer: string,
+    readonly peerTrusted: boolean,
     readonly clientIp: string,
-    readonly path: string,
+    readonly tls: boolean,
+    readonly rawPath: string,
+    readonly query: string,
     private readonly startedAt: number,
     private readonly accessLog: AccessLogService,
+    private readonly headerPolicy: ResponseHeaderPolicy,
   ) {
-    res.once('close', this.onClientClose);
+    res.once('close', this.onResponseClose);
   }
 
-  // undici calls these with `this` bound to the handler, so plain methods are fine here; the
-  // arrow properties below are passed as event listeners.
+  get route(): CompiledRoute | undefined {
+    return this.match?.value;
+  }
+
+  /** Security headers for answers the gateway writes itself. */
+  get gatewayHeaders(): readonly string[] {
+    return this.tls ? this.headerPolicy.security.tls : this.headerPolicy.security.plain;
+  }
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortUpstream = abort;
     if (this.clientGone) {
-      abort(new Error('client closed the connection'));
+      abort(new Error(CLIENT_GONE));
     }
   }
 
@@ -68,7 +101,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.res.writeHead(
       statusCode,
       statusText || undefined,
-      filterResponseHeaders(rawHeaders, this.requestId),
+      filterResponseHeaders(
+        rawHeaders,
+        this.requestId,
+        this.headerPolicy,
+        this.tls,
+        this.responseHeaders,
+      ),
     );
     return true;
   }
@@ -91,20 +130,24 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.res.addTrailers(trailers);
     }
     this.res.end();
-    this.finish();
   }
 
   onError(err: Error): void {
     if (this.clientGone) {
-      this.finish();
       return;
     }
-    this.error = (err as { code?: string }).code ?? err.message;
+    const code = (err as { code?: string }).code;
+    if (code === 'GW_BODY_TOO_LARGE') {
+      this.error = 'request body over limit';
+      this.fail(GatewayErrorCode.PayloadTooLarge, ['connection', 'close']);
+      return;
+    }
+    this.error = code ?? err.message;
     if (this.res.headersSent) {
       // Mid-body failure: cutting the connection is the only way to tell the client the body
       // is incomplete; a clean end would look like success.
+      this.cut = true;
       this.res.destroy();
-      this.finish();
       return;
     }
     this.fail(classifyUpstreamError(err));
@@ -114,26 +157,60 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onBodySent(chunk: number): void {
     const sent = chunk as number | Buffer;
     this.bytesIn += typeof sent === 'number' ? sent : sent.length;
+    if (this.maxBodyBytes > 0 && this.bytesIn > this.maxBodyBytes) {
+      // A chunked body grew past the limit while streaming: stop the upstream exchange.
+      this.abortUpstream?.(
+        Object.assign(new Error('request body over limit'), { code: 'GW_BODY_TOO_LARGE' }),
+      );
+    }
   }
 
-  /** Answers with a gateway error and logs the exchange. */
-  fail(code: GatewayErrorCode, extraHeaders?: Record<string, string>, message?: string): void {
-    sendGatewayError(this.res, code, this.requestId, extraHeaders, message);
-    this.status = this.res.statusCode;
-    this.finish();
+  /** Answers with a gateway error (JSON, security headers, request id). */
+  fail(code: GatewayErrorCode, headers: readonly string[] = [], message?: string): void {
+    const spec = GATEWAY_ERRORS[code];
+    this.send(spec.statusCode, spec.error, message ?? spec.message, headers);
+  }
+
+  /** Answers a rejection decided before proxying. */
+  reject(rejection: GatewayRejection): void {
+    this.error = rejection.reason;
+    if (rejection.statusCode === 204) {
+      // A CORS preflight answered by the gateway: headers only.
+      this.res.writeHead(204, [
+        ...this.gatewayHeaders,
+        ...rejection.headers,
+        'x-request-id',
+        this.requestId,
+      ]);
+      this.res.end();
+      return;
+    }
+    this.send(rejection.statusCode, rejection.error, rejection.message, rejection.headers);
+  }
+
+  private send(
+    statusCode: number,
+    error: string,
+    message: string,
+    headers: readonly string[],
+  ): void {
+    const extra = this.responseHeaders ? [...headers, ...this.responseHeaders] : headers;
+    sendGatewayError(this.res, statusCode, error, message, this.requestId, [
+      ...this.gatewayHeaders,
+      ...extra,
+    ]);
   }
 
   private readonly onDrain = (): void => {
     this.resumeUpstream?.();
   };
 
-  private readonly onClientClose = (): void => {
-    if (this.res.writableFinished) {
-      return;
+  private readonly onResponseClose = (): void => {
+    if (!this.res.writableFinished && !this.cut) {
+      // The client went away first (or the body was cut): stop the upstream work.
+      this.clientGone = true;
+      this.abortUpstream?.(new Error(CLIENT_GONE));
     }
-    // The client went away first: stop the upstream work it no longer wants.
-    this.clientGone = true;
-    this.abortUpstream?.(new Error('client closed the connection'));
     this.finish();
   };
 
@@ -145,22 +222,22 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.upstream) {
       this.upstream.inFlight--;
     }
+    const status = this.status || this.res.statusCode;
     this.accessLog.log({
       requestId: this.requestId,
       method: this.req.method,
       host: this.req.headers.host,
-      path: this.path,
-      route: this.route?.name,
+      path: this.rawPath,
+      route: this.match?.value.name,
       upstream: this.upstream?.key,
       // 499 as nginx logs it: the client closed the connection before the response completed.
-      status: this.clientGone ? 499 : this.status,
+      status: this.clientGone ? 499 : status,
       durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       clientIp: this.clientIp,
-      error: this.error,
+      principal: this.principalId,
+      error: this.clientGone ? (this.error ?? CLIENT_GONE) : this.error,
     });
   }
 }
-
-export { GatewayErrorCode };

@@ -8,5 +8,7 @@ export interface CompiledRoute {
   readonly stripPrefix: boolean;
   readonly preserveHost: boolean;
   readonly timeoutMs: number;
+  /** Per-route body limit in bytes; undefined means the gateway default (`MAX_BODY_SIZE`). */
+  readonly maxBodyBytes: number | undefined;
   readonly group: UpstreamGroup;
 }

@@ -53,6 +53,7 @@ export class RouteTableService implements OnModuleInit {
       stripPrefix: route.stripPrefix && route.prefix !== '/',
       preserveHost: route.preserveHost,
       timeoutMs: route.timeoutMs,
+      maxBodyBytes: route.maxBodyBytes,
       group: this.pools.createGroup(
         route.upstreams,
         route.algorithm ?? this.config.loadBalancing.algorithm,

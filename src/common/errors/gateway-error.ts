@@ -6,6 +6,13 @@ import type { ServerResponse } from 'node:http';
  */
 export enum GatewayErrorCode {
   BadRequest = 'BAD_REQUEST',
+  Unauthorized = 'UNAUTHORIZED',
+  Forbidden = 'FORBIDDEN',
+  CorsRejected = 'CORS_REJECTED',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  TooManyRequests = 'TOO_MANY_REQUESTS',
+  ClientBlocked = 'CLIENT_BLOCKED',
+  HeadersTooLarge = 'HEADERS_TOO_LARGE',
   NoRoute = 'NO_ROUTE',
   NoUpstream = 'NO_HEALTHY_UPSTREAM',
   UpstreamUnreachable = 'UPSTREAM_UNREACHABLE',
@@ -24,6 +31,37 @@ interface ErrorSpec {
 
 export const GATEWAY_ERRORS: Readonly<Record<GatewayErrorCode, ErrorSpec>> = {
   [GatewayErrorCode.BadRequest]: { statusCode: 400, error: 'Bad Request', message: 'Bad request' },
+  [GatewayErrorCode.Unauthorized]: {
+    statusCode: 401,
+    error: 'Unauthorized',
+    message: 'Authentication required',
+  },
+  [GatewayErrorCode.Forbidden]: { statusCode: 403, error: 'Forbidden', message: 'Access denied' },
+  [GatewayErrorCode.CorsRejected]: {
+    statusCode: 403,
+    error: 'Forbidden',
+    message: 'Cross-origin request not allowed',
+  },
+  [GatewayErrorCode.PayloadTooLarge]: {
+    statusCode: 413,
+    error: 'Payload Too Large',
+    message: 'Request body exceeds the size limit',
+  },
+  [GatewayErrorCode.TooManyRequests]: {
+    statusCode: 429,
+    error: 'Too Many Requests',
+    message: 'Rate limit exceeded',
+  },
+  [GatewayErrorCode.ClientBlocked]: {
+    statusCode: 429,
+    error: 'Too Many Requests',
+    message: 'Too many requests; this client is temporarily blocked',
+  },
+  [GatewayErrorCode.HeadersTooLarge]: {
+    statusCode: 431,
+    error: 'Request Header Fields Too Large',
+    message: 'Too many request header fields',
+  },
   [GatewayErrorCode.NoRoute]: {
     statusCode: 404,
     error: 'Not Found',
@@ -116,26 +154,32 @@ export function errorBody(code: GatewayErrorCode, requestId: string, message?: s
 /**
  * Writes the JSON error if nothing was sent yet; otherwise the only honest signal left is to cut
  * the connection, so a client never mistakes a truncated body for a complete one.
+ *
+ * `headers` is a flat `[name, value, …]` list (security headers, Retry-After, RateLimit…).
  */
 export function sendGatewayError(
   res: ServerResponse,
-  code: GatewayErrorCode,
+  statusCode: number,
+  error: string,
+  message: string,
   requestId: string,
-  extraHeaders?: Record<string, string>,
-  message?: string,
+  headers: readonly string[] = [],
 ): void {
   if (res.headersSent || res.writableEnded) {
     res.destroy();
     return;
   }
-  const body = errorBody(code, requestId, message);
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'x-request-id': requestId,
-    'cache-control': 'no-store',
-    ...extraHeaders,
-  };
-  res.writeHead(GATEWAY_ERRORS[code].statusCode, headers);
+  const body = jsonError(statusCode, error, message, requestId);
+  res.writeHead(statusCode, [
+    'content-type',
+    'application/json; charset=utf-8',
+    'content-length',
+    String(Buffer.byteLength(body)),
+    'x-request-id',
+    requestId,
+    'cache-control',
+    'no-store',
+    ...headers,
+  ]);
   res.end(body);
 }

@@ -1,0 +1,190 @@
+import { Injectable } from '@nestjs/common';
+import { GatewayErrorCode } from '../common/errors/gateway-error';
+import { GatewayRejection } from '../common/errors/gateway-rejection';
+import { InjectGatewayConfig } from '../config/gateway.config';
+import type { GatewayConfig } from '../config/gateway-config.types';
+import { AuthService } from './auth/auth.service';
+import { CorsPolicy } from './cors/cors-policy';
+import { addResponseHeaders, type EdgeRequest } from './edge-request';
+import { IpFilterService } from './ip-filter/ip-filter.service';
+import { rateLimitHeaders, type RateDecision } from './rate-limit/rate-limit-headers';
+import { RateLimitService } from './rate-limit/rate-limit.service';
+
+/** A CORS preflight the gateway answers itself: 204, these headers, no body. */
+export class PreflightAnswer extends GatewayRejection {
+  constructor(headers: string[]) {
+    super({ statusCode: 204, error: 'No Content' }, '', headers);
+  }
+}
+
+/**
+ * The edge checks, in the order an operator expects from nginx/Kong, shared by plain requests
+ * (through EdgeGuard) and WebSocket upgrades:
+ *
+ * 1. deny list → 403; allow list skips 2 and 5;
+ * 2. flood block → 429 (every request counts, routed or not: scanners mostly miss);
+ * 3. header count → 431; invalid or unrouted path → 400/404;
+ * 4. CORS: preflights answered here, before auth (browsers never send credentials on them);
+ * 5. token bucket → 429 (before auth for IP-keyed limits, so credential guessing is limited too);
+ * 6. authentication when the route requires it and the path is not public → 401.
+ *
+ * Each step is synchronous unless it needs Redis or a JWKS refresh; the common path never
+ * allocates a promise.
+ */
+@Injectable()
+export class EdgePipeline {
+  private readonly cors: CorsPolicy;
+  private readonly maxHeaderCount: number;
+  private readonly defaultRate: number;
+  private readonly defaultBurst: number;
+  private readonly blockSeconds: number;
+  /** Per-key limits of authenticated principals (API keys with their own rate/burst). */
+  private readonly principalLimits = new WeakMap<EdgeRequest, { rate: number; burst: number }>();
+
+  constructor(
+    @InjectGatewayConfig() config: GatewayConfig,
+    private readonly ipFilter: IpFilterService,
+    private readonly rateLimit: RateLimitService,
+    private readonly auth: AuthService,
+  ) {
+    const s = config.security;
+    this.cors = new CorsPolicy({
+      allowedOrigins: s.corsAllowedOrigins,
+      allowedMethods: s.corsAllowedMethods,
+      allowedHeaders: s.corsAllowedHeaders,
+      exposedHeaders: s.corsExposedHeaders,
+      allowCredentials: s.corsAllowCredentials,
+      maxAgeSeconds: Math.round(s.corsMaxAgeMs / 1000),
+    });
+    this.maxHeaderCount = s.maxHeaderCount;
+    this.defaultRate = s.maxRequestsPerSecond;
+    this.defaultBurst = s.maxBurstSize;
+    this.blockSeconds = Math.max(1, Math.ceil(s.blockDurationMs / 1000));
+  }
+
+  /** Resolves (or returns) when admitted; throws GatewayRejection otherwise. */
+  admit(edge: EdgeRequest): void | Promise<void> {
+    const ip = edge.clientIp;
+    const listed = this.ipFilter.classify(ip);
+    if (listed === 'deny') {
+      throw new GatewayRejection(GatewayErrorCode.Forbidden, undefined, [], 'ip denylisted');
+    }
+    const trusted = listed === 'allow';
+    if (!trusted) {
+      const flood = this.ipFilter.check(ip);
+      if (flood.blocked) {
+        throw new GatewayRejection(
+          GatewayErrorCode.ClientBlocked,
+          undefined,
+          ['retry-after', String(flood.retryAfterSeconds)],
+          'ip blocked (flood)',
+        );
+      }
+      if (this.ipFilter.record(ip)) {
+        throw new GatewayRejection(
+          GatewayErrorCode.ClientBlocked,
+          undefined,
+          ['retry-after', String(this.blockSeconds)],
+          'ip blocked (flood threshold crossed)',
+        );
+      }
+    }
+    if (edge.req.rawHeaders.length / 2 > this.maxHeaderCount) {
+      throw new GatewayRejection(GatewayErrorCode.HeadersTooLarge);
+    }
+    if (edge.routeRejection) {
+      throw edge.routeRejection;
+    }
+    const cors = this.cors.evaluate(edge.req.method, edge.req.headers);
+    switch (cors.kind) {
+      case 'none':
+        break;
+      case 'allow':
+        addResponseHeaders(edge, cors.headers);
+        break;
+      case 'preflight':
+        throw new PreflightAnswer(cors.headers);
+      case 'reject':
+        throw new GatewayRejection(GatewayErrorCode.CorsRejected, undefined, [], cors.reason);
+    }
+    const route = edge.route;
+    const limit = route?.config.rateLimit;
+    const keyedByIdentity = limit !== undefined && limit.key !== 'ip';
+    if (keyedByIdentity) {
+      return then(this.authenticate(edge), () => (trusted ? undefined : this.limit(edge)));
+    }
+    return then(trusted ? undefined : this.limit(edge), () => this.authenticate(edge));
+  }
+
+  /**
+   * Bucket key and size: the gateway-wide per-IP bucket by default; a route with its own
+   * `rate_limit` gets its own buckets (per IP, API key or JWT subject); an API key with its own
+   * limit gets a bucket of that size.
+   */
+  private limit(edge: EdgeRequest): void | Promise<void> {
+    const route = edge.route;
+    const limit = route?.config.rateLimit;
+    const own = this.principalLimits.get(edge);
+    let key = edge.clientIp;
+    let rate = limit?.rate ?? this.defaultRate;
+    let burst = limit?.burst ?? this.defaultBurst;
+    let policy: string | undefined;
+    if (limit && route) {
+      policy = route.name;
+      key =
+        limit.key !== 'ip' && edge.principalId !== undefined
+          ? `${route.name}|${limit.key}|${edge.principalId}`
+          : `${route.name}|ip|${edge.clientIp}`;
+    }
+    if (own) {
+      ({ rate, burst } = own);
+      policy = 'api-key';
+      key = `key|${edge.principalId ?? ''}`;
+    }
+    return then(this.rateLimit.consume(key, rate, burst, policy), (d) =>
+      this.applyDecision(edge, d),
+    );
+  }
+
+  private applyDecision(edge: EdgeRequest, d: RateDecision): void {
+    const headers = rateLimitHeaders(d).flat();
+    if (!d.allowed) {
+      throw new GatewayRejection(
+        GatewayErrorCode.TooManyRequests,
+        undefined,
+        headers,
+        'rate limited',
+      );
+    }
+    addResponseHeaders(edge, headers);
+  }
+
+  private authenticate(edge: EdgeRequest): void | Promise<void> {
+    const route = edge.route;
+    if (!route?.config.requireAuth || this.auth.isPublicPath(edge.path)) {
+      return;
+    }
+    return then(this.auth.authenticate(edge.req.headers), (outcome) => {
+      if (!outcome.ok) {
+        throw new GatewayRejection(
+          outcome.status === 403 ? GatewayErrorCode.Forbidden : GatewayErrorCode.Unauthorized,
+          undefined,
+          ['www-authenticate', outcome.wwwAuthenticate],
+          outcome.reason,
+        );
+      }
+      edge.principalId = outcome.principal.name ?? outcome.principal.id;
+      if (outcome.principal.rateLimit) {
+        this.principalLimits.set(edge, outcome.principal.rateLimit);
+      }
+      if (Object.keys(outcome.upstreamHeaders).length > 0) {
+        edge.upstreamHeaders = outcome.upstreamHeaders;
+      }
+    });
+  }
+}
+
+/** Runs `next` after `value` without creating a promise when `value` is not one. */
+function then<T, R>(value: T | Promise<T>, next: (v: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}

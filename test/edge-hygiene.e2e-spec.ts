@@ -1,0 +1,188 @@
+import { request as httpRequest } from 'node:http';
+import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
+import { send } from './fixtures/http';
+import { startUpstream, type TestUpstream } from './fixtures/upstream';
+
+const SECURITY = [
+  'x-content-type-options',
+  'x-frame-options',
+  'content-security-policy',
+  'x-xss-protection',
+  'referrer-policy',
+];
+
+/** Every occurrence of a header name in a raw header list (case-insensitive). */
+const count = (raw: string[], name: string): number =>
+  raw.filter((v, i) => i % 2 === 0 && v.toLowerCase() === name).length;
+
+describe('security headers, CORS and size limits (e2e)', () => {
+  let up: TestUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    up = await startUpstream((req, res, body) => {
+      if (req.url === '/framed') {
+        res.writeHead(200, {
+          'x-frame-options': 'SAMEORIGIN',
+          'content-security-policy': "default-src 'none'",
+          'access-control-allow-origin': '*',
+          vary: 'Accept-Encoding',
+        });
+        res.end('ok');
+        return;
+      }
+      res.end(JSON.stringify({ length: body.length }));
+    });
+    const base = testConfig([]);
+    gw = await startGateway(
+      testConfig(
+        [
+          { name: 'app', prefix: '/', upstreams: [up.url] },
+          { name: 'small', prefix: '/small', maxBodyBytes: 100, upstreams: [up.url] },
+        ],
+        {
+          proxy: { ...base.proxy, trustedProxies: ['127.0.0.1'] },
+          security: {
+            ...base.security,
+            corsAllowedOrigins: ['https://app.example.com'],
+            maxBodyBytes: 1000,
+            maxHeaderCount: 30,
+          },
+        },
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await gw.close();
+    await up.close();
+  });
+
+  it('should put the security headers on gateway-generated responses', async () => {
+    const r = await send(gw.url, '/health/not-a-thing');
+    expect(r.status).toBe(404);
+    for (const h of SECURITY) {
+      expect(r.headers[h]).toBeDefined();
+    }
+    expect(r.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('should send HSTS only when a trusted proxy says the client used https', async () => {
+    const r = await send(gw.url, '/x', { headers: { 'x-forwarded-proto': 'https' } });
+    expect(r.headers['strict-transport-security']).toContain('max-age=');
+  });
+
+  it('should fill in only the security headers the upstream did not set, never duplicating', async () => {
+    const r = await send(gw.url, '/framed');
+    expect(count(r.rawHeaders, 'x-frame-options')).toBe(1);
+    expect(r.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(count(r.rawHeaders, 'content-security-policy')).toBe(1);
+    expect(r.headers['content-security-policy']).toBe("default-src 'none'");
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  describe('CORS', () => {
+    const preflight = (headers: Record<string, string>) =>
+      send(gw.url, '/anything', { method: 'OPTIONS', headers });
+
+    it('should answer an allowed preflight itself with 204 and never reach the upstream', async () => {
+      const before = up.requests.length;
+      const r = await preflight({
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type, authorization',
+      });
+      expect(r.status).toBe(204);
+      expect(r.headers['access-control-allow-origin']).toBe('https://app.example.com');
+      expect(r.headers['access-control-allow-methods']).toContain('POST');
+      expect(r.headers['access-control-max-age']).toBe('600');
+      expect(r.headers.vary).toContain('Origin');
+      expect(up.requests.length).toBe(before);
+    });
+
+    it.each([
+      [{ origin: 'https://evil.example.com', 'access-control-request-method': 'GET' }],
+      [{ origin: 'https://app.example.com', 'access-control-request-method': 'TRACE' }],
+      [
+        {
+          origin: 'https://app.example.com',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'x-not-allowed',
+        },
+      ],
+    ])('should refuse the preflight %p with 403 JSON', async (headers) => {
+      const r = await preflight(headers);
+      expect(r.status).toBe(403);
+      expect(r.headers['access-control-allow-origin']).toBeUndefined();
+      expect(r.json()).toMatchObject({ statusCode: 403 });
+    });
+
+    it('should decorate actual cross-origin responses and merge Vary with the upstream', async () => {
+      const r = await send(gw.url, '/framed', { headers: { origin: 'https://app.example.com' } });
+      expect(r.status).toBe(200);
+      expect(count(r.rawHeaders, 'access-control-allow-origin')).toBe(1);
+      expect(r.headers['access-control-allow-origin']).toBe('https://app.example.com');
+      expect(r.headers.vary).toBe('Accept-Encoding, Origin');
+      expect(r.headers['access-control-expose-headers']).toContain('X-Request-Id');
+    });
+
+    it('should proxy requests without an Origin untouched', async () => {
+      const r = await send(gw.url, '/framed');
+      expect(r.headers['access-control-allow-origin']).toBe('*');
+    });
+  });
+
+  describe('size limits', () => {
+    it('should answer 413 for a declared body over the limit without contacting the upstream', async () => {
+      const before = up.requests.length;
+      const r = await send(gw.url, '/upload', { method: 'POST', body: Buffer.alloc(1001) });
+      expect(r.status).toBe(413);
+      expect(r.json()).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+      expect(up.requests.length).toBe(before);
+    });
+
+    it('should honour a per-route limit', async () => {
+      expect(
+        (await send(gw.url, '/small/x', { method: 'POST', body: Buffer.alloc(101) })).status,
+      ).toBe(413);
+      expect(
+        (await send(gw.url, '/small/x', { method: 'POST', body: Buffer.alloc(100) })).status,
+      ).toBe(200);
+    });
+
+    it('should stop a chunked body that grows past the limit while streaming', async () => {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port: gw.port, path: '/upload', method: 'POST', agent: false },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', (err) => (err.message.includes('EPIPE') ? resolve(413) : reject(err)));
+        const chunk = Buffer.alloc(300);
+        let n = 0;
+        const tick = setInterval(() => {
+          if (n++ < 10 && !req.destroyed) {
+            req.write(chunk);
+          } else {
+            clearInterval(tick);
+            req.end();
+          }
+        }, 10);
+      });
+      expect(status).toBe(413);
+      // The upstream never saw a complete over-limit body.
+      expect(up.requests.every((q) => q.body.length <= 1000)).toBe(true);
+    });
+
+    it('should answer 431 when a request has too many header fields', async () => {
+      const headers: Record<string, string> = {};
+      for (let i = 0; i < 40; i++) {
+        headers[`x-h-${i}`] = 'v';
+      }
+      const r = await send(gw.url, '/x', { headers });
+      expect(r.status).toBe(431);
+    });
+  });
+});
