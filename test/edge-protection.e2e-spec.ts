@@ -69,6 +69,61 @@ describe('edge protection (e2e)', () => {
     });
   });
 
+  describe('per-route and per-key buckets', () => {
+    let gw: TestGateway;
+    beforeAll(async () => {
+      gw = await startGateway(
+        testConfig(
+          [
+            {
+              name: 'tight',
+              prefix: '/tight',
+              upstreams: [up.url],
+              rateLimit: { rate: 0.1, burst: 2, key: 'ip' },
+            },
+            {
+              name: 'per-user',
+              prefix: '/per-user',
+              requireAuth: true,
+              upstreams: [up.url],
+              rateLimit: { rate: 0.1, burst: 2, key: 'api_key' },
+            },
+            { name: 'rest', prefix: '/', upstreams: [up.url] },
+          ],
+          {
+            auth: testAuthConfig({
+              apiKeys: [
+                { hash: sha256(API_KEY), name: 'ci-bot' },
+                { hash: sha256(`${API_KEY}-2`), name: 'other', rateLimit: { rate: 0.1, burst: 1 } },
+              ],
+            }),
+          },
+        ),
+      );
+    });
+    afterAll(() => gw.close());
+
+    it('should add a route bucket on top of the per-IP one and name it in the headers', async () => {
+      expect((await send(gw.url, '/tight/a')).status).toBe(200);
+      expect((await send(gw.url, '/tight/a')).status).toBe(200);
+      const refused = await send(gw.url, '/tight/a');
+      expect(refused.status).toBe(429);
+      expect(refused.headers['ratelimit-policy']).toContain('"tight"');
+      // The rest of the gateway still answers this client.
+      expect((await send(gw.url, '/other')).status).toBe(200);
+    });
+
+    it("should key a route bucket by API key, and honour a key's own limit", async () => {
+      const as = (key: string) => ({ headers: { 'x-api-key': key } });
+      expect((await send(gw.url, '/per-user/x', as(API_KEY))).status).toBe(200);
+      expect((await send(gw.url, '/per-user/x', as(API_KEY))).status).toBe(200);
+      expect((await send(gw.url, '/per-user/x', as(API_KEY))).status).toBe(429);
+      // Same client IP, other key: its own buckets (and its own limit of 1).
+      expect((await send(gw.url, '/per-user/x', as(`${API_KEY}-2`))).status).toBe(200);
+      expect((await send(gw.url, '/per-user/x', as(`${API_KEY}-2`))).status).toBe(429);
+    });
+  });
+
   describe('flood blocking and IP lists', () => {
     let gw: TestGateway;
     beforeAll(async () => {

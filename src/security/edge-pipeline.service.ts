@@ -117,33 +117,48 @@ export class EdgePipeline {
   }
 
   /**
-   * Bucket key and size: the gateway-wide per-IP bucket by default; a route with its own
-   * `rate_limit` gets its own buckets (per IP, API key or JWT subject); an API key with its own
-   * limit gets a bucket of that size.
+   * Every client has the gateway-wide per-IP bucket. A route with its own `rate_limit` adds a
+   * bucket of its own (per IP, API key or JWT subject), and an API key with its own limit adds
+   * one more; all must have a token. The response reports the tightest budget.
    */
   private limit(edge: EdgeRequest): void | Promise<void> {
+    const buckets: [key: string, rate: number, burst: number, policy: string | undefined][] = [
+      [edge.clientIp, this.defaultRate, this.defaultBurst, undefined],
+    ];
     const route = edge.route;
     const limit = route?.config.rateLimit;
-    const own = this.principalLimits.get(edge);
-    let key = edge.clientIp;
-    let rate = limit?.rate ?? this.defaultRate;
-    let burst = limit?.burst ?? this.defaultBurst;
-    let policy: string | undefined;
     if (limit && route) {
-      policy = route.name;
-      key =
+      const key =
         limit.key !== 'ip' && edge.principalId !== undefined
           ? `${route.name}|${limit.key}|${edge.principalId}`
           : `${route.name}|ip|${edge.clientIp}`;
+      buckets.push([key, limit.rate, limit.burst, route.name]);
     }
+    const own = this.principalLimits.get(edge);
     if (own) {
-      ({ rate, burst } = own);
-      policy = 'api-key';
-      key = `key|${edge.principalId ?? ''}`;
+      buckets.push([`key|${edge.principalId ?? ''}`, own.rate, own.burst, 'api-key']);
     }
-    return then(this.rateLimit.consume(key, rate, burst, policy), (d) =>
-      this.applyDecision(edge, d),
-    );
+    return this.consumeAll(edge, buckets, 0, undefined);
+  }
+
+  private consumeAll(
+    edge: EdgeRequest,
+    buckets: [string, number, number, string | undefined][],
+    index: number,
+    tightest: RateDecision | undefined,
+  ): void | Promise<void> {
+    if (index === buckets.length) {
+      this.applyDecision(edge, tightest!);
+      return;
+    }
+    const [key, rate, burst, policy] = buckets[index];
+    return then(this.rateLimit.consume(key, rate, burst, policy), (d) => {
+      if (!d.allowed) {
+        this.applyDecision(edge, d);
+      }
+      const next = tightest === undefined || d.remaining < tightest.remaining ? d : tightest;
+      return this.consumeAll(edge, buckets, index + 1, next);
+    });
   }
 
   private applyDecision(edge: EdgeRequest, d: RateDecision): void {
