@@ -31,27 +31,46 @@ const TARGETS = [
   { id: 'direct', label: 'direct (upstream)', kind: 'direct', byDefault: true },
   { id: 'nginx', label: 'nginx (1 worker)', kind: 'nginx', byDefault: true, optional: true },
   { id: 'fast-gateway', label: 'fast-gateway (bare)', kind: 'fast-gateway', byDefault: true },
-  { id: 'gateway', label: 'gateway (bare)', kind: 'gateway', byDefault: true, env: {} },
+  // Bare proxy: no access log, no security headers, limits so high they never bite (the edge
+  // checks still run; they cannot be compiled out).
+  {
+    id: 'gateway',
+    label: 'gateway (bare)',
+    kind: 'gateway',
+    byDefault: true,
+    env: {
+      SECURITY_HEADERS: 'false',
+      MAX_REQUESTS_PER_SECOND: '1000000',
+      MAX_BURST_SIZE: '1000000',
+      DDOS_THRESHOLD: '100000000',
+    },
+  },
+
+  // The full default pipeline: request id, security headers, per-IP token bucket (limits set
+  // high so every request is admitted and still pays for the check), flood counting, API-key
+  // auth, access log at info to a file. Metrics join it with the observability issue.
+  {
+    id: 'gateway-full',
+    label: 'gateway (full pipeline)',
+    kind: 'gateway',
+    byDefault: true,
+    env: {
+      LOG_LEVEL: 'info',
+      MAX_REQUESTS_PER_SECOND: '1000000',
+      MAX_BURST_SIZE: '1000000',
+      DDOS_THRESHOLD: '100000000',
+    },
+    setup: (ctx) => {
+      const keys = path.join(ctx.tmpDir, 'api-keys.txt');
+      fs.writeFileSync(keys, 'bench-key-0123456789abcdef bench\n');
+      return { API_KEYS_FILE: keys, ACCESS_LOG_FILE: path.join(ctx.tmpDir, 'access.log') };
+    },
+    routeOverrides: { require_auth: true },
+    headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
+  },
 
   // ---------------------------------------------------------------------------------------
   // SLOT for later issues: more gateway configurations, measured in the same run.
-  // Issue 3 adds the full default pipeline (request id, security headers, token bucket with
-  // high limits, API-key auth, metrics, access log at info to a file), for example:
-  //
-  // {
-  //   id: 'gateway-full',
-  //   label: 'gateway (full pipeline)',
-  //   kind: 'gateway',
-  //   byDefault: true,
-  //   env: { LOG_LEVEL: 'info', MAX_REQUESTS_PER_SECOND: '1000000', MAX_BURST_SIZE: '1000000' },
-  //   setup: (ctx) => {
-  //     const keys = path.join(ctx.tmpDir, 'api-keys.txt');
-  //     fs.writeFileSync(keys, 'bench-key-0123456789abcdef\n');
-  //     return { API_KEYS_FILE: keys, ACCESS_LOG_FILE: path.join(ctx.tmpDir, 'access.log') };
-  //   },
-  //   routeOverrides: { require_auth: true },
-  //   headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
-  // },
   //
   // Issue 9 (GATEWAY_WORKERS=2): { id: 'gateway-2w', kind: 'gateway', env: { GATEWAY_WORKERS: '2' },
   // cpus: '0,1' } — the report keeps per-process CPU so you can see both workers took traffic.

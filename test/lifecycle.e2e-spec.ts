@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { send, sleep } from './fixtures/http';
 import { spawnGateway } from './fixtures/process';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
@@ -60,6 +63,26 @@ describe('lifecycle of the built gateway (e2e)', () => {
       route: 'app',
       method: 'GET',
     });
+  });
+
+  it('should write access lines to ACCESS_LOG_FILE and flush them on shutdown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-access-'));
+    const file = join(dir, 'logs', 'access.log');
+    const gw = await spawnGateway({
+      SERVICE_ROUTES: routeTo(slow.url),
+      LOG_LEVEL: 'info',
+      ACCESS_LOG_FILE: file,
+    });
+    for (let i = 0; i < 3; i++) {
+      await send(gw.url, `/to-file-${i}`);
+    }
+    expect(await gw.stop()).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { path: string }).path)).toEqual(
+      expect.arrayContaining(['/to-file-0', '/to-file-1', '/to-file-2']),
+    );
+    expect(gw.stdout()).not.toContain('/to-file-0');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('should let an in-flight request finish on SIGTERM, refuse new connections and exit 0', async () => {

@@ -285,6 +285,10 @@ const logSchema = z.strictObject({
       'trace|debug|info|warn|error|fatal|silent; Go names DEBUG/INFO/WARN/WARNING/ERROR are accepted. Env: LOG_LEVEL.',
     default: 'info',
   }),
+  access_log_file: z.string().optional().meta({
+    description:
+      'Write access-log lines (JSON) to this file, buffered, instead of stdout. Env: ACCESS_LOG_FILE.',
+  }),
 });
 
 /** One route; also the element schema of `SERVICE_ROUTES` (after its keys are case-folded). */
@@ -484,7 +488,7 @@ export const FILE_SETTING_ENV_NAMES: EnvNameTree<SettingGroups> = {
     enable_compression: 'ENABLE_COMPRESSION',
   },
   redis: { url: 'REDIS_URL', addr: 'REDIS_ADDR' },
-  log: { level: 'LOG_LEVEL' },
+  log: { level: 'LOG_LEVEL', access_log_file: 'ACCESS_LOG_FILE' },
   demo_upstream: 'DEMO_UPSTREAM',
   no_dashboard: 'NO_DASHBOARD',
 };

@@ -231,6 +231,8 @@ export interface LogConfig {
   level: LogLevel;
   /** Human-readable output; only ever true when stdout is a TTY. */
   pretty: boolean;
+  /** `ACCESS_LOG_FILE`: write access lines to this file (buffered) instead of stdout. */
+  accessLogFile?: string;
 }
 
 export interface GatewayConfig {

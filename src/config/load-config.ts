@@ -148,6 +148,10 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
     redis: readRedis(settings, report),
     log: {
       level: settings.get('LOG_LEVEL', parseLogLevel, 'info'),
+      ...withDefined(
+        'accessLogFile',
+        settings.get<string | undefined>('ACCESS_LOG_FILE', (raw) => resolve(cwd, raw), undefined),
+      ),
       pretty: options.isTTY ?? process.stdout.isTTY === true,
     },
     demoUpstream: settings.get('DEMO_UPSTREAM', parseGoBool, true),
@@ -171,6 +175,11 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
     return { ok: false, problems: report.problems };
   }
   return { ok: true, config, warnings: report.warnings };
+}
+
+/** `{ [key]: value }` when value is defined, else `{}`: keeps optional fields truly absent. */
+function withDefined<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -47,7 +47,8 @@ export interface ForwardContext {
 
 /** Names listed in `Connection`, which are hop-by-hop for this message only. */
 function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) {
+  // The overwhelmingly common values name no other header.
+  if (value === undefined || value === 'keep-alive' || value === 'close') {
     return undefined;
   }
   const raw = Array.isArray(value) ? value.join(',') : value;

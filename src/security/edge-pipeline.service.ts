@@ -7,7 +7,7 @@ import { AuthService } from './auth/auth.service';
 import { CorsPolicy } from './cors/cors-policy';
 import { addResponseHeaders, type EdgeRequest } from './edge-request';
 import { IpFilterService } from './ip-filter/ip-filter.service';
-import { rateLimitHeaders, type RateDecision } from './rate-limit/rate-limit-headers';
+import { rateLimitHeaderList, type RateDecision } from './rate-limit/rate-limit-headers';
 import { RateLimitService } from './rate-limit/rate-limit.service';
 
 /** A CORS preflight the gateway answers itself: 204, these headers, no body. */
@@ -162,7 +162,7 @@ export class EdgePipeline {
   }
 
   private applyDecision(edge: EdgeRequest, d: RateDecision): void {
-    const headers = rateLimitHeaders(d).flat();
+    const headers = rateLimitHeaderList(d);
     if (!d.allowed) {
       throw new GatewayRejection(
         GatewayErrorCode.TooManyRequests,

@@ -41,19 +41,42 @@ function sfString(value: string): string {
  * Names are lower-case: HTTP/1.1 matches them case-insensitively and HTTP/2 requires it.
  */
 export function rateLimitHeaders(d: RateDecision): [string, string][] {
-  const policy = sfString(d.policy);
-  const headers: [string, string][] = [
-    [
-      'ratelimit-policy',
-      `${policy};q=${d.limit}${d.windowSeconds === undefined ? '' : `;w=${d.windowSeconds}`}`,
-    ],
-    ['ratelimit', `${policy};r=${d.remaining};t=${d.resetSeconds}`],
-    ['x-ratelimit-limit', String(d.limit)],
-    ['x-ratelimit-remaining', String(d.remaining)],
-    ['x-ratelimit-reset', String(d.resetSeconds)],
+  const flat = rateLimitHeaderList(d);
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    pairs.push([flat[i], flat[i + 1]]);
+  }
+  return pairs;
+}
+
+/** Policy names are few (`default`, route names): quote each once. */
+const quoted = new Map<string, string>();
+
+/** The same headers as a flat `[name, value, …]` list, for the hot path. */
+export function rateLimitHeaderList(d: RateDecision): string[] {
+  let policy = quoted.get(d.policy);
+  if (policy === undefined) {
+    policy = sfString(d.policy);
+    if (quoted.size < 1024) {
+      quoted.set(d.policy, policy);
+    }
+  }
+  const headers = [
+    'ratelimit-policy',
+    d.windowSeconds === undefined
+      ? `${policy};q=${d.limit}`
+      : `${policy};q=${d.limit};w=${d.windowSeconds}`,
+    'ratelimit',
+    `${policy};r=${d.remaining};t=${d.resetSeconds}`,
+    'x-ratelimit-limit',
+    String(d.limit),
+    'x-ratelimit-remaining',
+    String(d.remaining),
+    'x-ratelimit-reset',
+    String(d.resetSeconds),
   ];
   if (!d.allowed) {
-    headers.push(['retry-after', String(d.retryAfterSeconds)]);
+    headers.push('retry-after', String(d.retryAfterSeconds));
   }
   return headers;
 }
