@@ -1,0 +1,46 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AccessLogFile } from './access-log-file';
+
+describe('AccessLogFile', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'access-log-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('should batch lines and write them all, in order, by close', () => {
+    const path = join(dir, 'nested', 'access.log');
+    const file = new AccessLogFile(path, 1024, 10_000);
+    for (let i = 0; i < 500; i++) {
+      file.append(`line ${i}\n`);
+    }
+    file.close();
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(500);
+    expect(lines[0]).toBe('line 0');
+    expect(lines[499]).toBe('line 499');
+  });
+
+  it('should flush a small batch after its timer', async () => {
+    const path = join(dir, 'a.log');
+    const file = new AccessLogFile(path, 64 * 1024, 20);
+    file.append('one\n');
+    expect(readFileSync(path, 'utf8')).toBe('');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(readFileSync(path, 'utf8')).toBe('one\n');
+    file.close();
+  });
+
+  it('should drop and count lines instead of buffering without bound', () => {
+    const path = join(dir, 'b.log');
+    const file = new AccessLogFile(path, 1 << 30, 10_000, 100);
+    for (let i = 0; i < 50; i++) {
+      file.append('0123456789\n');
+    }
+    expect(file.dropped).toBeGreaterThan(0);
+    file.close();
+    expect(readFileSync(path, 'utf8').length).toBeLessThanOrEqual(200);
+  });
+});
