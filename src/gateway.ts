@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { jsonError } from './common/errors/gateway-error';
 import { resolveRequestId } from './common/http/request-id';
 import type { GatewayConfig } from './config/gateway-config.types';
+import { EXPECTS_CONTINUE } from './proxy/proxy.service';
 import { UpgradeProxyService } from './proxy/upgrade-proxy.service';
 
 export interface Gateway {
@@ -80,6 +81,13 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     });
   });
 
+  // With a listener here Node no longer answers `100 Continue` by itself: the proxy sends it
+  // after the edge checks, so a refused client is never invited to upload its body.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    (req as IncomingMessage & { [EXPECTS_CONTINUE]?: boolean })[EXPECTS_CONTINUE] = true;
+    server.emit('request', req, res);
+  });
+
   const upgrades = app.get(UpgradeProxyService);
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (closing) {
@@ -135,7 +143,15 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
  * in the gateway's JSON shape when the socket can still take it, then close; never throw.
  */
 function answerClientError(err: Error & { code?: string }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable || socket.destroyed) {
+  // A response is already on the wire (e.g. SSE, then a bad pipelined request): writing an
+  // error now would corrupt it; Node's own handler makes the same check.
+  const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (
+    err.code === 'ECONNRESET' ||
+    !socket.writable ||
+    socket.destroyed ||
+    inProgress?.headersSent
+  ) {
     socket.destroy();
     return;
   }

@@ -15,6 +15,8 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+  // h2c upgrade settings (RFC 7540 §3.2.1) are connection-specific too.
+  'http2-settings',
 ]);
 
 /** Headers the gateway owns on the way upstream; a client's copies are never trusted blindly. */

@@ -34,6 +34,9 @@ function splitTarget(url: string): { path: string; query: string } {
 }
 
 const EXCHANGE = Symbol('gateway.exchange');
+/** Set by the server's `checkContinue` handler (src/gateway.ts) on `Expect: 100-continue`. */
+export const EXPECTS_CONTINUE = Symbol('gateway.expects-continue');
+type ContinueAware = IncomingMessage & { [EXPECTS_CONTINUE]?: boolean };
 
 export interface ResolvedRequest {
   requestId: string;
@@ -120,13 +123,24 @@ export class ProxyService {
     exchange.maxBodyBytes = r.match?.value.maxBodyBytes ?? this.defaultMaxBody;
     (req as WithExchange)[EXCHANGE] = exchange;
 
+    this.acquireSlot();
+    res.once('close', this.release);
+    return exchange;
+  }
+
+  /**
+   * Counts a request (or an open WebSocket) against MAX_IN_FLIGHT; throws the 503 when full.
+   * Shedding before doing any work beats a slow timeout for everyone.
+   */
+  acquireSlot(): void {
     if (this.inFlight >= this.maxInFlight) {
-      // Shed load before doing any work for it; a fast 503 beats a slow timeout for everyone.
       throw new GatewayRejection(GatewayErrorCode.Overloaded, undefined, ['retry-after', '1']);
     }
     this.inFlight++;
-    res.once('close', this.release);
-    return exchange;
+  }
+
+  releaseSlot(): void {
+    this.inFlight--;
   }
 
   /**
@@ -209,6 +223,10 @@ export class ProxyService {
   /** Picks an upstream and streams the exchange through it. */
   forward(exchange: UpstreamExchange): void {
     const { req, match } = exchange;
+    if (exchange.isClosed) {
+      // The client left while an asynchronous edge check (Redis, JWKS) was running.
+      return;
+    }
     if (!match) {
       exchange.fail(GatewayErrorCode.NoRoute);
       return;
@@ -248,6 +266,14 @@ export class ProxyService {
     const hasBody =
       req.headers['transfer-encoding'] !== undefined ||
       (contentLength !== undefined && contentLength !== '0');
+    exchange.idleMs = route.timeoutMs;
+    if (hasBody) {
+      if ((req as ContinueAware)[EXPECTS_CONTINUE]) {
+        // Only now, with every edge check passed, invite the client to send its body.
+        exchange.res.writeContinue();
+      }
+      exchange.armIdle();
+    }
 
     upstream.dispatcher.dispatch(
       {
@@ -264,6 +290,6 @@ export class ProxyService {
   }
 
   private readonly release = (): void => {
-    this.inFlight--;
+    this.releaseSlot();
   };
 }

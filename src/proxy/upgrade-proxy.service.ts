@@ -85,6 +85,20 @@ export class UpgradeProxyService implements OnApplicationShutdown {
       if (req.method !== 'GET') {
         throw new GatewayRejection(GatewayErrorCode.BadRequest, 'Upgrade requires GET');
       }
+      // WebSocket only: relaying other upgrades (h2c above all) would let a client speak
+      // HTTP/2 straight to the upstream, past routing, auth and limits ("h2c smuggling").
+      if (
+        req.headers.upgrade?.toLowerCase() !== 'websocket' ||
+        req.headers['sec-websocket-key'] === undefined ||
+        req.headers['sec-websocket-version'] === undefined
+      ) {
+        throw new GatewayRejection(
+          GatewayErrorCode.BadRequest,
+          'Only WebSocket upgrades are supported',
+        );
+      }
+      this.proxy.acquireSlot();
+      client.once('close', () => this.proxy.releaseSlot());
       admitted = this.edge.admit(edge);
     } catch (err) {
       refuse(asRejection(err));
@@ -142,7 +156,7 @@ export class UpgradeProxyService implements OnApplicationShutdown {
     edge.upstream = upstream.key;
     const headers = this.proxy.upstreamHeadersFor(req, r, route, upstream, edge.upstreamHeaders);
     headers.connection = 'Upgrade';
-    headers.upgrade = req.headers.upgrade ?? 'websocket';
+    headers.upgrade = 'websocket';
     const target = new URL(upstream.origin);
     const mergedQuery = mergeQuery(upstream.baseQuery, r.query);
     const forwardedPath = joinPaths(upstream.basePath, route.stripPrefix ? match.rest : r.path);
@@ -162,12 +176,28 @@ export class UpgradeProxyService implements OnApplicationShutdown {
       path: mergedQuery === '' ? forwardedPath : `${forwardedPath}?${mergedQuery}`,
       headers,
       agent: false,
-      timeout: this.config.proxy.connectTimeoutMs,
     });
-    // Before the handshake completes, silence is a timeout; afterwards idle sockets are normal.
-    upstreamReq.setTimeout(route.timeoutMs, () => {
-      upstreamReq.destroy(Object.assign(new Error('upgrade timed out'), { code: 'ETIMEDOUT' }));
+    const timedOut = (what: string, code: string) => () =>
+      upstreamReq.destroy(Object.assign(new Error(`${what} timed out`), { code }));
+    // Connecting is bounded by UPSTREAM_CONNECT_TIMEOUT, the handshake by the route timeout;
+    // once upgraded, an idle WebSocket is normal and nothing times it out here.
+    const connectTimer = setTimeout(
+      timedOut('connect', 'UND_ERR_CONNECT_TIMEOUT'),
+      this.config.proxy.connectTimeoutMs,
+    );
+    const handshakeTimer = setTimeout(timedOut('upgrade', 'ETIMEDOUT'), route.timeoutMs);
+    upstreamReq.on('socket', (socket: Socket) => {
+      if (socket.connecting) {
+        socket.once('connect', () => clearTimeout(connectTimer));
+      } else {
+        clearTimeout(connectTimer);
+      }
     });
+    const settled = (): void => {
+      clearTimeout(connectTimer);
+      clearTimeout(handshakeTimer);
+    };
+    upstreamReq.once('close', settled);
     const onClientGone = (): void => {
       upstreamReq.destroy();
     };

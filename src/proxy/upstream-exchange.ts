@@ -44,6 +44,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   error: string | undefined;
 
   private abortUpstream: ((err?: Error) => void) | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** The idle timer fired: it answers; the upstream abort it causes is not an upstream error. */
+  private idleTimedOut = false;
+  /** Idle bound for a stalled client, in ms (the route timeout). */
+  idleMs = 0;
   private resumeUpstream: (() => void) | undefined;
   private clientGone = false;
   /** The gateway itself cut the response (upstream failed mid-body): not the client's doing. */
@@ -87,7 +92,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     statusCode: number,
     rawHeaders: Buffer[],
     resume: () => void,
-    statusText: string,
+    _statusText: string,
   ): boolean {
     // 1xx (100 Continue, 103 Early Hints) are interim; the final status follows (seed-spec D9).
     if (statusCode < 200) {
@@ -95,20 +100,31 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     this.status = statusCode;
     this.resumeUpstream = resume;
+    this.clearIdle();
     if (this.clientGone) {
       return false;
     }
-    this.res.writeHead(
-      statusCode,
-      statusText || undefined,
-      filterResponseHeaders(
-        rawHeaders,
-        this.requestId,
-        this.headerPolicy,
-        this.tls,
-        this.responseHeaders,
-      ),
-    );
+    try {
+      // The upstream's reason phrase is not relayed: undici decodes it as UTF-8 and Node
+      // refuses non-ASCII ones, and HTTP/1.1 clients must ignore it anyway (RFC 9112 §4).
+      this.res.writeHead(
+        statusCode,
+        filterResponseHeaders(
+          rawHeaders,
+          this.requestId,
+          this.headerPolicy,
+          this.tls,
+          this.responseHeaders,
+        ),
+      );
+    } catch (err) {
+      // A header value Node will not write (control characters): the response is unusable.
+      this.error = `invalid upstream response header: ${(err as Error).message}`;
+      this.status = 0;
+      this.abortUpstream?.(new Error(this.error));
+      this.fail(GatewayErrorCode.UpstreamBadResponse);
+      return false;
+    }
     return true;
   }
 
@@ -117,23 +133,31 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.res.write(chunk)) {
       return true;
     }
+    // The client is not reading: give it the route timeout to drain (nginx send_timeout).
+    this.armIdle();
     this.res.once('drain', this.onDrain);
     return false;
   }
 
   onComplete(rawTrailers: string[] | Buffer[] | null): void {
+    this.clearIdle();
     if (rawTrailers && rawTrailers.length > 0) {
       const trailers: [string, string][] = [];
       for (let i = 0; i < rawTrailers.length; i += 2) {
-        trailers.push([rawTrailers[i].toString(), rawTrailers[i + 1].toString()]);
+        trailers.push([rawTrailers[i].toString('latin1'), rawTrailers[i + 1].toString('latin1')]);
       }
-      this.res.addTrailers(trailers);
+      try {
+        this.res.addTrailers(trailers);
+      } catch {
+        this.error = 'invalid upstream trailer dropped';
+      }
     }
     this.res.end();
   }
 
   onError(err: Error): void {
-    if (this.clientGone) {
+    this.clearIdle();
+    if (this.clientGone || this.idleTimedOut) {
       return;
     }
     const code = (err as { code?: string }).code;
@@ -157,6 +181,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onBodySent(chunk: number): void {
     const sent = chunk as number | Buffer;
     this.bytesIn += typeof sent === 'number' ? sent : sent.length;
+    this.armIdle();
     if (this.maxBodyBytes > 0 && this.bytesIn > this.maxBodyBytes) {
       // A chunked body grew past the limit while streaming: stop the upstream exchange.
       this.abortUpstream?.(
@@ -164,6 +189,52 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       );
     }
   }
+
+  /** The whole request body reached the upstream: the client owes nothing more. */
+  onRequestSent(): void {
+    this.clearIdle();
+  }
+
+  /** The client is gone or the exchange was answered: nothing more to forward. */
+  get isClosed(): boolean {
+    return this.logged || this.res.destroyed || this.res.writableEnded;
+  }
+
+  /**
+   * Bounds how long a client may stall while the gateway holds an upstream request for it: no
+   * request-body bytes (nginx client_body_timeout) or no progress draining the response (nginx
+   * send_timeout) for `idleMs`. One timer, refreshed rather than recreated.
+   */
+  armIdle(): void {
+    if (this.idleMs <= 0) {
+      return;
+    }
+    if (this.idleTimer) {
+      this.idleTimer.refresh();
+    } else {
+      this.idleTimer = setTimeout(this.onIdle, this.idleMs);
+    }
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+  }
+
+  private readonly onIdle = (): void => {
+    this.idleTimer = undefined;
+    this.idleTimedOut = true;
+    this.error = 'client idle timeout';
+    this.abortUpstream?.(new Error(this.error));
+    if (this.res.headersSent) {
+      this.cut = true;
+      this.res.destroy();
+      return;
+    }
+    this.send(408, 'Request Timeout', 'Request body not received in time', ['connection', 'close']);
+  };
 
   /** Answers with a gateway error (JSON, security headers, request id). */
   fail(code: GatewayErrorCode, headers: readonly string[] = [], message?: string): void {
@@ -202,6 +273,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   private readonly onDrain = (): void => {
+    this.clearIdle();
     this.resumeUpstream?.();
   };
 
@@ -219,6 +291,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.logged = true;
+    this.clearIdle();
     if (this.upstream) {
       this.upstream.inFlight--;
     }

@@ -1,25 +1,41 @@
 /**
- * Canonicalises the path of a request target before routing, so that no spelling of a path can
- * reach an upstream path outside the route it matched (seed-spec D13).
+ * Canonicalises the path of a request target before routing, so that the gateway and the
+ * upstream can never disagree about which path was asked for (seed-spec D13):
  *
- * - `.` and `..` segments are resolved (RFC 3986 §5.2.4) before matching; `..` above the root is
- *   rejected. Percent-encoded dots (`%2e`) count as dots, so `%2e%2e` is resolved like `..`.
+ * - Percent-encoded unreserved characters are decoded (RFC 3986 §6.2.2.2: `%61dmin` is
+ *   `admin`), other escapes get upper-case hex, and the canonical form is what is forwarded.
+ *   Malformed escapes are rejected.
+ * - `.` and `..` segments (including `%2e` spellings) are resolved (RFC 3986 §5.2.4) before
+ *   matching; `..` above the root is rejected, as are dot segments carrying path parameters
+ *   (`..;/`, which Tomcat and Spring treat as `..`).
  * - Encoded slashes and backslashes (`%2f`, `%5c`) and raw backslashes are rejected: upstreams
- *   disagree on whether they separate segments, which is how traversal slips past proxies
- *   (Envoy's `path_with_escaped_slashes_action: REJECT_REQUEST` does the same).
+ *   disagree on whether they separate segments (Envoy's `path_with_escaped_slashes_action:
+ *   REJECT_REQUEST` does the same).
  * - Repeated slashes are merged, as nginx `merge_slashes` does.
- * - NUL and other control characters are rejected.
+ * - NUL and other control characters, raw or encoded, are rejected.
  *
- * Everything else is forwarded byte-for-byte as the client sent it (no decoding), so `%20`,
- * `%252e` etc. reach the upstream unchanged.
+ * Clean paths (no `%`, `\`, `;`, dot segment or `//`) are returned as they are, allocation-free.
  */
 export type PathResult = { ok: true; path: string } | { ok: false; reason: string };
 
-// eslint-disable-next-line no-control-regex -- control characters are exactly what we reject
-const SUSPICIOUS = /[%\\]|\/\.|\/\/|[\x00-\x1f\x7f]/;
-const ENCODED_SEPARATOR = /%(2f|5c)/i;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what we look for
+const SUSPICIOUS = /[%\\;]|\/\.|\/\/|[\x00-\x1f\x7f]/;
 // eslint-disable-next-line no-control-regex -- as above
-const CONTROL = /[\x00-\x1f\x7f]|%00/i;
+const CONTROL = /[\x00-\x1f\x7f]/;
+const ESCAPE = /%([0-9A-Fa-f]{2})?/g;
+
+/** ALPHA / DIGIT / "-" / "." / "_" / "~" (RFC 3986 §2.3). */
+function isUnreserved(c: number): boolean {
+  return (
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x7e
+  );
+}
 
 export function canonicalizePath(rawPath: string): PathResult {
   if (rawPath.charCodeAt(0) !== 47 /* / */) {
@@ -34,29 +50,45 @@ export function canonicalizePath(rawPath: string): PathResult {
   if (rawPath.includes('\\')) {
     return { ok: false, reason: 'backslash in path' };
   }
-  if (ENCODED_SEPARATOR.test(rawPath)) {
-    return { ok: false, reason: 'encoded slash or backslash in path' };
-  }
   if (CONTROL.test(rawPath)) {
     return { ok: false, reason: 'control character in path' };
   }
-  const segments = rawPath.split('/');
+  let bad: string | undefined;
+  const decoded = rawPath.includes('%')
+    ? rawPath.replace(ESCAPE, (match, hex: string | undefined) => {
+        if (hex === undefined) {
+          bad ??= 'malformed percent-encoding in path';
+          return match;
+        }
+        const c = parseInt(hex, 16);
+        if (c === 0x2f || c === 0x5c) {
+          bad ??= 'encoded slash or backslash in path';
+        } else if (c < 0x20 || c === 0x7f) {
+          bad ??= 'control character in path';
+        }
+        return isUnreserved(c) ? String.fromCharCode(c) : `%${hex.toUpperCase()}`;
+      })
+    : rawPath;
+  if (bad) {
+    return { ok: false, reason: bad };
+  }
+  const segments = decoded.split('/');
   const out: string[] = [];
   const last = segments.length - 1;
   for (let i = 1; i <= last; i++) {
     const seg = segments[i];
-    const dots = dotSegment(seg);
-    if (dots === 1) {
-      if (i === last) {
-        out.push('');
+    const semicolon = seg.indexOf(';');
+    const name = semicolon === -1 ? seg : seg.slice(0, semicolon);
+    if (name === '.' || name === '..') {
+      if (semicolon !== -1) {
+        return { ok: false, reason: 'path parameters on a dot segment' };
       }
-      continue;
-    }
-    if (dots === 2) {
-      if (out.length === 0) {
-        return { ok: false, reason: 'path escapes the root' };
+      if (name === '..') {
+        if (out.length === 0) {
+          return { ok: false, reason: 'path escapes the root' };
+        }
+        out.pop();
       }
-      out.pop();
       if (i === last) {
         out.push('');
       }
@@ -68,19 +100,4 @@ export function canonicalizePath(rawPath: string): PathResult {
     out.push(seg);
   }
   return { ok: true, path: '/' + out.join('/') };
-}
-
-/** 1 for `.`, 2 for `..` (either spelled with `%2e`), 0 otherwise. */
-function dotSegment(seg: string): 0 | 1 | 2 {
-  if (seg.length === 0 || seg.length > 6) {
-    return 0;
-  }
-  const decoded = seg.replace(/%2e/gi, '.');
-  if (decoded === '.') {
-    return 1;
-  }
-  if (decoded === '..') {
-    return 2;
-  }
-  return 0;
 }

@@ -107,71 +107,77 @@ export class EdgePipeline {
       case 'reject':
         throw new GatewayRejection(GatewayErrorCode.CorsRejected, undefined, [], cors.reason);
     }
+    if (trusted) {
+      return this.authenticate(edge);
+    }
+    // The per-IP buckets come before authentication, so guessing credentials costs tokens too;
+    // buckets keyed by the authenticated identity can only be chosen after it.
+    return then(this.consume(edge, this.ipBuckets(edge), undefined), (byIp) =>
+      then(this.authenticate(edge), () =>
+        then(this.consume(edge, this.identityBuckets(edge), byIp), (tightest) => {
+          addResponseHeaders(edge, rateLimitHeaderList(tightest!));
+        }),
+      ),
+    );
+  }
+
+  /** The gateway-wide per-IP bucket, and a route's own bucket when it is keyed by IP. */
+  private ipBuckets(edge: EdgeRequest): Bucket[] {
+    const buckets: Bucket[] = [[edge.clientIp, this.defaultRate, this.defaultBurst, undefined]];
     const route = edge.route;
     const limit = route?.config.rateLimit;
-    const keyedByIdentity = limit !== undefined && limit.key !== 'ip';
-    if (keyedByIdentity) {
-      return then(this.authenticate(edge), () => (trusted ? undefined : this.limit(edge)));
+    if (route && limit?.key === 'ip') {
+      buckets.push([`${route.name}|ip|${edge.clientIp}`, limit.rate, limit.burst, route.name]);
     }
-    return then(trusted ? undefined : this.limit(edge), () => this.authenticate(edge));
+    return buckets;
   }
 
   /**
-   * Every client has the gateway-wide per-IP bucket. A route with its own `rate_limit` adds a
-   * bucket of its own (per IP, API key or JWT subject), and an API key with its own limit adds
-   * one more; all must have a token. The response reports the tightest budget.
+   * A route's bucket keyed by API key or JWT subject, and an API key's own bucket. On public
+   * paths of such a route (no identity) the route bucket falls back to the client IP.
    */
-  private limit(edge: EdgeRequest): void | Promise<void> {
-    const buckets: [key: string, rate: number, burst: number, policy: string | undefined][] = [
-      [edge.clientIp, this.defaultRate, this.defaultBurst, undefined],
-    ];
+  private identityBuckets(edge: EdgeRequest): Bucket[] {
+    const buckets: Bucket[] = [];
     const route = edge.route;
     const limit = route?.config.rateLimit;
-    if (limit && route) {
-      const key =
-        limit.key !== 'ip' && edge.principalId !== undefined
-          ? `${route.name}|${limit.key}|${edge.principalId}`
-          : `${route.name}|ip|${edge.clientIp}`;
-      buckets.push([key, limit.rate, limit.burst, route.name]);
+    if (route && limit && limit.key !== 'ip') {
+      const who =
+        edge.principalId === undefined ? `ip|${edge.clientIp}` : `${limit.key}|${edge.principalId}`;
+      buckets.push([`${route.name}|${who}`, limit.rate, limit.burst, route.name]);
     }
     const own = this.principalLimits.get(edge);
     if (own) {
       buckets.push([`key|${edge.principalId ?? ''}`, own.rate, own.burst, 'api-key']);
     }
-    return this.consumeAll(edge, buckets, 0, undefined);
+    return buckets;
   }
 
-  private consumeAll(
+  /**
+   * Takes a token from each bucket in turn; throws the 429 at the first empty one. Resolves to
+   * the tightest decision seen (the one with the fewest tokens left), for the response headers.
+   */
+  private consume(
     edge: EdgeRequest,
-    buckets: [string, number, number, string | undefined][],
-    index: number,
+    buckets: Bucket[],
     tightest: RateDecision | undefined,
-  ): void | Promise<void> {
+    index = 0,
+  ): RateDecision | undefined | Promise<RateDecision | undefined> {
     if (index === buckets.length) {
-      this.applyDecision(edge, tightest!);
-      return;
+      return tightest;
     }
     const [key, rate, burst, policy] = buckets[index];
     return then(this.rateLimit.consume(key, rate, burst, policy), (d) => {
       if (!d.allowed) {
-        this.applyDecision(edge, d);
+        throw new GatewayRejection(
+          GatewayErrorCode.TooManyRequests,
+          undefined,
+          rateLimitHeaderList(d),
+          'rate limited',
+        );
       }
       const next = tightest === undefined || d.remaining < tightest.remaining ? d : tightest;
-      return this.consumeAll(edge, buckets, index + 1, next);
+      return this.consume(edge, buckets, next, index + 1);
     });
-  }
-
-  private applyDecision(edge: EdgeRequest, d: RateDecision): void {
-    const headers = rateLimitHeaderList(d);
-    if (!d.allowed) {
-      throw new GatewayRejection(
-        GatewayErrorCode.TooManyRequests,
-        undefined,
-        headers,
-        'rate limited',
-      );
-    }
-    addResponseHeaders(edge, headers);
   }
 
   private authenticate(edge: EdgeRequest): void | Promise<void> {
@@ -198,6 +204,9 @@ export class EdgePipeline {
     });
   }
 }
+
+/** Key, rate, burst and policy name of one token bucket. */
+type Bucket = [key: string, rate: number, burst: number, policy: string | undefined];
 
 /** Runs `next` after `value` without creating a promise when `value` is not one. */
 function then<T, R>(value: T | Promise<T>, next: (v: T) => R | Promise<R>): R | Promise<R> {

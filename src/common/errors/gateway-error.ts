@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 
 /**
  * Every error the gateway itself produces, in one table. Bodies say what the client can act on
@@ -170,7 +170,8 @@ export function sendGatewayError(
     return;
   }
   const body = jsonError(statusCode, error, message, requestId);
-  res.writeHead(statusCode, [
+  // An explicit reason phrase: one left over from a failed writeHead must not be reused.
+  res.writeHead(statusCode, STATUS_CODES[statusCode] ?? error, [
     'content-type',
     'application/json; charset=utf-8',
     'content-length',

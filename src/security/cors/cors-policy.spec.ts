@@ -18,13 +18,16 @@ const asMap = (headers: string[]): Record<string, string> => {
 };
 
 describe('CorsPolicy', () => {
-  it('should do nothing when no origin is configured or the request has no Origin', () => {
+  it('should do nothing when no origin is configured', () => {
     expect(
       new CorsPolicy({ ...base, allowedOrigins: [] }).evaluate('GET', { origin: 'https://x' }),
-    ).toEqual({
-      kind: 'none',
-    });
-    expect(new CorsPolicy(base).evaluate('GET', {})).toEqual({ kind: 'none' });
+    ).toEqual({ kind: 'none' });
+  });
+
+  it('should only add Vary: Origin without an Origin or for an actual request from elsewhere', () => {
+    const vary = { kind: 'allow', headers: ['vary', 'Origin'] };
+    expect(new CorsPolicy(base).evaluate('GET', {})).toEqual(vary);
+    expect(new CorsPolicy(base).evaluate('POST', { origin: 'https://other.test' })).toEqual(vary);
   });
 
   it('should answer an allowed preflight with the configured methods, headers and max-age', () => {

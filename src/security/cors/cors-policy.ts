@@ -20,6 +20,8 @@ export type CorsDecision =
   /** A preflight or request from an origin that is not allowed. */
   | { kind: 'reject'; reason: string };
 
+const VARY_ONLY: CorsDecision = { kind: 'allow', headers: ['vary', 'Origin'] };
+
 /**
  * CORS as the Fetch standard defines it, compiled once. The gateway answers preflights itself,
  * before authentication (a browser never sends credentials on a preflight), always varies on
@@ -52,14 +54,21 @@ export class CorsPolicy {
   }
 
   evaluate(method: string | undefined, headers: IncomingHttpHeaders): CorsDecision {
-    const origin = headers.origin;
-    if (!this.enabled || origin === undefined) {
+    if (!this.enabled) {
       return { kind: 'none' };
+    }
+    const origin = headers.origin;
+    if (origin === undefined) {
+      // The answer depends on Origin, so shared caches must key on it even when it is absent.
+      return VARY_ONLY;
     }
     const isPreflight =
       method === 'OPTIONS' && headers['access-control-request-method'] !== undefined;
     if (!this.anyOrigin && !this.origins.has(origin.toLowerCase())) {
-      return { kind: 'reject', reason: 'origin not allowed' };
+      // A preflight from elsewhere is refused outright. An actual request is served without
+      // CORS headers (the browser then withholds it from the page): browsers also send Origin
+      // on same-origin POSTs, which must keep working for apps served through the gateway.
+      return isPreflight ? { kind: 'reject', reason: 'origin not allowed' } : VARY_ONLY;
     }
     const allowOrigin = this.anyOrigin && !this.options.allowCredentials ? '*' : origin;
     const base = ['access-control-allow-origin', allowOrigin, 'vary', 'Origin'];
