@@ -1,10 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { GatewayExceptionFilter } from './common/filters/gateway-exception.filter';
 import { GatewayConfigModule } from './config/gateway.config';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './observability/metrics.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { ProxyModule } from './proxy/proxy.module';
 
@@ -20,6 +22,9 @@ export class AppModule {
       imports: [
         GatewayConfigModule.forRoot(config),
         ObservabilityModule.forRoot(rootLogger),
+        // The only ScheduleModule.forRoot(): a second import would run every job twice.
+        ScheduleModule.forRoot(),
+        MetricsModule,
         HealthModule,
         // Last: its wildcard must not shadow the gateway's own controllers.
         ProxyModule,

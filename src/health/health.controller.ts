@@ -1,32 +1,56 @@
-import { Controller, Get, Header } from '@nestjs/common';
-import { RouteTableService } from '../routing/route-table.service';
+import { Controller, Get, Header, Res, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import type { FastifyReply } from 'fastify';
 import { GATEWAY_VERSION } from '../common/version';
+import { RouteTableService } from '../routing/route-table.service';
+import { buildHealthReport, type HealthReport } from './health-report';
+import { ShutdownState } from './shutdown-state';
+import { UpstreamsHealthIndicator } from './upstreams.health';
 
-/** `GET /health`, in the Go gateway's JSON shape, plus route names and hosts it lacked (D22). */
+/**
+ * `GET /health` (the Go gateway's JSON, D22), `/health/live` and `/health/ready` (Kubernetes).
+ * All three answer from in-memory state and never wait on proxied traffic (D1).
+ */
 @Controller('health')
 export class HealthController {
-  constructor(private readonly routes: RouteTableService) {}
+  constructor(
+    private readonly routes: RouteTableService,
+    private readonly shutdown: ShutdownState,
+    private readonly health: HealthCheckService,
+    private readonly upstreams: UpstreamsHealthIndicator,
+  ) {}
 
+  /** 200 while the gateway can serve (even with every upstream down: see `status`), 503 once shutting down. */
   @Get()
   @Header('cache-control', 'no-store')
-  health(): Record<string, unknown> {
-    return {
-      status: 'healthy',
-      timestamp: new Date().toISOString(),
-      version: GATEWAY_VERSION,
-      routes: this.routes.routes.map((r) => ({
-        name: r.name,
-        host: r.config.host || '*',
-        prefix: r.config.prefix,
-        strip_prefix: r.stripPrefix,
-        require_auth: r.config.requireAuth,
-        backends: r.group.upstreams.map((u) => ({
-          url: u.key,
-          alive: u.healthy,
-          connections: u.inFlight,
-          weight: u.weight,
-        })),
-      })),
-    };
+  report(@Res({ passthrough: true }) reply: FastifyReply): HealthReport {
+    const shuttingDown = this.shutdown.isShuttingDown;
+    if (shuttingDown) {
+      void reply.status(503);
+    }
+    return buildHealthReport(this.routes.routes, GATEWAY_VERSION, shuttingDown);
+  }
+
+  /** Liveness: the process answers. Never looks at upstreams, stays 200 while draining. */
+  @Get('live')
+  @Header('cache-control', 'no-store')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness (terminus): 503 once shutdown starts or when no route has a usable upstream. */
+  @Get('ready')
+  @HealthCheck()
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([() => this.upstreams.isReady('upstreams')]);
+    } catch (err) {
+      // Keep terminus's body; the global filter would reduce it to a bare message.
+      if (err instanceof ServiceUnavailableException) {
+        void reply.status(503);
+        return err.getResponse() as HealthCheckResult;
+      }
+      throw err;
+    }
   }
 }

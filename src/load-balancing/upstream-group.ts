@@ -6,7 +6,11 @@ export class UpstreamGroup {
   constructor(
     readonly upstreams: readonly Upstream[],
     private readonly strategy: BalancingStrategy,
-  ) {}
+  ) {
+    for (const upstream of upstreams) {
+      upstream.peers = upstreams;
+    }
+  }
 
   pick(clientIp: string): Upstream | undefined {
     // One upstream is the common case; skip the strategy's bookkeeping for it.

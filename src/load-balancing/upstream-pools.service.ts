@@ -6,6 +6,7 @@ import type {
   LoadBalancingAlgorithm,
   UpstreamConfig,
 } from '../config/gateway-config.types';
+import { CircuitBreaker } from '../resilience/circuit-breaker';
 import { createStrategy } from './strategies/create-strategy';
 import { Upstream } from './upstream';
 import { UpstreamGroup } from './upstream-group';
@@ -18,6 +19,7 @@ import { UpstreamGroup } from './upstream-group';
 export class UpstreamPoolsService implements OnApplicationShutdown {
   private readonly logger = new Logger(UpstreamPoolsService.name);
   private readonly pools = new Map<string, Pool>();
+  private readonly breakers = new Map<string, CircuitBreaker>();
 
   constructor(@InjectGatewayConfig() private readonly config: GatewayConfig) {}
 
@@ -25,8 +27,36 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
     upstreams: readonly UpstreamConfig[],
     algorithm: LoadBalancingAlgorithm,
   ): UpstreamGroup {
-    const built = upstreams.map((u) => new Upstream(u.url, u.weight, this.poolFor(u.url)));
+    const built = upstreams.map((u) => {
+      const upstream = new Upstream(u.url, u.weight, this.poolFor(u.url));
+      upstream.breaker = this.breakerFor(upstream.key);
+      return upstream;
+    });
     return new UpstreamGroup(built, createStrategy(algorithm));
+  }
+
+  /** Every route that names this upstream shares one breaker: it is one server's health. */
+  breakerFor(key: string): CircuitBreaker {
+    let breaker = this.breakers.get(key);
+    if (!breaker) {
+      const r = this.config.resilience;
+      breaker = new CircuitBreaker({
+        maxFailures: r.circuitBreakerMax,
+        openMs: r.circuitBreakerTimeoutMs,
+        onStateChange: (from, to) => {
+          const log =
+            to === 'open' ? this.logger.warn.bind(this.logger) : this.logger.log.bind(this.logger);
+          log(`circuit breaker for ${key}: ${from} -> ${to}`);
+        },
+      });
+      this.breakers.set(key, breaker);
+    }
+    return breaker;
+  }
+
+  /** Breakers by upstream URL (for /health, /stats and the admin API). */
+  get allBreakers(): ReadonlyMap<string, CircuitBreaker> {
+    return this.breakers;
   }
 
   private poolFor(url: string): Pool {

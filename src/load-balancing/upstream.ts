@@ -1,5 +1,18 @@
 import type { Dispatcher } from 'undici';
 
+/** Circuit states shown in `/health` (`circuit_state`) and summarised as `circuit_breaker`. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/**
+ * What `Upstream.isAvailable()` asks a per-upstream circuit breaker. `isAvailable()` runs on
+ * every pick, for every candidate, so it must be cheap and free of side effects (do not claim the
+ * half-open trial slot here; claim it when the request is actually sent).
+ */
+export interface UpstreamBreakerHook {
+  isAvailable(): boolean;
+  readonly state: CircuitState;
+}
+
 /**
  * One upstream target of a route, parsed once at boot. Mutable counters live here so the
  * balancer, health checks and metrics read one object instead of looking things up per request.
@@ -17,8 +30,17 @@ export class Upstream {
   readonly hashSeed: number;
 
   inFlight = 0;
-  /** Written by the health checker; read on every pick. */
+  /** Active health: written by `UpstreamHealthCheckService` (probe thresholds); read on every pick. */
   healthy = true;
+  /** Passive health: written by `OutlierDetector` while the upstream is ejected. */
+  ejected = false;
+  /** Set by the resilience module: this upstream's circuit breaker. */
+  breaker: UpstreamBreakerHook | undefined = undefined;
+  /**
+   * The upstreams of the same route (this one included), set by `UpstreamGroup`. The outlier
+   * detector's "never eject more than half a pool" cap is computed over it.
+   */
+  peers: readonly Upstream[] = [this];
 
   constructor(
     url: string,
@@ -34,9 +56,11 @@ export class Upstream {
     this.hashSeed = hash32(this.key);
   }
 
-  /** Eligible for new requests (health now; breakers and ejection join here later). */
+  /** Eligible for new requests: probed healthy, not ejected, and its breaker (if any) lets traffic through. */
   isAvailable(): boolean {
-    return this.healthy;
+    return (
+      this.healthy && !this.ejected && (this.breaker === undefined || this.breaker.isAvailable())
+    );
   }
 }
 
