@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { jsonError } from './common/errors/gateway-error';
 import { resolveRequestId } from './common/http/request-id';
 import type { GatewayConfig } from './config/gateway-config.types';
+import { ShutdownState } from './health/shutdown-state';
 import { EXPECTS_CONTINUE } from './proxy/proxy.service';
 import { UpgradeProxyService } from './proxy/upgrade-proxy.service';
 
@@ -118,6 +119,8 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       return String(address);
     },
     async close(): Promise<void> {
+      // Readiness turns 503 first, so load balancers stop sending before the listener closes.
+      app.get(ShutdownState).markShuttingDown();
       closing = true;
       const force = setTimeout(() => {
         logger.warn(

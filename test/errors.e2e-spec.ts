@@ -32,11 +32,17 @@ describe('error table (e2e)', () => {
     garbagePort = (garbage.address() as AddressInfo).port;
     const refused = await closedPort();
     gw = await startGateway(
-      testConfig([
-        { name: 'refused', prefix: '/refused', upstreams: [`http://127.0.0.1:${refused}`] },
-        { name: 'slow', prefix: '/slow', timeoutMs: 300, upstreams: [slow.url] },
-        { name: 'garbage', prefix: '/garbage', upstreams: [`http://127.0.0.1:${garbagePort}`] },
-      ]),
+      testConfig(
+        [
+          { name: 'refused', prefix: '/refused', upstreams: [`http://127.0.0.1:${refused}`] },
+          { name: 'slow', prefix: '/slow', timeoutMs: 300, upstreams: [slow.url] },
+          { name: 'garbage', prefix: '/garbage', upstreams: [`http://127.0.0.1:${garbagePort}`] },
+        ],
+        {
+          // The error table is under test here, not the breaker (resilience suite): keep it closed.
+          resilience: { ...testConfig([]).resilience, circuitBreakerMax: 1000 },
+        },
+      ),
     );
   });
 

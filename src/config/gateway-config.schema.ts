@@ -25,7 +25,15 @@ export const INTEGER_MINIMUMS = {
   DDOS_THRESHOLD: 1,
   RATE_LIMIT_MAX_KEYS: 1,
   CIRCUIT_BREAKER_MAX: 1,
+  RETRY_ATTEMPTS: 1,
+  RETRY_BUDGET_PERCENT: 0,
+  HEALTH_CHECK_FAILS: 1,
+  HEALTH_CHECK_PASSES: 1,
+  PASSIVE_EJECT_FAILURES: 0,
 } as const;
+
+/** `RETRY_BUDGET_PERCENT` is a percentage of a route's active requests. */
+export const RETRY_BUDGET_PERCENT_MAX = 100;
 
 function duration(env: string, description: string, defaultValue?: string) {
   return z
@@ -146,6 +154,31 @@ const loadBalancingSchema = z.strictObject({
     'Interval between active upstream health checks.',
     '10s',
   ),
+  health_check_timeout: duration(
+    'HEALTH_CHECK_TIMEOUT',
+    'A probe (TCP connect, or GET health_path) slower than this fails.',
+    '2s',
+  ),
+  health_check_fails: integer(
+    'HEALTH_CHECK_FAILS',
+    'Consecutive failed probes before an upstream is marked down.',
+    2,
+  ),
+  health_check_passes: integer(
+    'HEALTH_CHECK_PASSES',
+    'Consecutive passed probes before a down upstream is marked up again.',
+    1,
+  ),
+  passive_eject_failures: integer(
+    'PASSIVE_EJECT_FAILURES',
+    'Consecutive failures of live traffic (connect errors, resets, timeouts, 5xx) that eject an upstream; 0 turns passive ejection off.',
+    5,
+  ),
+  passive_eject_base: duration(
+    'PASSIVE_EJECT_BASE',
+    'First ejection period; doubles on each repeated ejection, up to 10 times this value.',
+    '30s',
+  ),
 });
 
 const resilienceSchema = z.strictObject({
@@ -158,6 +191,31 @@ const resilienceSchema = z.strictObject({
     'CIRCUIT_BREAKER_TIMEOUT',
     'Delay before an open breaker lets a trial request through.',
     '30s',
+  ),
+  retry_attempts: integer(
+    'RETRY_ATTEMPTS',
+    'Tries per request in all, the first one included; 1 disables retries.',
+    3,
+  ),
+  retry_budget_percent: z
+    .int()
+    .min(INTEGER_MINIMUMS.RETRY_BUDGET_PERCENT, { error: 'must be >= 0' })
+    .max(RETRY_BUDGET_PERCENT_MAX, { error: `must be <= ${RETRY_BUDGET_PERCENT_MAX}` })
+    .optional()
+    .meta({
+      description:
+        "Retries in flight on a route, as a percentage of the route's active requests (at least 3 are always allowed). Env: RETRY_BUDGET_PERCENT.",
+      default: 20,
+    }),
+  retry_backoff: duration(
+    'RETRY_BACKOFF',
+    'Ceiling of the first retry wait (full jitter), doubled per retry up to 2s.',
+    '100ms',
+  ),
+  retry_after_cap: duration(
+    'RETRY_AFTER_CAP',
+    'Longest upstream Retry-After waited before retrying.',
+    '5s',
   ),
 });
 
@@ -445,10 +503,19 @@ export const FILE_SETTING_ENV_NAMES: EnvNameTree<SettingGroups> = {
   load_balancing: {
     algorithm: 'LOAD_BALANCING_ALGO',
     health_check_interval: 'HEALTH_CHECK_INTERVAL',
+    health_check_timeout: 'HEALTH_CHECK_TIMEOUT',
+    health_check_fails: 'HEALTH_CHECK_FAILS',
+    health_check_passes: 'HEALTH_CHECK_PASSES',
+    passive_eject_failures: 'PASSIVE_EJECT_FAILURES',
+    passive_eject_base: 'PASSIVE_EJECT_BASE',
   },
   resilience: {
     circuit_breaker_max: 'CIRCUIT_BREAKER_MAX',
     circuit_breaker_timeout: 'CIRCUIT_BREAKER_TIMEOUT',
+    retry_attempts: 'RETRY_ATTEMPTS',
+    retry_budget_percent: 'RETRY_BUDGET_PERCENT',
+    retry_backoff: 'RETRY_BACKOFF',
+    retry_after_cap: 'RETRY_AFTER_CAP',
   },
   security: {
     max_requests_per_second: 'MAX_REQUESTS_PER_SECOND',

@@ -97,8 +97,24 @@ export interface ProxyConfig {
 export interface LoadBalancingConfig {
   /** `LOAD_BALANCING_ALGO`. @default 'least-conn' */
   algorithm: LoadBalancingAlgorithm;
-  /** `HEALTH_CHECK_INTERVAL`. @default 10000 */
+  /** `HEALTH_CHECK_INTERVAL`: time between active probes of every upstream. @default 10000 */
   healthCheckIntervalMs: number;
+  /** `HEALTH_CHECK_TIMEOUT`: a probe (TCP connect or `GET health_path`) slower than this fails. @default 2000 */
+  healthCheckTimeoutMs: number;
+  /** `HEALTH_CHECK_FAILS`: consecutive failed probes before an upstream is marked down. @default 2 */
+  healthCheckFails: number;
+  /** `HEALTH_CHECK_PASSES`: consecutive passed probes before a down upstream is marked up. @default 1 */
+  healthCheckPasses: number;
+  /**
+   * `PASSIVE_EJECT_FAILURES`: consecutive failures of live traffic (connect errors, resets,
+   * timeouts, 5xx) that eject an upstream; 0 turns passive ejection off. @default 5
+   */
+  passiveEjectFailures: number;
+  /**
+   * `PASSIVE_EJECT_BASE`: first ejection period; it doubles on each repeated ejection, up to 10×.
+   * @default 30000
+   */
+  passiveEjectBaseMs: number;
 }
 
 export interface ResilienceConfig {
@@ -106,6 +122,14 @@ export interface ResilienceConfig {
   circuitBreakerMax: number;
   /** `CIRCUIT_BREAKER_TIMEOUT`: open → half-open delay. @default 30000 */
   circuitBreakerTimeoutMs: number;
+  /** `RETRY_ATTEMPTS`: tries per request in all, the first included (1 = never retry). @default 3 */
+  retryAttempts: number;
+  /** `RETRY_BUDGET_PERCENT`: retries in flight per route, as % of its active requests (0–100). @default 20 */
+  retryBudgetPercent: number;
+  /** `RETRY_BACKOFF`: ceiling of the first retry's full-jitter wait; doubles per retry. @default 100 */
+  retryBaseDelayMs: number;
+  /** `RETRY_AFTER_CAP`: longest upstream `Retry-After` honoured before a retry. @default 5000 */
+  retryAfterCapMs: number;
 }
 
 export interface SecurityConfig {

@@ -70,8 +70,23 @@ describe('loadGatewayConfig', () => {
           trustedProxies: [],
           maxInFlight: 10_000,
         },
-        loadBalancing: { algorithm: 'least-conn', healthCheckIntervalMs: 10_000 },
-        resilience: { circuitBreakerMax: 5, circuitBreakerTimeoutMs: 30_000 },
+        loadBalancing: {
+          algorithm: 'least-conn',
+          healthCheckIntervalMs: 10_000,
+          healthCheckTimeoutMs: 2_000,
+          healthCheckFails: 2,
+          healthCheckPasses: 1,
+          passiveEjectFailures: 5,
+          passiveEjectBaseMs: 30_000,
+        },
+        resilience: {
+          circuitBreakerMax: 5,
+          circuitBreakerTimeoutMs: 30_000,
+          retryAttempts: 3,
+          retryBudgetPercent: 20,
+          retryBaseDelayMs: 100,
+          retryAfterCapMs: 5_000,
+        },
         security: {
           maxRequestsPerSecond: 100,
           maxBurstSize: 200,
@@ -124,8 +139,17 @@ describe('loadGatewayConfig', () => {
         TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.1',
         LOAD_BALANCING_ALGO: 'ip-hash',
         HEALTH_CHECK_INTERVAL: '500ms',
+        HEALTH_CHECK_TIMEOUT: '250ms',
+        HEALTH_CHECK_FAILS: '3',
+        HEALTH_CHECK_PASSES: '2',
+        PASSIVE_EJECT_FAILURES: '0',
+        PASSIVE_EJECT_BASE: '5s',
         CIRCUIT_BREAKER_MAX: '3',
         CIRCUIT_BREAKER_TIMEOUT: '1m30s',
+        RETRY_ATTEMPTS: '1',
+        RETRY_BUDGET_PERCENT: '0',
+        RETRY_BACKOFF: '250ms',
+        RETRY_AFTER_CAP: '30s',
         MAX_REQUESTS_PER_SECOND: '50',
         MAX_BURST_SIZE: '60',
         DDOS_THRESHOLD: '5000',
@@ -162,8 +186,23 @@ describe('loadGatewayConfig', () => {
           idleConnTimeoutMs: 60_000,
           trustedProxies: ['10.0.0.0/8', '192.168.1.1'],
         },
-        loadBalancing: { algorithm: 'ip-hash', healthCheckIntervalMs: 500 },
-        resilience: { circuitBreakerMax: 3, circuitBreakerTimeoutMs: 90_000 },
+        loadBalancing: {
+          algorithm: 'ip-hash',
+          healthCheckIntervalMs: 500,
+          healthCheckTimeoutMs: 250,
+          healthCheckFails: 3,
+          healthCheckPasses: 2,
+          passiveEjectFailures: 0,
+          passiveEjectBaseMs: 5_000,
+        },
+        resilience: {
+          circuitBreakerMax: 3,
+          circuitBreakerTimeoutMs: 90_000,
+          retryAttempts: 1,
+          retryBudgetPercent: 0,
+          retryBaseDelayMs: 250,
+          retryAfterCapMs: 30_000,
+        },
         security: {
           maxRequestsPerSecond: 50,
           maxBurstSize: 60,
@@ -328,6 +367,54 @@ describe('loadGatewayConfig', () => {
         'IP_WHITELIST: invalid CIDR "1.2.3.4/99" (prefix length must be 0-32 for IPv4)',
         'ENABLE_CACHING: invalid boolean "yes" (expected true or false)',
         'CACHE_TTL: must be at most 596h31m23.647s, got "600h"',
+      ]);
+    });
+
+    it('should bound the retry settings', () => {
+      const problems = problemsOf({
+        RETRY_ATTEMPTS: '0',
+        RETRY_BUDGET_PERCENT: '101',
+        RETRY_BACKOFF: '0s',
+        RETRY_AFTER_CAP: '5',
+      });
+
+      expect(problems).toEqual([
+        'RETRY_ATTEMPTS: must be >= 1, got 0',
+        'RETRY_BUDGET_PERCENT: must be <= 100, got 101',
+        'RETRY_BACKOFF: must be > 0, got "0s"',
+        'RETRY_AFTER_CAP: invalid duration "5" (missing unit, e.g. "5s")',
+      ]);
+      expect(problemsOf({ RETRY_BUDGET_PERCENT: '-1' })).toEqual([
+        'RETRY_BUDGET_PERCENT: must be >= 0, got -1',
+      ]);
+    });
+
+    it('should read and bound the retry settings from the file', () => {
+      const file = (lines: string[]) => ({ 'gw.yaml': ['resilience:', ...lines, ''].join('\n') });
+
+      const { config } = loadOk(
+        { GATEWAY_CONFIG: 'gw.yaml' },
+        file([
+          '  retry_attempts: 2',
+          '  retry_budget_percent: 50',
+          '  retry_backoff: 50ms',
+          '  retry_after_cap: 1s',
+        ]),
+      );
+      expect(config.resilience).toMatchObject({
+        retryAttempts: 2,
+        retryBudgetPercent: 50,
+        retryBaseDelayMs: 50,
+        retryAfterCapMs: 1_000,
+      });
+      expect(
+        problemsOf(
+          { GATEWAY_CONFIG: 'gw.yaml' },
+          file(['  retry_attempts: 0', '  retry_budget_percent: 101']),
+        ),
+      ).toEqual([
+        'gw.yaml: resilience.retry_attempts: must be >= 1',
+        'gw.yaml: resilience.retry_budget_percent: must be <= 100',
       ]);
     });
   });
@@ -756,7 +843,7 @@ describe('loadGatewayConfig', () => {
       });
       const { config } = loadOk({ GATEWAY_CONFIG: 'gw.json' }, { 'gw.json': json });
 
-      expect(config.loadBalancing).toEqual({
+      expect(config.loadBalancing).toMatchObject({
         algorithm: 'round-robin',
         healthCheckIntervalMs: 3_000,
       });

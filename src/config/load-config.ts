@@ -32,6 +32,7 @@ import {
 import {
   FILE_SETTING_ENV_NAMES,
   INTEGER_MINIMUMS,
+  RETRY_BUDGET_PERCENT_MAX,
   gatewayConfigFileSchema,
   routeFileSchema,
   type RouteFileEntry,
@@ -93,10 +94,23 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
     loadBalancing: {
       algorithm: settings.get('LOAD_BALANCING_ALGO', parseAlgorithm, 'least-conn'),
       healthCheckIntervalMs: settings.get('HEALTH_CHECK_INTERVAL', duration(), 10_000),
+      healthCheckTimeoutMs: settings.get('HEALTH_CHECK_TIMEOUT', duration(), 2_000),
+      healthCheckFails: settings.get('HEALTH_CHECK_FAILS', atLeast('HEALTH_CHECK_FAILS'), 2),
+      healthCheckPasses: settings.get('HEALTH_CHECK_PASSES', atLeast('HEALTH_CHECK_PASSES'), 1),
+      passiveEjectFailures: settings.get(
+        'PASSIVE_EJECT_FAILURES',
+        atLeast('PASSIVE_EJECT_FAILURES'),
+        5,
+      ),
+      passiveEjectBaseMs: settings.get('PASSIVE_EJECT_BASE', duration(), 30_000),
     },
     resilience: {
       circuitBreakerMax: settings.get('CIRCUIT_BREAKER_MAX', atLeast('CIRCUIT_BREAKER_MAX'), 5),
       circuitBreakerTimeoutMs: settings.get('CIRCUIT_BREAKER_TIMEOUT', duration(), 30_000),
+      retryAttempts: settings.get('RETRY_ATTEMPTS', atLeast('RETRY_ATTEMPTS'), 3),
+      retryBudgetPercent: settings.get('RETRY_BUDGET_PERCENT', retryBudgetPercent, 20),
+      retryBaseDelayMs: settings.get('RETRY_BACKOFF', duration(), 100),
+      retryAfterCapMs: settings.get('RETRY_AFTER_CAP', duration(), 5_000),
     },
     security: {
       maxRequestsPerSecond: settings.get(
@@ -445,6 +459,14 @@ function atLeast(name: keyof typeof INTEGER_MINIMUMS): (raw: string) => number {
     }
     return n;
   };
+}
+
+function retryBudgetPercent(raw: string): number {
+  const n = atLeast('RETRY_BUDGET_PERCENT')(raw);
+  if (n > RETRY_BUDGET_PERCENT_MAX) {
+    throw new Error(`must be <= ${RETRY_BUDGET_PERCENT_MAX}, got ${n}`);
+  }
+  return n;
 }
 
 function ipList(raw: string): string[] {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LoadBalancingModule } from '../load-balancing/load-balancing.module';
 import { RoutingModule } from '../routing/routing.module';
 import { SecurityModule } from '../security/security.module';
 import { EdgeGuard } from './edge.guard';
@@ -8,7 +9,7 @@ import { ProxyService } from './proxy.service';
 import { UpgradeProxyService } from './upgrade-proxy.service';
 
 @Module({
-  imports: [RoutingModule, SecurityModule],
+  imports: [RoutingModule, LoadBalancingModule, SecurityModule],
   controllers: [ProxyController],
   providers: [ProxyService, UpgradeProxyService, EdgeGuard, ProxyExceptionFilter],
   exports: [ProxyService, UpgradeProxyService],

@@ -6,7 +6,16 @@ import { GatewayRejection } from '../common/errors/gateway-rejection';
 import { resolveRequestId } from '../common/http/request-id';
 import { isReservedPath } from '../common/http/reserved-paths';
 import { InjectGatewayConfig } from '../config/gateway.config';
-import type { GatewayConfig } from '../config/gateway-config.types';
+import type { GatewayConfig, ResilienceConfig } from '../config/gateway-config.types';
+import { OutlierDetector } from '../load-balancing/outlier-detector';
+import type { CircuitBreaker } from '../resilience/circuit-breaker';
+import type { ExchangeOutcome } from '../resilience/classify-outcome';
+import {
+  backoffMs,
+  CONNECT_ERROR_CODES,
+  retryAfterMs,
+  shouldRetry,
+} from '../resilience/retry-policy';
 import { AccessLogService } from '../observability/access-log.service';
 import { joinPaths, mergeQuery } from '../routing/path-rewriter';
 import { canonicalizePath } from '../routing/request-path';
@@ -18,7 +27,7 @@ import { AuthService } from '../security/auth/auth.service';
 import { ClientIpResolver, normalizeIp } from '../security/client-ip';
 import { buildSecurityHeaders } from '../security/headers/security-headers';
 import { buildUpstreamHeaders, type ResponseHeaderPolicy } from './forward-headers';
-import { UpstreamExchange } from './upstream-exchange';
+import { UpstreamExchange, type AttemptHost } from './upstream-exchange';
 
 /** Splits `origin-form` or `absolute-form` request targets into path and query. */
 function splitTarget(url: string): { path: string; query: string } {
@@ -59,12 +68,13 @@ type WithExchange = IncomingMessage & { [EXCHANGE]?: UpstreamExchange };
  * Everything consulted was compiled at boot; per request it only looks things up.
  */
 @Injectable()
-export class ProxyService {
+export class ProxyService implements AttemptHost {
   private readonly ipResolver: ClientIpResolver;
   private readonly maxInFlight: number;
   private readonly defaultMaxBody: number;
   private readonly headerPolicy: ResponseHeaderPolicy;
   private readonly strippedRequestHeaders: ReadonlySet<string>;
+  private readonly resilience: ResilienceConfig;
   private inFlight = 0;
 
   constructor(
@@ -72,7 +82,9 @@ export class ProxyService {
     private readonly routes: RouteTableService,
     private readonly accessLog: AccessLogService,
     auth: AuthService,
+    private readonly outliers: OutlierDetector,
   ) {
+    this.resilience = config.resilience;
     // Identity headers the gateway sets from verified claims; a client's copies never pass.
     this.strippedRequestHeaders = new Set(auth.forwardedClaimHeaders);
     this.ipResolver = new ClientIpResolver(config.proxy.trustedProxies);
@@ -220,7 +232,7 @@ export class ProxyService {
     return headers;
   }
 
-  /** Picks an upstream and streams the exchange through it. */
+  /** Admitted request: checks the body size, then runs the first attempt. */
   forward(exchange: UpstreamExchange): void {
     const { req, match } = exchange;
     if (exchange.isClosed) {
@@ -243,17 +255,38 @@ export class ProxyService {
       exchange.fail(GatewayErrorCode.PayloadTooLarge, ['connection', 'close']);
       return;
     }
-    const upstream = route.group.pick(exchange.clientIp);
+    exchange.hasBody =
+      req.headers['transfer-encoding'] !== undefined ||
+      (contentLength !== undefined && contentLength !== '0');
+    exchange.idleMs = route.timeoutMs;
+    // The route timeout bounds the wait for response headers across every attempt.
+    exchange.deadline = performance.now() + route.timeoutMs;
+    exchange.host = this;
+    route.retryBudget.requestStarted();
+    this.attemptOnce(exchange);
+    if (exchange.hasBody && exchange.upstream && !exchange.isClosed) {
+      if ((req as ContinueAware)[EXPECTS_CONTINUE]) {
+        // Only now, with every edge check passed, invite the client to send its body.
+        exchange.res.writeContinue();
+      }
+      exchange.armIdle();
+    }
+  }
+
+  /** One attempt: choose an upstream (another one on retries, when there is one) and dispatch. */
+  private attemptOnce(exchange: UpstreamExchange): void {
+    const route = exchange.match!.value;
+    const upstream = this.choose(route, exchange);
     if (!upstream) {
+      // Also on a retry whose failure just opened the last breaker or ejected the last upstream.
       exchange.fail(GatewayErrorCode.NoUpstream, ['retry-after', '5']);
       return;
     }
-    exchange.upstream = upstream;
-    upstream.inFlight++;
-
+    exchange.beginAttempt(upstream);
+    const { req } = exchange;
     const forwardedPath = joinPaths(
       upstream.basePath,
-      route.stripPrefix ? match.rest : exchange.path,
+      route.stripPrefix ? exchange.match!.rest : exchange.path,
     );
     const mergedQuery = mergeQuery(upstream.baseQuery, exchange.query);
     const headers = this.upstreamHeadersFor(
@@ -263,30 +296,128 @@ export class ProxyService {
       upstream,
       exchange.upstreamHeaders,
     );
-    const hasBody =
-      req.headers['transfer-encoding'] !== undefined ||
-      (contentLength !== undefined && contentLength !== '0');
-    exchange.idleMs = route.timeoutMs;
-    if (hasBody) {
-      if ((req as ContinueAware)[EXPECTS_CONTINUE]) {
-        // Only now, with every edge check passed, invite the client to send its body.
-        exchange.res.writeContinue();
-      }
-      exchange.armIdle();
-    }
-
+    const remaining = Math.max(1, Math.round(exchange.deadline - performance.now()));
     upstream.dispatcher.dispatch(
       {
         origin: upstream.origin,
         path: mergedQuery === '' ? forwardedPath : `${forwardedPath}?${mergedQuery}`,
         method: req.method as 'GET',
         headers,
-        body: hasBody ? req : null,
-        headersTimeout: route.timeoutMs,
+        body: exchange.hasBody ? req : null,
+        headersTimeout: remaining,
         bodyTimeout: route.timeoutMs,
       },
       exchange,
     );
+  }
+
+  /**
+   * The balancer's pick, then the breaker's permit (a half-open breaker admits one trial). On a
+   * retry an upstream not tried yet is preferred when the pool has one.
+   */
+  private choose(route: CompiledRoute, exchange: UpstreamExchange): Upstream | undefined {
+    const group = route.group;
+    let candidate = group.pick(exchange.clientIp);
+    if (candidate && exchange.tried.includes(candidate)) {
+      candidate =
+        group.upstreams.find((u) => u.isAvailable() && !exchange.tried.includes(u)) ?? candidate;
+    }
+    if (candidate && (!candidate.breaker || (candidate.breaker as CircuitBreaker).tryAcquire())) {
+      return candidate;
+    }
+    // The pick's breaker refused (its half-open trial is taken): any other available upstream.
+    for (const u of group.upstreams) {
+      if (
+        u !== candidate &&
+        u.isAvailable() &&
+        (!u.breaker || (u.breaker as CircuitBreaker).tryAcquire())
+      ) {
+        return u;
+      }
+    }
+    return undefined;
+  }
+
+  // --- AttemptHost --------------------------------------------------------------------------
+
+  mayRetry(
+    exchange: UpstreamExchange,
+    failure: { error?: Error; status?: number; retryAfter?: string },
+  ): boolean {
+    const route = exchange.match?.value;
+    if (!route || exchange.isClosed) {
+      return false;
+    }
+    const allowed = shouldRetry({
+      method: exchange.req.method ?? 'GET',
+      headers: exchange.req.headers,
+      error: failure.error as { code?: string } | undefined,
+      status: failure.status,
+      attempt: exchange.attempt,
+      maxAttempts: this.resilience.retryAttempts,
+      bodyStarted: exchange.hasBody && exchange.bodyStarted,
+      responseStarted: exchange.res.headersSent,
+    });
+    if (!allowed) {
+      return false;
+    }
+    const delay =
+      retryAfterMs(failure.retryAfter, this.resilience.retryAfterCapMs) ??
+      backoffMs(exchange.attempt, { baseMs: this.resilience.retryBaseDelayMs });
+    if (performance.now() + delay >= exchange.deadline) {
+      // Never wait past the route timeout.
+      return false;
+    }
+    // The budget stops retries from amplifying an outage. A request refused at connect time
+    // reached no upstream, so moving it elsewhere adds no load: it is exempt.
+    const code = (failure.error as { code?: string } | undefined)?.code;
+    if (code === undefined || !CONNECT_ERROR_CODES.has(code)) {
+      if (!route.retryBudget.tryAcquireRetry()) {
+        return false;
+      }
+      exchange.retryPermitFor = exchange.attempt + 1;
+    }
+    exchange.retryDelayMs = delay;
+    return true;
+  }
+
+  retry(exchange: UpstreamExchange): void {
+    exchange.retryTimer = setTimeout(() => {
+      exchange.retryTimer = undefined;
+      if (exchange.isClosed) {
+        return;
+      }
+      this.attemptOnce(exchange);
+    }, exchange.retryDelayMs);
+  }
+
+  attemptEnded(exchange: UpstreamExchange, upstream: Upstream, outcome: ExchangeOutcome): void {
+    const breaker = upstream.breaker as CircuitBreaker | undefined;
+    if (outcome === 'success') {
+      breaker?.onSuccess();
+    } else if (outcome === 'failure') {
+      breaker?.onFailure();
+    } else {
+      breaker?.onNeutral();
+    }
+    this.outliers.recordOutcome(upstream, outcome);
+    if (exchange.retryPermitFor === exchange.attempt) {
+      exchange.retryPermitFor = 0;
+      exchange.match?.value.retryBudget.retryFinished();
+    }
+  }
+
+  exchangeEnded(exchange: UpstreamExchange): void {
+    const route = exchange.match?.value;
+    if (!route) {
+      return;
+    }
+    if (exchange.retryPermitFor !== 0) {
+      // A reserved retry that never started (the client left during the back-off).
+      exchange.retryPermitFor = 0;
+      route.retryBudget.retryFinished();
+    }
+    route.retryBudget.requestFinished();
   }
 
   private readonly release = (): void => {

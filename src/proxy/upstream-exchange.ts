@@ -8,12 +8,31 @@ import {
 } from '../common/errors/gateway-error';
 import type { GatewayRejection } from '../common/errors/gateway-rejection';
 import type { Upstream } from '../load-balancing/upstream';
+import { classifyOutcome, type ExchangeOutcome } from '../resilience/classify-outcome';
 import type { AccessLogService } from '../observability/access-log.service';
 import type { CompiledRoute } from '../routing/compiled-route';
 import type { RouteMatch } from '../routing/route-matcher';
 import { filterResponseHeaders, type ResponseHeaderPolicy } from './forward-headers';
 
 const CLIENT_GONE = 'client closed the connection';
+
+/** What the exchange asks the proxy when an attempt fails before the response started. */
+export interface AttemptHost {
+  /**
+   * Whether this failure may be retried (safe, within attempts, deadline and retry budget). A
+   * true answer reserves the retry: the caller must then call `retry`.
+   */
+  mayRetry(
+    exchange: UpstreamExchange,
+    failure: { error?: Error; status?: number; retryAfter?: string },
+  ): boolean;
+  /** Starts the reserved retry after its back-off. */
+  retry(exchange: UpstreamExchange): void;
+  /** Records an attempt's outcome for the upstream's breaker and outlier detection. */
+  attemptEnded(exchange: UpstreamExchange, upstream: Upstream, outcome: ExchangeOutcome): void;
+  /** The exchange is over (logged): release per-request accounting. */
+  exchangeEnded(exchange: UpstreamExchange): void;
+}
 
 /**
  * Everything the gateway knows about one request, from the first byte to the access-log line,
@@ -36,6 +55,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   upstreamHeaders: Record<string, string> | undefined;
   /** Set by `ProxyService.open` when the path is invalid or unrouted; thrown after IP checks. */
   routeRejection: GatewayRejection | undefined;
+  /** The request carries a body (Content-Length > 0 or chunked). */
+  hasBody = false;
   /** Largest request body allowed, in bytes (0 = unlimited). */
   maxBodyBytes = 0;
   status = 0;
@@ -44,6 +65,23 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   error: string | undefined;
 
   private abortUpstream: ((err?: Error) => void) | undefined;
+  /** Set by `ProxyService.forward`; absent for requests refused before proxying. */
+  host: AttemptHost | undefined;
+  /** Attempts started so far (1 = no retry yet). */
+  attempt = 0;
+  /** Upstreams already tried, so a retry prefers another one. */
+  readonly tried: Upstream[] = [];
+  /** performance.now() by which response headers must arrive, across every attempt. */
+  deadline = 0;
+  /** Back-off before the reserved retry, in ms. */
+  retryDelayMs = 0;
+  /** The attempt number holding a retry permit from the route's budget (0: none). */
+  retryPermitFor = 0;
+  retryTimer: NodeJS.Timeout | undefined;
+  /** The current attempt still owes its upstream an outcome (breaker permit, inFlight). */
+  private attemptOpen = false;
+  /** A retryable 5xx is being read and thrown away before the retry. */
+  private discarding = false;
   private idleTimer: NodeJS.Timeout | undefined;
   /** The idle timer fired: it answers; the upstream abort it causes is not an upstream error. */
   private idleTimedOut = false;
@@ -98,12 +136,22 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) {
       return true;
     }
-    this.status = statusCode;
     this.resumeUpstream = resume;
     this.clearIdle();
     if (this.clientGone) {
+      this.status = statusCode;
       return false;
     }
+    if (statusCode >= 502 && statusCode <= 504 && this.host) {
+      const retryAfter = headerValue(rawHeaders, 'retry-after');
+      if (this.host.mayRetry(this, { status: statusCode, retryAfter })) {
+        // Read the (small) error body to keep the connection reusable, then retry.
+        this.discarding = true;
+        this.status = statusCode;
+        return true;
+      }
+    }
+    this.status = statusCode;
     try {
       // The upstream's reason phrase is not relayed: undici decodes it as UTF-8 and Node
       // refuses non-ASCII ones, and HTTP/1.1 clients must ignore it anyway (RFC 9112 §4).
@@ -129,6 +177,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.discarding) {
+      return true;
+    }
     this.bytesOut += chunk.length;
     if (this.res.write(chunk)) {
       return true;
@@ -141,6 +192,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onComplete(rawTrailers: string[] | Buffer[] | null): void {
     this.clearIdle();
+    if (this.discarding) {
+      this.discarding = false;
+      this.endAttempt('failure');
+      this.host?.retry(this);
+      return;
+    }
+    this.endAttempt(classifyOutcome({ status: this.status, clientAborted: false }));
     if (rawTrailers && rawTrailers.length > 0) {
       const trailers: [string, string][] = [];
       for (let i = 0; i < rawTrailers.length; i += 2) {
@@ -161,6 +219,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       return;
     }
     const code = (err as { code?: string }).code;
+    this.endAttempt(classifyOutcome({ error: err as { code?: string }, clientAborted: false }));
+    if (!this.res.headersSent && this.host?.mayRetry(this, { error: err })) {
+      this.error = code ?? err.message;
+      this.host.retry(this);
+      return;
+    }
     if (code === 'GW_BODY_TOO_LARGE') {
       this.error = 'request body over limit';
       this.fail(GatewayErrorCode.PayloadTooLarge, ['connection', 'close']);
@@ -188,6 +252,33 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
         Object.assign(new Error('request body over limit'), { code: 'GW_BODY_TOO_LARGE' }),
       );
     }
+  }
+
+  /** Binds a new attempt to `upstream` (its breaker permit was already taken). */
+  beginAttempt(upstream: Upstream): void {
+    this.upstream = upstream;
+    this.attempt++;
+    this.tried.push(upstream);
+    this.attemptOpen = true;
+    this.abortUpstream = undefined;
+    this.resumeUpstream = undefined;
+    this.status = 0;
+    upstream.inFlight++;
+  }
+
+  /** Settles the current attempt exactly once: inFlight, breaker permit, outlier detection. */
+  endAttempt(outcome: ExchangeOutcome): void {
+    if (!this.attemptOpen || !this.upstream) {
+      return;
+    }
+    this.attemptOpen = false;
+    this.upstream.inFlight--;
+    this.host?.attemptEnded(this, this.upstream, outcome);
+  }
+
+  /** Request bytes already left for the upstream: the body cannot be replayed. */
+  get bodyStarted(): boolean {
+    return this.bytesIn > 0 || this.req.readableDidRead;
   }
 
   /** The whole request body reached the upstream: the client owes nothing more. */
@@ -292,9 +383,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     this.logged = true;
     this.clearIdle();
-    if (this.upstream) {
-      this.upstream.inFlight--;
-    }
+    clearTimeout(this.retryTimer);
+    // Still open here only when the client side ended it (gone, stalled): not the upstream's
+    // fault, unless it had already answered 5xx.
+    this.endAttempt(classifyOutcome({ status: this.status || undefined, clientAborted: true }));
+    this.host?.exchangeEnded(this);
     const status = this.status || this.res.statusCode;
     this.accessLog.log({
       requestId: this.requestId,
@@ -313,4 +406,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       error: this.clientGone ? (this.error ?? CLIENT_GONE) : this.error,
     });
   }
+}
+
+/** First value of a header in undici's raw list (names compared case-insensitively). */
+function headerValue(raw: Buffer[], lowerName: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (
+      raw[i].length === lowerName.length &&
+      raw[i].toString('latin1').toLowerCase() === lowerName
+    ) {
+      return raw[i + 1].toString('latin1');
+    }
+  }
+  return undefined;
 }

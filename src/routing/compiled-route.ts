@@ -1,5 +1,6 @@
 import type { RouteConfig } from '../config/gateway-config.types';
 import type { UpstreamGroup } from '../load-balancing/upstream-group';
+import type { RetryBudget } from '../resilience/retry-budget';
 
 /** A configured route with everything the hot path needs resolved ahead of time. */
 export interface CompiledRoute {
@@ -11,4 +12,6 @@ export interface CompiledRoute {
   /** Per-route body limit in bytes; undefined means the gateway default (`MAX_BODY_SIZE`). */
   readonly maxBodyBytes: number | undefined;
   readonly group: UpstreamGroup;
+  /** Caps retries in flight at a share of the route's active requests (Envoy's retry budget). */
+  readonly retryBudget: RetryBudget;
 }

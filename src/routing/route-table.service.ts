@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types';
 import { UpstreamPoolsService } from '../load-balancing/upstream-pools.service';
+import { RetryBudget } from '../resilience/retry-budget';
 import type { CompiledRoute } from './compiled-route';
 import { RouteMatcher, type RouteMatch } from './route-matcher';
 
@@ -54,6 +55,7 @@ export class RouteTableService implements OnModuleInit {
       preserveHost: route.preserveHost,
       timeoutMs: route.timeoutMs,
       maxBodyBytes: route.maxBodyBytes,
+      retryBudget: new RetryBudget({ budgetPercent: this.config.resilience.retryBudgetPercent }),
       group: this.pools.createGroup(
         route.upstreams,
         route.algorithm ?? this.config.loadBalancing.algorithm,
