@@ -231,9 +231,45 @@ describe('resilience (e2e)', () => {
       // The trial succeeded: closed again.
       expect((await send(gw.url, '/b')).status).toBe(200);
       expect((await send(gw.url, '/b')).status).toBe(200);
+      const metrics = (await send(gw.url, '/metrics')).text;
+      expect(metrics).toContain(`circuit_breaker_trips_total{backend="${flaky.url}/"} 1`);
     } finally {
       await gw.close();
       await flaky.close();
+    }
+  });
+
+  it('should eject an upstream that keeps failing live traffic, then route around it', async () => {
+    const broken = await startUpstream((_req, res) => {
+      res.writeHead(500);
+      res.end('broken');
+    });
+    const good = await Promise.all([startUpstream(), startUpstream()]);
+    const base = testConfig([]);
+    const gw = await startGateway(
+      lbConfig([{ algorithm: 'round-robin', upstreams: [broken.url, ...good.map((g) => g.url)] }], {
+        loadBalancing: {
+          ...base.loadBalancing,
+          passiveEjectFailures: 3,
+          passiveEjectBaseMs: 60_000,
+        },
+        resilience: { ...base.resilience, circuitBreakerMax: 1000 },
+      }),
+    );
+    try {
+      await load(gw.url, '/p', 30, 1);
+      const hitsWhenEjected = broken.requests.length;
+      expect(hitsWhenEjected).toBe(3);
+      const statuses = await load(gw.url, '/p', 60, 4);
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      expect(broken.requests.length).toBe(hitsWhenEjected);
+      const health = (await send(gw.url, '/health')).json<{
+        routes: { backends: { url: string; ejected: boolean }[] }[];
+      }>();
+      expect(health.routes[0].backends.find((b) => b.url === `${broken.url}/`)?.ejected).toBe(true);
+    } finally {
+      await gw.close();
+      await Promise.all([broken.close(), ...good.map((g) => g.close())]);
     }
   });
 

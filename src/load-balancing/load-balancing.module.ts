@@ -1,10 +1,12 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { GATEWAY_CONFIG } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
+import { MetricsModule } from '../observability/metrics.module';
 import { OutlierDetector } from './outlier-detector';
 import { UpstreamPoolsService } from './upstream-pools.service';
 
 @Module({
+  imports: [MetricsModule],
   providers: [
     UpstreamPoolsService,
     {

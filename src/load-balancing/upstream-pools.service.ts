@@ -6,6 +6,9 @@ import type {
   LoadBalancingAlgorithm,
   UpstreamConfig,
 } from '../config/gateway-config.types';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
+import { CIRCUIT_BREAKER_TRIPS } from '../observability/metrics.constants';
 import { CircuitBreaker } from '../resilience/circuit-breaker';
 import { createStrategy } from './strategies/create-strategy';
 import { Upstream } from './upstream';
@@ -21,7 +24,10 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
   private readonly pools = new Map<string, Pool>();
   private readonly breakers = new Map<string, CircuitBreaker>();
 
-  constructor(@InjectGatewayConfig() private readonly config: GatewayConfig) {}
+  constructor(
+    @InjectGatewayConfig() private readonly config: GatewayConfig,
+    @InjectMetric(CIRCUIT_BREAKER_TRIPS) private readonly trips: Counter<string>,
+  ) {}
 
   createGroup(
     upstreams: readonly UpstreamConfig[],
@@ -44,9 +50,12 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
         maxFailures: r.circuitBreakerMax,
         openMs: r.circuitBreakerTimeoutMs,
         onStateChange: (from, to) => {
-          const log =
-            to === 'open' ? this.logger.warn.bind(this.logger) : this.logger.log.bind(this.logger);
-          log(`circuit breaker for ${key}: ${from} -> ${to}`);
+          if (to === 'open') {
+            this.trips.inc({ backend: key });
+            this.logger.warn(`circuit breaker for ${key}: ${from} -> open`);
+          } else {
+            this.logger.log(`circuit breaker for ${key}: ${from} -> ${to}`);
+          }
         },
       });
       this.breakers.set(key, breaker);

@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
-import { makeGaugeProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { BACKEND_HEALTH_STATUS } from './metrics.constants';
+import {
+  makeCounterProvider,
+  makeGaugeProvider,
+  PrometheusModule,
+} from '@willsoto/nestjs-prometheus';
+import { BACKEND_HEALTH_STATUS, CIRCUIT_BREAKER_TRIPS } from './metrics.constants';
 
 /**
  * Built once: NestJS 11 de-duplicates dynamic modules by object reference, and `register()`
@@ -17,13 +21,19 @@ const backendHealthStatus = makeGaugeProvider({
   labelNames: ['backend'],
 });
 
+const circuitBreakerTrips = makeCounterProvider({
+  name: CIRCUIT_BREAKER_TRIPS,
+  help: 'Times an upstream circuit breaker opened (closed or half-open -> open).',
+  labelNames: ['backend'],
+});
+
 /**
  * `GET /metrics` (Prometheus text format, prom-client's default registry) and the gateway's
  * metric providers. Inject a metric with `@InjectMetric(BACKEND_HEALTH_STATUS)`.
  */
 @Module({
   imports: [prometheus],
-  providers: [backendHealthStatus],
-  exports: [backendHealthStatus],
+  providers: [backendHealthStatus, circuitBreakerTrips],
+  exports: [backendHealthStatus, circuitBreakerTrips],
 })
 export class MetricsModule {}
