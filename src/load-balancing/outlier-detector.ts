@@ -171,10 +171,28 @@ export class OutlierDetector {
     this.logger.warn(
       `upstream ${upstream.key} ejected for ${period} ms (ejection #${state.level} in a row)`,
     );
-    const timer = this.schedule(() => this.sweep([upstream]), period);
-    state.timer = timer;
+    state.timer = this.schedule(() => this.expire(upstream), period);
     this.timed.add(upstream);
     this.emit(upstream, true);
+  }
+
+  /**
+   * The ejection timer fired. Node timers may fire a millisecond before the monotonic clock
+   * says the period is over; a plain `sweep` would then leave the upstream ejected for good, so
+   * a short remainder is re-armed instead of dropped.
+   */
+  private expire(upstream: Upstream): void {
+    const state = this.states.get(upstream);
+    if (!state || state.ejectedUntil === 0) {
+      return;
+    }
+    const now = this.clock();
+    const remaining = state.ejectedUntil - now;
+    if (remaining <= 0) {
+      this.restore(upstream, state, now);
+    } else {
+      state.timer = this.schedule(() => this.expire(upstream), Math.ceil(remaining));
+    }
   }
 
   private restore(upstream: Upstream, state: OutlierState, now: number): void {
