@@ -10,13 +10,13 @@ describe('AccessLogFile', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('should batch lines and write them all, in order, by close', () => {
+  it('should batch lines and write them all, in order, by close', async () => {
     const path = join(dir, 'nested', 'access.log');
     const file = new AccessLogFile(path, 1024, 10_000);
     for (let i = 0; i < 500; i++) {
       file.append(`line ${i}\n`);
     }
-    file.close();
+    await file.close();
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(500);
     expect(lines[0]).toBe('line 0');
@@ -30,17 +30,17 @@ describe('AccessLogFile', () => {
     expect(readFileSync(path, 'utf8')).toBe('');
     await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(path, 'utf8')).toBe('one\n');
-    file.close();
+    await file.close();
   });
 
-  it('should drop and count lines instead of buffering without bound', () => {
+  it('should drop and count lines instead of buffering without bound', async () => {
     const path = join(dir, 'b.log');
     const file = new AccessLogFile(path, 1 << 30, 10_000, 100);
     for (let i = 0; i < 50; i++) {
       file.append('0123456789\n');
     }
     expect(file.dropped).toBeGreaterThan(0);
-    file.close();
+    await file.close();
     expect(readFileSync(path, 'utf8').length).toBeLessThanOrEqual(200);
   });
 });

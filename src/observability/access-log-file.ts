@@ -15,6 +15,8 @@ export class AccessLogFile {
   private writing = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Resolves `close()`'s wait for the write in flight. */
+  private writeDone: (() => void) | undefined;
   /** Lines dropped because the disk could not keep up. */
   dropped = 0;
 
@@ -46,19 +48,23 @@ export class AccessLogFile {
     }
   }
 
-  /** Writes what is buffered, synchronously, and closes the file. */
-  close(): void {
+  /**
+   * Waits for the write in flight (closing the descriptor under it would lose that batch), then
+   * writes what is still buffered and closes the file.
+   */
+  async close(): Promise<void> {
     if (this.closed) {
       return;
     }
     this.closed = true;
     clearTimeout(this.timer);
+    if (this.writing) {
+      await new Promise<void>((resolve) => (this.writeDone = resolve));
+    }
     if (this.pending.length > 0) {
       writeSync(this.fd, this.pending.join(''));
       this.pending = [];
     }
-    // An asynchronous write still in flight holds its own copy of the data; closing after it
-    // is the OS's business, and its callback ignores EBADF.
     closeSync(this.fd);
   }
 
@@ -68,7 +74,7 @@ export class AccessLogFile {
   };
 
   private flush(): void {
-    if (this.writing || this.pending.length === 0 || this.closed) {
+    if (this.writing || this.pending.length === 0) {
       return;
     }
     const data = this.pending.join('');
@@ -77,6 +83,10 @@ export class AccessLogFile {
     this.writing = true;
     write(this.fd, data, null, 'utf8', () => {
       this.writing = false;
+      if (this.writeDone) {
+        this.writeDone();
+        return;
+      }
       if (this.pendingLength >= this.flushBytes) {
         this.flush();
       } else if (this.pending.length > 0 && !this.timer && !this.closed) {

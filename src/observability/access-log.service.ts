@@ -59,7 +59,7 @@ export class AccessLogService implements OnApplicationShutdown {
     this.logger[level](record, 'request completed');
   }
 
-  onApplicationShutdown(): void {
-    this.file?.close();
+  async onApplicationShutdown(): Promise<void> {
+    await this.file?.close();
   }
 }
