@@ -1,7 +1,7 @@
 import {
   closestMatch,
   isValidHostPattern,
-  normalizeHost,
+  normalizeHostPattern,
   normalizeUpstream,
   parseAlgorithm,
   parseGoBool,
@@ -101,7 +101,7 @@ describe('parseIpOrCidr', () => {
   });
 });
 
-describe('normalizeHost', () => {
+describe('normalizeHostPattern', () => {
   it.each([
     ['API.Example.COM', 'api.example.com'],
     ['  api.example.com  ', 'api.example.com'],
@@ -114,7 +114,7 @@ describe('normalizeHost', () => {
     ['*', ''],
     ['', ''],
   ])('should normalise %j to %j', (input, expected) => {
-    expect(normalizeHost(input)).toBe(expected);
+    expect(normalizeHostPattern(input)).toBe(expected);
   });
 
   it('should accept host names, IPs and *. wildcards but not other patterns', () => {

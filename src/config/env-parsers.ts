@@ -2,6 +2,7 @@
  * String → value parsers for environment variables. Each throws an `Error` whose message describes
  * the value; the caller prefixes the variable or field name, so messages stay one line each.
  */
+import { normalizeHost } from '../common/http/normalize-host';
 import { BlockList, isIP } from 'node:net';
 import {
   LOAD_BALANCING_ALGORITHMS,
@@ -137,24 +138,11 @@ export function parseIpOrCidr(raw: string): string {
 }
 
 /**
- * Go `normalizeHost` for route host patterns: lower-case, trim, drop `:port` (also `[v6]:port`),
- * brackets and one trailing dot. `*` alone means any host, like an empty pattern.
+ * A route host pattern, normalised like request Host headers (src/common/http/normalize-host.ts);
+ * `*` alone means any host, like an empty pattern.
  */
-export function normalizeHost(raw: string): string {
-  let host = raw.trim().toLowerCase();
-  if (host.startsWith('[')) {
-    const close = host.indexOf(']');
-    if (close > 0 && (close === host.length - 1 || host[close + 1] === ':')) {
-      host = host.slice(1, close);
-    }
-  } else if (host.includes(':') && host.indexOf(':') === host.lastIndexOf(':')) {
-    // Exactly one colon is host:port; more than one is a bare IPv6 address (Go SplitHostPort fails).
-    host = host.slice(0, host.indexOf(':'));
-  }
-  host = host.replace(/^\[+|\]+$/g, '');
-  if (host.endsWith('.')) {
-    host = host.slice(0, -1);
-  }
+export function normalizeHostPattern(raw: string): string {
+  const host = normalizeHost(raw);
   return host === '*' ? '' : host;
 }
 

@@ -19,7 +19,7 @@ import { formatDuration, parseGoDuration } from './duration';
 import {
   closestMatch,
   isValidHostPattern,
-  normalizeHost,
+  normalizeHostPattern,
   normalizeUpstream,
   parseAlgorithm,
   parseGoBool,
@@ -811,7 +811,7 @@ function buildRoute(
   const { entry, field } = draft;
   const problemsBefore = report.problems.length;
 
-  const host = normalizeHost(entry.host ?? '');
+  const host = normalizeHostPattern(entry.host ?? '');
   if (!isValidHostPattern(host)) {
     report.problem(
       field('host'),

@@ -1,4 +1,4 @@
-import { normalizeHost } from './host';
+import { normalizeHost } from '../common/http/normalize-host';
 
 /** What the matcher needs of a route; `T` carries whatever the caller compiled for it. */
 export interface MatchableRoute<T> {

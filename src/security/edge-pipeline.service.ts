@@ -1,3 +1,4 @@
+import { maybeThen } from '../common/async/maybe-then';
 import { Injectable } from '@nestjs/common';
 import { GatewayErrorCode } from '../common/errors/gateway-error';
 import { GatewayRejection } from '../common/errors/gateway-rejection';
@@ -112,9 +113,9 @@ export class EdgePipeline {
     }
     // The per-IP buckets come before authentication, so guessing credentials costs tokens too;
     // buckets keyed by the authenticated identity can only be chosen after it.
-    return then(this.consume(edge, this.ipBuckets(edge), undefined), (byIp) =>
-      then(this.authenticate(edge), () =>
-        then(this.consume(edge, this.identityBuckets(edge), byIp), (tightest) => {
+    return maybeThen(this.consume(edge, this.ipBuckets(edge), undefined), (byIp) =>
+      maybeThen(this.authenticate(edge), () =>
+        maybeThen(this.consume(edge, this.identityBuckets(edge), byIp), (tightest) => {
           addResponseHeaders(edge, rateLimitHeaderList(tightest!));
         }),
       ),
@@ -166,7 +167,7 @@ export class EdgePipeline {
       return tightest;
     }
     const [key, rate, burst, policy] = buckets[index];
-    return then(this.rateLimit.consume(key, rate, burst, policy), (d) => {
+    return maybeThen(this.rateLimit.consume(key, rate, burst, policy), (d) => {
       if (!d.allowed) {
         throw new GatewayRejection(
           GatewayErrorCode.TooManyRequests,
@@ -185,7 +186,7 @@ export class EdgePipeline {
     if (!route?.config.requireAuth || this.auth.isPublicPath(edge.path)) {
       return;
     }
-    return then(this.auth.authenticate(edge.req.headers), (outcome) => {
+    return maybeThen(this.auth.authenticate(edge.req.headers), (outcome) => {
       if (!outcome.ok) {
         throw new GatewayRejection(
           outcome.status === 403 ? GatewayErrorCode.Forbidden : GatewayErrorCode.Unauthorized,
@@ -207,8 +208,3 @@ export class EdgePipeline {
 
 /** Key, rate, burst and policy name of one token bucket. */
 type Bucket = [key: string, rate: number, burst: number, policy: string | undefined];
-
-/** Runs `next` after `value` without creating a promise when `value` is not one. */
-function then<T, R>(value: T | Promise<T>, next: (v: T) => R | Promise<R>): R | Promise<R> {
-  return value instanceof Promise ? value.then(next) : next(value);
-}

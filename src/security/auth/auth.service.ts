@@ -1,3 +1,4 @@
+import { maybeThen } from '../../common/async/maybe-then';
 import { createPublicKey, createSecretKey } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
@@ -136,7 +137,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     if (token === undefined) {
       return apiKey === undefined ? NO_CREDENTIALS : this.authenticateApiKey(apiKey, undefined);
     }
-    return then(this.authenticateJwt(token), (outcome) =>
+    return maybeThen(this.authenticateJwt(token), (outcome) =>
       outcome.ok || apiKey === undefined
         ? outcome
         : this.authenticateApiKey(apiKey, outcome.reason),
@@ -151,7 +152,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     if (this.jwt === undefined) {
       return failure(INVALID_TOKEN_CHALLENGE, 'jwt: no JWT key configured');
     }
-    return then(this.jwt.verify(token), (result) => this.jwtOutcome(token, result));
+    return maybeThen(this.jwt.verify(token), (result) => this.jwtOutcome(token, result));
   }
 
   private jwtOutcome(token: string, result: JwtVerification): AuthOutcome {
@@ -185,7 +186,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     if (digest === undefined) {
       return failure(challenge, `${prefix}api-key: malformed`);
     }
-    return then(this.apiKeys.lookup(digest), (record) => {
+    return maybeThen(this.apiKeys.lookup(digest), (record) => {
       if (record === undefined) {
         return failure(challenge, `${prefix}api-key: unknown key`);
       }
@@ -212,9 +213,4 @@ function bearerToken(value: string | undefined): string | undefined {
 
 function failure(wwwAuthenticate: string, reason: string): AuthFailure {
   return { ok: false, status: 401, wwwAuthenticate, reason };
-}
-
-/** Runs `next` after `value` without creating a promise when `value` is not one. */
-function then<T, R>(value: T | Promise<T>, next: (v: T) => R | Promise<R>): R | Promise<R> {
-  return value instanceof Promise ? value.then(next) : next(value);
 }

@@ -1,7 +1,8 @@
 /**
- * Normalises a Host header (or a configured host pattern) the way the Go gateway did: lower-case,
- * no port, no IPv6 brackets, no trailing dot. Kept allocation-free for the common case of an
- * already-normal host without a port.
+ * Normalises a Host header or a configured host pattern the way the Go gateway did: lower-case,
+ * no port, no IPv6 brackets, no trailing dot. One function for both, so a pattern and the requests
+ * it should match can never be normalised differently. Allocation-free for the common case of an
+ * already-normal host without a port (it runs on every request).
  */
 export function normalizeHost(raw: string | undefined): string {
   if (!raw) {
