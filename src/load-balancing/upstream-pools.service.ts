@@ -63,11 +63,6 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
     return breaker;
   }
 
-  /** Breakers by upstream URL (for /health, /stats and the admin API). */
-  get allBreakers(): ReadonlyMap<string, CircuitBreaker> {
-    return this.breakers;
-  }
-
   private poolFor(url: string): Pool {
     const origin = new URL(url).origin;
     let pool = this.pools.get(origin);
@@ -88,10 +83,6 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
       this.pools.set(origin, pool);
     }
     return pool;
-  }
-
-  get poolCount(): number {
-    return this.pools.size;
   }
 
   async onApplicationShutdown(): Promise<void> {

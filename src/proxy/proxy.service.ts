@@ -20,13 +20,13 @@ import { AccessLogService } from '../observability/access-log.service';
 import { joinPaths, mergeQuery } from '../routing/path-rewriter';
 import { canonicalizePath } from '../routing/request-path';
 import type { CompiledRoute } from '../routing/compiled-route';
-import type { RouteMatch } from '../routing/route-matcher';
 import { RouteTableService } from '../routing/route-table.service';
 import type { Upstream } from '../load-balancing/upstream';
 import { AuthService } from '../security/auth/auth.service';
 import { ClientIpResolver, normalizeIp } from '../security/client-ip';
 import { buildSecurityHeaders } from '../security/headers/security-headers';
 import { buildUpstreamHeaders, type ResponseHeaderPolicy } from './forward-headers';
+import type { ResolvedRequest } from './resolved-request';
 import { UpstreamExchange, type AttemptHost } from './upstream-exchange';
 
 /** Splits `origin-form` or `absolute-form` request targets into path and query. */
@@ -47,19 +47,6 @@ const EXCHANGE = Symbol('gateway.exchange');
 export const EXPECTS_CONTINUE = Symbol('gateway.expects-continue');
 type ContinueAware = IncomingMessage & { [EXPECTS_CONTINUE]?: boolean };
 
-export interface ResolvedRequest {
-  requestId: string;
-  peer: string;
-  peerTrusted: boolean;
-  clientIp: string;
-  tls: boolean;
-  rawPath: string;
-  query: string;
-  /** Canonical path; `''` when the raw path was rejected. */
-  path: string;
-  match: RouteMatch<CompiledRoute> | undefined;
-  routeRejection: GatewayRejection | undefined;
-}
 type WithExchange = IncomingMessage & { [EXCHANGE]?: UpstreamExchange };
 
 /**
@@ -118,20 +105,11 @@ export class ProxyService implements AttemptHost {
     const exchange = new UpstreamExchange(
       req,
       res,
-      r.requestId,
-      r.peer,
-      r.peerTrusted,
-      r.clientIp,
-      r.tls,
-      r.rawPath,
-      r.query,
+      r,
       startedAt,
       this.accessLog,
       this.headerPolicy,
     );
-    exchange.path = r.path;
-    exchange.match = r.match;
-    exchange.routeRejection = r.routeRejection;
     exchange.maxBodyBytes = r.match?.value.maxBodyBytes ?? this.defaultMaxBody;
     (req as WithExchange)[EXCHANGE] = exchange;
 

@@ -11,7 +11,8 @@ import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { AccessLogService } from '../observability/access-log.service';
 import { joinPaths, mergeQuery } from '../routing/path-rewriter';
-import { ProxyService, type ResolvedRequest } from './proxy.service';
+import { ProxyService } from './proxy.service';
+import type { ResolvedRequest } from './resolved-request';
 
 /**
  * Proxies HTTP/1.1 Upgrade requests (WebSocket) on the same routes as ordinary requests. After
@@ -27,10 +28,6 @@ export class UpgradeProxyService implements OnApplicationShutdown {
     private readonly edge: EdgePipeline,
     private readonly accessLog: AccessLogService,
   ) {}
-
-  get openConnections(): number {
-    return this.open.size;
-  }
 
   handle(req: IncomingMessage, client: Duplex, head: Buffer): void {
     const startedAt = performance.now();

@@ -11,6 +11,7 @@ import type { Upstream } from '../load-balancing/upstream';
 import { classifyOutcome, type ExchangeOutcome } from '../resilience/classify-outcome';
 import type { AccessLogService } from '../observability/access-log.service';
 import type { CompiledRoute } from '../routing/compiled-route';
+import type { ResolvedRequest } from './resolved-request';
 import type { RouteMatch } from '../routing/route-matcher';
 import { filterResponseHeaders, type ResponseHeaderPolicy } from './forward-headers';
 
@@ -46,7 +47,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   match: RouteMatch<CompiledRoute> | undefined;
   upstream: Upstream | undefined;
   /** Canonical path (set once the raw path is accepted). */
-  path = '';
+  path: string;
   /** Authenticated principal id (JWT `sub` or API-key name), for logs and rate-limit keys. */
   principalId: string | undefined;
   /** Extra response headers decided before proxying (CORS, RateLimit), flat pairs. */
@@ -93,20 +94,32 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private cut = false;
   private logged = false;
 
+  readonly requestId: string;
+  readonly peer: string;
+  readonly peerTrusted: boolean;
+  readonly clientIp: string;
+  readonly tls: boolean;
+  readonly rawPath: string;
+  readonly query: string;
+
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
-    readonly requestId: string,
-    readonly peer: string,
-    readonly peerTrusted: boolean,
-    readonly clientIp: string,
-    readonly tls: boolean,
-    readonly rawPath: string,
-    readonly query: string,
+    resolved: ResolvedRequest,
     private readonly startedAt: number,
     private readonly accessLog: AccessLogService,
     private readonly headerPolicy: ResponseHeaderPolicy,
   ) {
+    this.requestId = resolved.requestId;
+    this.peer = resolved.peer;
+    this.peerTrusted = resolved.peerTrusted;
+    this.clientIp = resolved.clientIp;
+    this.tls = resolved.tls;
+    this.rawPath = resolved.rawPath;
+    this.query = resolved.query;
+    this.path = resolved.path;
+    this.match = resolved.match;
+    this.routeRejection = resolved.routeRejection;
     res.once('close', this.onResponseClose);
   }
 
