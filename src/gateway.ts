@@ -1,11 +1,12 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { jsonError } from './common/errors/gateway-error';
+import { writeRawError } from './common/errors/gateway-error';
+import { buildSecurityHeaders } from './security/headers/security-headers';
 import { resolveRequestId } from './common/http/request-id';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { ShutdownState } from './health/shutdown-state';
@@ -98,9 +99,11 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     upgrades.handle(req, socket, head);
   });
 
+  // Gateway-generated answers carry the security headers too (no TLS on this listener).
+  const clientErrorHeaders = buildSecurityHeaders(config.security.securityHeaders).plain;
   server.removeAllListeners('clientError');
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
-    answerClientError(err, socket);
+    answerClientError(err, socket, clientErrorHeaders);
   });
 
   return {
@@ -145,7 +148,11 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
  * Node's parser rejected the request (bad request line, oversized head, header timeout). Answer
  * in the gateway's JSON shape when the socket can still take it, then close; never throw.
  */
-function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+function answerClientError(
+  err: Error & { code?: string },
+  socket: Socket,
+  securityHeaders: readonly string[],
+): void {
   // A response is already on the wire (e.g. SSE, then a bad pipelined request): writing an
   // error now would corrupt it; Node's own handler makes the same check.
   const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
@@ -159,22 +166,20 @@ function answerClientError(err: Error & { code?: string }, socket: Socket): void
     return;
   }
   let status = 400;
-  let reason = 'Bad Request';
   let message = 'Malformed HTTP request';
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     status = 431;
-    reason = 'Request Header Fields Too Large';
     message = 'Request header fields too large';
   } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_TIMEOUT') {
     status = 408;
-    reason = 'Request Timeout';
     message = 'Request head not received in time';
   }
-  const requestId = resolveRequestId(undefined);
-  const body = jsonError(status, reason, message, requestId);
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n` +
-      `x-request-id: ${requestId}\r\n\r\n${body}`,
+  writeRawError(
+    socket,
+    status,
+    STATUS_CODES[status] ?? 'Bad Request',
+    message,
+    resolveRequestId(undefined),
+    securityHeaders,
   );
 }

@@ -21,7 +21,9 @@ const redisClients: RedisService[] = [];
 const filters: IpFilterService[] = [];
 
 async function replica(threshold = 5): Promise<IpFilterService> {
-  const redis = new RedisService({ url: sharedUrl() });
+  // These tests are about sharing, not about Redis stalls: a loaded CI machine can take over
+  // the production 100 ms command timeout, which would (correctly) fall back to local counting.
+  const redis = new RedisService({ url: sharedUrl(), commandTimeoutMs: 2_000 });
   redisClients.push(redis);
   await waitFor(() => redis.isReady, 5_000, 'Redis connection');
   const filter = new IpFilterService(

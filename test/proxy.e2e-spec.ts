@@ -387,6 +387,8 @@ describe('proxy (e2e)', () => {
     const raw = await rawExchange(gw.port, 'THIS IS NOT HTTP\r\n\r\n');
     expect(raw).toMatch(/^HTTP\/1\.1 400/);
     expect(raw).toContain('"statusCode":400');
+    // Gateway-generated, so it carries the security headers like every other gateway answer.
+    expect(raw).toContain('x-content-type-options: nosniff');
     const ok = await send(gw.url, '/still-alive');
     expect(ok.status).toBe(200);
   });

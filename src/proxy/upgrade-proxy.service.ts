@@ -3,7 +3,11 @@ import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { classifyUpstreamError, GatewayErrorCode, jsonError } from '../common/errors/gateway-error';
+import {
+  classifyUpstreamError,
+  GatewayErrorCode,
+  writeRawError,
+} from '../common/errors/gateway-error';
 import { GatewayRejection } from '../common/errors/gateway-rejection';
 import { EdgePipeline } from '../security/edge-pipeline.service';
 import type { EdgeRequest } from '../security/edge-request';
@@ -73,7 +77,10 @@ export class UpgradeProxyService implements OnApplicationShutdown {
     };
     const refuse = (rejection: GatewayRejection): void => {
       status = rejection.statusCode;
-      writeRawError(client, rejection, requestId, this.securityHeaders(r.tls));
+      writeRawError(client, rejection.statusCode, rejection.error, rejection.message, requestId, [
+        ...this.securityHeaders(r.tls),
+        ...rejection.headers,
+      ]);
       log(rejection.reason);
     };
 
@@ -307,35 +314,4 @@ function asRejection(err: unknown): GatewayRejection {
   return err instanceof GatewayRejection
     ? err
     : Object.assign(new GatewayRejection(GatewayErrorCode.Internal), { reason: String(err) });
-}
-
-/** Writes a refusal as a raw HTTP/1.1 response on the not-yet-upgraded socket, then closes. */
-function writeRawError(
-  socket: Duplex,
-  rejection: GatewayRejection,
-  requestId: string,
-  securityHeaders: readonly string[],
-): void {
-  if (socket.destroyed || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const body =
-    rejection.statusCode === 204
-      ? ''
-      : jsonError(rejection.statusCode, rejection.error, rejection.message, requestId);
-  const extra = [...securityHeaders, ...rejection.headers];
-  let lines = '';
-  for (let i = 0; i < extra.length; i += 2) {
-    lines += `${extra[i]}: ${extra[i + 1]}\r\n`;
-  }
-  socket.end(
-    statusLine(rejection.statusCode, rejection.error) +
-      (body === '' ? '' : 'content-type: application/json; charset=utf-8\r\n') +
-      `content-length: ${Buffer.byteLength(body)}\r\n` +
-      'connection: close\r\n' +
-      lines +
-      `x-request-id: ${requestId}\r\n\r\n` +
-      body,
-  );
 }

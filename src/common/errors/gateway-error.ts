@@ -1,4 +1,5 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /**
  * Every error the gateway itself produces, in one table. Bodies say what the client can act on
@@ -183,4 +184,38 @@ export function sendGatewayError(
     ...headers,
   ]);
   res.end(body);
+}
+
+/**
+ * The same JSON error written as a raw HTTP/1.1 response on a socket that has no
+ * ServerResponse (a request Node's parser rejected, an Upgrade that is refused), then closed.
+ * `headers` is a flat `[name, value, …]` list (security headers, Retry-After…).
+ */
+export function writeRawError(
+  socket: Duplex,
+  statusCode: number,
+  error: string,
+  message: string,
+  requestId: string,
+  headers: readonly string[] = [],
+): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = jsonError(statusCode, error, message, requestId);
+  let lines = '';
+  for (let i = 0; i < headers.length; i += 2) {
+    lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  }
+  socket.end(
+    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? error}\r\n` +
+      'content-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      'connection: close\r\n' +
+      'cache-control: no-store\r\n' +
+      lines +
+      `x-request-id: ${requestId}\r\n\r\n` +
+      body,
+  );
 }
