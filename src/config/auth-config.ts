@@ -143,7 +143,9 @@ export function checkAuthConfig(config: GatewayConfig, settings: Settings, repor
     (secret !== undefined && hmac.length > 0) ||
     ((auth.jwtPublicKey !== undefined || auth.jwksUrl !== undefined) &&
       auth.jwtAlgorithms.some((alg) => !isHmacAlgorithm(alg)));
-  if (protectedRoutes.length > 0 && !canVerifyJwt && auth.apiKeys.length === 0) {
+  // With Redis, API keys may live in the shared `gateway:api-keys` hash (added at run time).
+  const apiKeySource = auth.apiKeys.length > 0 || config.redis.url !== undefined;
+  if (protectedRoutes.length > 0 && !canVerifyJwt && !apiKeySource) {
     report.problem(
       'routes',
       `${protectedRoutes.join(', ')} require authentication but no credential is configured (set JWT_SECRET, JWT_PUBLIC_KEY, JWT_PUBLIC_KEY_FILE, JWKS_URL or API_KEYS_FILE)`,

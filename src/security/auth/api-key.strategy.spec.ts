@@ -26,6 +26,7 @@ describe('ApiKeyStrategy + ApiKeyAuthGuard', () => {
 
   beforeAll(async () => {
     const config = {
+      redis: {},
       auth: testAuthConfig({
         apiKeys: [
           {

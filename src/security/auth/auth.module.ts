@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+import { RedisModule } from '../../common/redis/redis.module';
+import { RedisService } from '../../common/redis/redis.service';
 import { GATEWAY_CONFIG } from '../../config/gateway.config';
 import type { GatewayConfig } from '../../config/gateway-config.types';
 import { ApiKeyAuthGuard } from './api-key-auth.guard';
@@ -7,19 +9,23 @@ import { ApiKeyStore } from './api-key-store';
 import { ApiKeyStrategy } from './api-key.strategy';
 import { AuthService } from './auth.service';
 import { InMemoryApiKeyStore } from './in-memory-api-key-store';
+import { RedisApiKeyStore } from './redis-api-key-store';
 
 /**
  * Authentication: `AuthService` for the proxy path, `ApiKeyAuthGuard` for gateway-owned
- * endpoints, and the `ApiKeyStore` both use. Keys come from `API_KEYS_FILE`; a Redis store (admin
- * and scale-out issues) replaces the `ApiKeyStore` provider and nothing else.
+ * endpoints, and the `ApiKeyStore` both use. Keys come from `API_KEYS_FILE`, plus the Redis hash
+ * `gateway:api-keys` shared by every replica when Redis is configured.
  */
 @Module({
-  imports: [PassportModule],
+  imports: [PassportModule, RedisModule],
   providers: [
     {
       provide: ApiKeyStore,
-      useFactory: (config: GatewayConfig) => new InMemoryApiKeyStore(config.auth.apiKeys),
-      inject: [GATEWAY_CONFIG],
+      useFactory: (config: GatewayConfig, redis: RedisService) => {
+        const fileKeys = new InMemoryApiKeyStore(config.auth.apiKeys);
+        return config.redis.url === undefined ? fileKeys : new RedisApiKeyStore(fileKeys, redis);
+      },
+      inject: [GATEWAY_CONFIG, RedisService],
     },
     AuthService,
     ApiKeyStrategy,

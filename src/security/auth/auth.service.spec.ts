@@ -24,7 +24,7 @@ const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
 
 function configWith(auth: Partial<AuthConfig>): GatewayConfig {
   // AuthService reads only the auth group.
-  return { auth: testAuthConfig(auth) } as GatewayConfig;
+  return { auth: testAuthConfig(auth), redis: {} } as GatewayConfig;
 }
 
 function createService(auth: Partial<AuthConfig>): AuthService {

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { RedisService } from '../../common/redis/redis.service';
+import { InMemoryApiKeyStore } from './in-memory-api-key-store';
+import { REDIS_API_KEYS, RedisApiKeyStore } from './redis-api-key-store';
+
+const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
+
+function fakeRedis(entries: Record<string, string>) {
+  const calls: string[] = [];
+  const redis = {
+    isReady: true,
+    client: {
+      hget: (hash: string, field: string) => {
+        calls.push(`${hash}:${field}`);
+        return Promise.resolve(entries[field] ?? null);
+      },
+    },
+    reportFailure: () => undefined,
+  };
+  return { redis: redis as unknown as RedisService, calls };
+}
+
+describe('RedisApiKeyStore', () => {
+  const fileKey = 'file-key-0123456789abcdef';
+  const fileStore = new InMemoryApiKeyStore([
+    { hash: digest(fileKey).toString('hex'), name: 'file' },
+  ]);
+
+  it('should answer file keys synchronously without asking Redis', () => {
+    const { redis, calls } = fakeRedis({});
+    const store = new RedisApiKeyStore(fileStore, redis);
+    expect(store.lookup(digest(fileKey))).toMatchObject({ name: 'file' });
+    expect(calls).toEqual([]);
+  });
+
+  it('should find Redis keys with their metadata and cache hits and misses', async () => {
+    const shared = digest('shared-key-0123456789');
+    const { redis, calls } = fakeRedis({
+      [shared.toString('hex')]: JSON.stringify({ name: 'bot', rate: 5, burst: 10 }),
+    });
+    let now = 1_000;
+    const store = new RedisApiKeyStore(fileStore, redis, 30_000, 5_000, 100, () => now);
+    await expect(store.lookup(shared)).resolves.toMatchObject({
+      name: 'bot',
+      rateLimit: { rate: 5, burst: 10 },
+    });
+    expect(store.lookup(shared)).toMatchObject({ name: 'bot' });
+    const unknown = digest('unknown-key-0123456789');
+    await expect(store.lookup(unknown)).resolves.toBeUndefined();
+    for (let i = 0; i < 5; i++) {
+      expect(store.lookup(unknown)).toBeUndefined();
+    }
+    expect(calls).toHaveLength(2);
+    now += 5_001;
+    await store.lookup(unknown);
+    expect(calls).toHaveLength(3);
+    expect(calls[0]).toBe(`${REDIS_API_KEYS}:${shared.toString('hex')}`);
+  });
+
+  it('should fail closed for Redis keys while Redis is down', () => {
+    const { redis, calls } = fakeRedis({});
+    (redis as { isReady: boolean }).isReady = false;
+    const store = new RedisApiKeyStore(fileStore, redis);
+    expect(store.lookup(digest('shared-key-0123456789'))).toBeUndefined();
+    expect(calls).toEqual([]);
+  });
+});
