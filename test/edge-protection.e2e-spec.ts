@@ -164,6 +164,8 @@ describe('edge protection (e2e)', () => {
       const blocked = await send(gw.url, '/x', as(ip));
       expect(blocked.status).toBe(429);
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(blocked.headers['ratelimit-policy']).toBe('"flood";q=15;w=60');
+      expect(blocked.headers['x-ratelimit-remaining']).toBe('0');
       // Another client is unaffected.
       expect((await send(gw.url, '/x', as('203.0.113.78'))).status).toBe(200);
       await sleep(1700);

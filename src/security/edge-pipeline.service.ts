@@ -39,6 +39,7 @@ export class EdgePipeline {
   private readonly defaultRate: number;
   private readonly defaultBurst: number;
   private readonly blockSeconds: number;
+  private readonly floodThreshold: number;
   /** Per-key limits of authenticated principals (API keys with their own rate/burst). */
   private readonly principalLimits = new WeakMap<EdgeRequest, { rate: number; burst: number }>();
 
@@ -61,6 +62,7 @@ export class EdgePipeline {
     this.defaultRate = s.maxRequestsPerSecond;
     this.defaultBurst = s.maxBurstSize;
     this.blockSeconds = Math.max(1, Math.ceil(s.blockDurationMs / 1000));
+    this.floodThreshold = s.ddosThreshold;
   }
 
   /** Resolves (or returns) when admitted; throws GatewayRejection otherwise. */
@@ -77,7 +79,7 @@ export class EdgePipeline {
         throw new GatewayRejection(
           GatewayErrorCode.ClientBlocked,
           undefined,
-          ['retry-after', String(flood.retryAfterSeconds)],
+          this.floodHeaders(flood.retryAfterSeconds),
           'ip blocked (flood)',
         );
       }
@@ -85,7 +87,7 @@ export class EdgePipeline {
         throw new GatewayRejection(
           GatewayErrorCode.ClientBlocked,
           undefined,
-          ['retry-after', String(this.blockSeconds)],
+          this.floodHeaders(this.blockSeconds),
           'ip blocked (flood threshold crossed)',
         );
       }
@@ -120,6 +122,22 @@ export class EdgePipeline {
         }),
       ),
     );
+  }
+
+  /**
+   * A flood block is a 429 like any other: it carries Retry-After and the RateLimit headers,
+   * under a `flood` policy of DDOS_THRESHOLD requests per 60 s window, with nothing left.
+   */
+  private floodHeaders(retryAfterSeconds: number): string[] {
+    return rateLimitHeaderList({
+      allowed: false,
+      limit: this.floodThreshold,
+      remaining: 0,
+      resetSeconds: retryAfterSeconds,
+      retryAfterSeconds,
+      policy: 'flood',
+      windowSeconds: 60,
+    });
   }
 
   /** The gateway-wide per-IP bucket, and a route's own bucket when it is keyed by IP. */
