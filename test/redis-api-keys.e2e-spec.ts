@@ -23,7 +23,7 @@ describe('API keys shared through Redis (e2e)', () => {
     up = await startUpstream();
     gw = await startGateway(
       testConfig([{ name: 'private', prefix: '/', requireAuth: true, upstreams: [up.url] }], {
-        redis: { url },
+        redis: { url, sentinels: [], sentinelName: 'mymaster', clusterNodes: [] },
       }),
     );
   });

@@ -30,6 +30,9 @@ export const INTEGER_MINIMUMS = {
   HEALTH_CHECK_FAILS: 1,
   HEALTH_CHECK_PASSES: 1,
   PASSIVE_EJECT_FAILURES: 0,
+  CACHE_MAX_OBJECT_SIZE: 1,
+  CACHE_MAX_SIZE: 0,
+  COMPRESSION_MIN_SIZE: 0,
 } as const;
 
 /** `RETRY_BUDGET_PERCENT` is a percentage of a route's active requests. */
@@ -114,6 +117,16 @@ const serverSchema = z.strictObject({
     'Largest request head (request line + headers) in bytes.',
     16384,
   ),
+  workers: z
+    .union([z.int().min(1, { error: 'must be >= 1' }), z.literal('auto')], {
+      error: 'expected a number of workers (>= 1) or "auto"',
+    })
+    .optional()
+    .meta({
+      description:
+        'Worker processes sharing the listen port; `auto` is one per CPU. Env: GATEWAY_WORKERS.',
+      default: 1,
+    }),
 });
 
 const proxySchema = z.strictObject({
@@ -322,9 +335,32 @@ const authSchema = z.strictObject({
 });
 
 const cacheSchema = z.strictObject({
-  enable_caching: boolean('ENABLE_CACHING', 'Cache GET responses.', true),
-  cache_ttl: duration('CACHE_TTL', 'Lifetime of a cached response.', '5m'),
-  enable_compression: boolean('ENABLE_COMPRESSION', 'Accept compressed upstream responses.', true),
+  enable_caching: boolean('ENABLE_CACHING', 'Shared HTTP cache (RFC 9111) for GET and HEAD.', true),
+  cache_ttl: duration(
+    'CACHE_TTL',
+    'Freshness of cacheable responses that state none (no max-age, s-maxage or Expires).',
+    '5m',
+  ),
+  cache_max_object_size: integer(
+    'CACHE_MAX_OBJECT_SIZE',
+    'Largest response body stored in the cache, in bytes.',
+    1048576,
+  ),
+  cache_max_size: integer(
+    'CACHE_MAX_SIZE',
+    'Total bytes kept by the in-memory cache store; least recently used entries go first.',
+    67108864,
+  ),
+  enable_compression: boolean(
+    'ENABLE_COMPRESSION',
+    'Compress responses with gzip or brotli, as the client accepts.',
+    true,
+  ),
+  compression_min_size: integer(
+    'COMPRESSION_MIN_SIZE',
+    'Smallest response body compressed, in bytes.',
+    1024,
+  ),
 });
 
 const redisSchema = z.strictObject({
@@ -335,6 +371,60 @@ const redisSchema = z.strictObject({
   addr: z.string().optional().meta({
     description: 'Redis `host:port`, the Go gateway spelling of `url`. Env: REDIS_ADDR.',
   }),
+  password: z.string().optional().meta({
+    description:
+      'Redis password when the URL carries none. Secret: prefer the REDIS_PASSWORD environment variable. Env: REDIS_PASSWORD.',
+  }),
+  sentinels: stringList(
+    'REDIS_SENTINELS',
+    'Redis Sentinel `host:port` list; the master is found by `sentinel_name`.',
+  ),
+  sentinel_name: z.string().optional().meta({
+    description: 'Master group name asked of the sentinels. Env: REDIS_SENTINEL_NAME.',
+    default: 'mymaster',
+  }),
+  cluster_nodes: stringList('REDIS_CLUSTER_NODES', 'Redis Cluster seed nodes, `host:port`.'),
+});
+
+const observabilitySchema = z.strictObject({
+  otlp_endpoint: z.string().optional().meta({
+    description:
+      'OTLP/HTTP collector base URL (e.g. `http://jaeger:4318`); traces go to `/v1/traces` under it. Tracing is off when unset. Env: OTEL_EXPORTER_OTLP_ENDPOINT.',
+  }),
+  jaeger_endpoint: z.string().optional().meta({
+    description:
+      'Full OTLP/HTTP traces URL (e.g. `http://jaeger:4318/v1/traces`), used as given. Env: JAEGER_ENDPOINT.',
+  }),
+  service_name: z.string().optional().meta({
+    description: 'service.name of the spans. Env: OTEL_SERVICE_NAME.',
+    default: 'nest-edge-gateway',
+  }),
+  trace_sample_ratio: z.number().min(0).max(1).optional().meta({
+    description:
+      'Share of requests traced (0–1) when the client sent no sampled traceparent. Env: TRACE_SAMPLE_RATIO.',
+    default: 1,
+  }),
+  server_timing: boolean(
+    'SERVER_TIMING',
+    'Add Server-Timing and X-Gateway-Latency headers saying how long the gateway itself took.',
+    false,
+  ),
+});
+
+const adminSchema = z.strictObject({
+  token: z.string().optional().meta({
+    description:
+      'Bearer token (at least 32 characters) for the admin API; the admin API is off without it. Secret: prefer the ADMIN_TOKEN environment variable. Env: ADMIN_TOKEN.',
+  }),
+  port: z
+    .union([z.int().min(1).max(65535), z.string()], {
+      error: 'expected a port number or an address such as "127.0.0.1:9778"',
+    })
+    .optional()
+    .meta({
+      description:
+        'Separate listener for admin, docs, metrics and monitor; a bare port binds 127.0.0.1. Env: ADMIN_PORT.',
+    }),
 });
 
 const logSchema = z.strictObject({
@@ -434,6 +524,27 @@ export const routeFileSchema = z.strictObject({
     .min(0, { error: 'must be >= 0 (0 means no limit)' })
     .optional()
     .meta({ description: 'Overrides MAX_BODY_SIZE for this route (bytes; 0 means no limit).' }),
+  cache: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .optional()
+        .meta({ description: "Cache this route's responses.", default: true }),
+      ttl: z
+        .string()
+        .regex(GO_DURATION_PATTERN, { error: 'invalid duration (e.g. `30s`, `5m`)' })
+        .optional()
+        .meta({
+          description:
+            'Overrides CACHE_TTL for responses that state no freshness. Go duration (`30s`, `5m`).',
+        }),
+      allow_set_cookie: z.boolean().optional().meta({
+        description: 'Store responses that carry Set-Cookie (the cookie is replayed on hits).',
+        default: false,
+      }),
+    })
+    .optional()
+    .meta({ description: 'Response cache settings of this route (ENABLE_CACHING still applies).' }),
 });
 
 export const gatewayConfigFileSchema = z
@@ -451,6 +562,8 @@ export const gatewayConfigFileSchema = z
     cache: cacheSchema.optional(),
     redis: redisSchema.optional(),
     log: logSchema.optional(),
+    observability: observabilitySchema.optional(),
+    admin: adminSchema.optional(),
     demo_upstream: boolean(
       'DEMO_UPSTREAM',
       'Serve the built-in demo upstream on /demo when no route is configured.',
@@ -491,6 +604,7 @@ export const FILE_SETTING_ENV_NAMES: EnvNameTree<SettingGroups> = {
     keep_alive_timeout: 'KEEP_ALIVE_TIMEOUT',
     headers_timeout: 'HEADERS_TIMEOUT',
     max_header_size: 'MAX_HEADER_SIZE',
+    workers: 'GATEWAY_WORKERS',
   },
   proxy: {
     connection_timeout: 'CONNECTION_TIMEOUT',
@@ -552,10 +666,28 @@ export const FILE_SETTING_ENV_NAMES: EnvNameTree<SettingGroups> = {
   cache: {
     enable_caching: 'ENABLE_CACHING',
     cache_ttl: 'CACHE_TTL',
+    cache_max_object_size: 'CACHE_MAX_OBJECT_SIZE',
+    cache_max_size: 'CACHE_MAX_SIZE',
     enable_compression: 'ENABLE_COMPRESSION',
+    compression_min_size: 'COMPRESSION_MIN_SIZE',
   },
-  redis: { url: 'REDIS_URL', addr: 'REDIS_ADDR' },
+  redis: {
+    url: 'REDIS_URL',
+    addr: 'REDIS_ADDR',
+    password: 'REDIS_PASSWORD',
+    sentinels: 'REDIS_SENTINELS',
+    sentinel_name: 'REDIS_SENTINEL_NAME',
+    cluster_nodes: 'REDIS_CLUSTER_NODES',
+  },
   log: { level: 'LOG_LEVEL', access_log_file: 'ACCESS_LOG_FILE' },
+  observability: {
+    otlp_endpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    jaeger_endpoint: 'JAEGER_ENDPOINT',
+    service_name: 'OTEL_SERVICE_NAME',
+    trace_sample_ratio: 'TRACE_SAMPLE_RATIO',
+    server_timing: 'SERVER_TIMING',
+  },
+  admin: { token: 'ADMIN_TOKEN', port: 'ADMIN_PORT' },
   demo_upstream: 'DEMO_UPSTREAM',
   no_dashboard: 'NO_DASHBOARD',
 };

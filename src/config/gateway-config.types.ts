@@ -49,6 +49,17 @@ export interface RouteConfig {
   rateLimit?: RouteRateLimit;
   /** Overrides `security.maxBodyBytes` (`max_body_size`, bytes; 0 = unlimited). */
   maxBodyBytes?: number;
+  /** Per-route response cache settings (`cache`); absent means the global `cache` settings. */
+  cache?: RouteCacheConfig;
+}
+
+export interface RouteCacheConfig {
+  /** Cache this route's responses (still subject to `ENABLE_CACHING`). @default true */
+  enabled: boolean;
+  /** Overrides `CACHE_TTL` for responses that say nothing about their freshness. */
+  ttlMs?: number;
+  /** Store responses carrying `Set-Cookie` (the cookie is stored and replayed). @default false */
+  allowSetCookie: boolean;
 }
 
 export const RATE_LIMIT_KEYS = ['ip', 'api_key', 'jwt_sub'] as const;
@@ -77,6 +88,8 @@ export interface ServerConfig {
   headersTimeoutMs: number;
   /** Largest request head (request line + headers) in bytes. @default 16384 */
   maxHeaderSize: number;
+  /** `GATEWAY_WORKERS`: worker processes sharing the port (`auto` = CPU count). @default 1 */
+  workers: number;
 }
 
 export interface ProxyConfig {
@@ -239,15 +252,54 @@ export interface AuthConfig {
 export interface CacheConfig {
   /** `ENABLE_CACHING`. @default true */
   enabled: boolean;
-  /** `CACHE_TTL`. @default 300000 */
+  /** `CACHE_TTL`: freshness of cacheable responses that state none. @default 300000 */
   ttlMs: number;
-  /** `ENABLE_COMPRESSION`. @default true */
+  /** `CACHE_MAX_OBJECT_SIZE`: largest response body stored, in bytes. @default 1048576 */
+  maxObjectBytes: number;
+  /** `CACHE_MAX_SIZE`: total bytes of the in-memory store (LRU beyond it). @default 67108864 */
+  maxMemoryBytes: number;
+  /** `ENABLE_COMPRESSION`: gzip/brotli responses by Accept-Encoding. @default true */
   compression: boolean;
+  /** `COMPRESSION_MIN_SIZE`: smallest body compressed, in bytes. @default 1024 */
+  compressionMinBytes: number;
 }
 
 export interface RedisConfig {
   /** `REDIS_URL`, or `redis://` + `REDIS_ADDR`; undefined means in-memory state only. */
   url?: string;
+  /** `REDIS_PASSWORD` (sensitive): used when the URL carries none. */
+  password?: string;
+  /** `REDIS_SENTINELS`: `host:port` list; with it, `url` only supplies credentials/TLS/db. @default [] */
+  sentinels: { host: string; port: number }[];
+  /** `REDIS_SENTINEL_NAME`: master group name asked of the sentinels. @default 'mymaster' */
+  sentinelName: string;
+  /** `REDIS_CLUSTER_NODES`: `host:port` seed list of a Redis Cluster. @default [] */
+  clusterNodes: { host: string; port: number }[];
+}
+
+export interface TracingConfig {
+  /**
+   * OTLP/HTTP traces endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, or
+   * `JAEGER_ENDPOINT` as given); undefined means tracing is off.
+   */
+  endpoint?: string;
+  /** `OTEL_SERVICE_NAME`. @default 'nest-edge-gateway' */
+  serviceName: string;
+  /** `TRACE_SAMPLE_RATIO` (0–1) for requests without a sampled parent. @default 1 */
+  sampleRatio: number;
+}
+
+export interface ObservabilityConfig {
+  tracing: TracingConfig;
+  /** `SERVER_TIMING`: add `Server-Timing` and `X-Gateway-Latency` response headers. @default false */
+  serverTiming: boolean;
+}
+
+export interface AdminConfig {
+  /** `ADMIN_TOKEN` (sensitive, at least 32 characters); undefined disables the admin API. */
+  token?: string;
+  /** `ADMIN_PORT`: separate listener for admin, docs, metrics and monitor (host defaults to 127.0.0.1). */
+  listen?: { host: string; port: number };
 }
 
 export interface LogConfig {
@@ -269,6 +321,8 @@ export interface GatewayConfig {
   cache: CacheConfig;
   redis: RedisConfig;
   log: LogConfig;
+  observability: ObservabilityConfig;
+  admin: AdminConfig;
   /** Start the built-in demo upstream on `/demo` when no route is configured. @default true */
   demoUpstream: boolean;
   /** `NO_DASHBOARD` set. */

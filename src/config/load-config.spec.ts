@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,7 @@ describe('loadGatewayConfig', () => {
           keepAliveTimeoutMs: 65_000,
           headersTimeoutMs: 30_000,
           maxHeaderSize: 16_384,
+          workers: 1,
         },
         proxy: {
           connectionTimeoutMs: 30_000,
@@ -115,9 +117,21 @@ describe('loadGatewayConfig', () => {
           apiKeys: [],
           publicPaths: [],
         },
-        cache: { enabled: true, ttlMs: 300_000, compression: true },
-        redis: {},
+        cache: {
+          enabled: true,
+          ttlMs: 300_000,
+          maxObjectBytes: 1_048_576,
+          maxMemoryBytes: 67_108_864,
+          compression: true,
+          compressionMinBytes: 1024,
+        },
+        redis: { sentinels: [], sentinelName: 'mymaster', clusterNodes: [] },
         log: { level: 'info', pretty: false },
+        observability: {
+          tracing: { serviceName: 'nest-edge-gateway', sampleRatio: 1 },
+          serverTiming: false,
+        },
+        admin: {},
         demoUpstream: true,
         noDashboard: false,
         routes: [],
@@ -264,13 +278,105 @@ describe('loadGatewayConfig', () => {
     });
 
     it('should build a redis:// URL from REDIS_ADDR and leave Redis off by default', () => {
-      expect(loadOk({ REDIS_ADDR: 'redis:6379' }).config.redis).toEqual({
-        url: 'redis://redis:6379',
-      });
-      expect(loadOk({ REDIS_ADDR: ':6379' }).config.redis).toEqual({
-        url: 'redis://localhost:6379',
-      });
+      expect(loadOk({ REDIS_ADDR: 'redis:6379' }).config.redis.url).toBe('redis://redis:6379');
+      expect(loadOk({ REDIS_ADDR: ':6379' }).config.redis.url).toBe('redis://localhost:6379');
       expect(loadOk().config.redis.url).toBeUndefined();
+    });
+
+    it('should read the Redis password, sentinels and cluster nodes', () => {
+      expect(
+        loadOk({
+          REDIS_URL: 'rediss://cache:6380/2',
+          REDIS_PASSWORD: ' s3cret ',
+          REDIS_SENTINELS: 's1:26379, s2:26379',
+          REDIS_SENTINEL_NAME: 'gw',
+        }).config.redis,
+      ).toEqual({
+        url: 'rediss://cache:6380/2',
+        password: ' s3cret ',
+        sentinels: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26379 },
+        ],
+        sentinelName: 'gw',
+        clusterNodes: [],
+      });
+      expect(loadOk({ REDIS_CLUSTER_NODES: 'a:7000,b:7001' }).config.redis.clusterNodes).toEqual([
+        { host: 'a', port: 7000 },
+        { host: 'b', port: 7001 },
+      ]);
+      expect(problemsOf({ REDIS_SENTINELS: 'a:1', REDIS_CLUSTER_NODES: 'b:2' })).toEqual([
+        'REDIS_SENTINELS: conflicts with REDIS_CLUSTER_NODES; set only one',
+      ]);
+      expect(problemsOf({ REDIS_CLUSTER_NODES: 'a' })).toEqual([
+        expect.stringMatching(/^REDIS_CLUSTER_NODES: .*missing port/),
+      ]);
+    });
+
+    it('should read the worker count, "auto" being one per CPU', () => {
+      expect(loadOk({ GATEWAY_WORKERS: '3' }).config.server.workers).toBe(3);
+      expect(loadOk({ GATEWAY_WORKERS: 'auto' }).config.server.workers).toBe(
+        availableParallelism(),
+      );
+      expect(problemsOf({ GATEWAY_WORKERS: '0' })).toEqual([
+        'GATEWAY_WORKERS: expected a number of workers (>= 1) or "auto", got "0"',
+      ]);
+    });
+
+    it('should read the cache and compression sizes', () => {
+      const { cache } = loadOk({
+        CACHE_MAX_OBJECT_SIZE: '2048',
+        CACHE_MAX_SIZE: '0',
+        COMPRESSION_MIN_SIZE: '256',
+      }).config;
+      expect(cache).toMatchObject({
+        maxObjectBytes: 2048,
+        maxMemoryBytes: 0,
+        compressionMinBytes: 256,
+      });
+      expect(problemsOf({ CACHE_MAX_OBJECT_SIZE: '0' })).toEqual([
+        expect.stringMatching(/^CACHE_MAX_OBJECT_SIZE: /),
+      ]);
+    });
+
+    it('should turn tracing on with an OTLP endpoint and read its sampling ratio', () => {
+      expect(
+        loadOk({
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318/',
+          TRACE_SAMPLE_RATIO: '0.25',
+          OTEL_SERVICE_NAME: 'edge',
+        }).config.observability.tracing,
+      ).toEqual({
+        endpoint: 'http://jaeger:4318/v1/traces',
+        serviceName: 'edge',
+        sampleRatio: 0.25,
+      });
+      expect(
+        loadOk({ JAEGER_ENDPOINT: 'http://jaeger:4318/v1/traces' }).config.observability.tracing
+          .endpoint,
+      ).toBe('http://jaeger:4318/v1/traces');
+      expect(problemsOf({ TRACE_SAMPLE_RATIO: '2' })).toEqual([
+        'TRACE_SAMPLE_RATIO: expected a ratio between 0 and 1, got "2"',
+      ]);
+      expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://jaeger:4317' })).toEqual([
+        'OTEL_EXPORTER_OTLP_ENDPOINT: unsupported scheme "grpc:" (OTLP over HTTP needs http: or https:)',
+      ]);
+      expect(loadOk({ SERVER_TIMING: 'true' }).config.observability.serverTiming).toBe(true);
+    });
+
+    it('should read the admin token and port, refusing short tokens', () => {
+      const token = 'a'.repeat(32);
+      expect(loadOk({ ADMIN_TOKEN: token, ADMIN_PORT: '9778' }).config.admin).toEqual({
+        token,
+        listen: { host: '127.0.0.1', port: 9778 },
+      });
+      expect(loadOk({ ADMIN_PORT: '0.0.0.0:9778' }).config.admin.listen).toEqual({
+        host: '0.0.0.0',
+        port: 9778,
+      });
+      expect(problemsOf({ ADMIN_TOKEN: 'short' })).toEqual([
+        'ADMIN_TOKEN: shorter than 32 characters; use a random token (e.g. `openssl rand -hex 32`)',
+      ]);
     });
 
     it('should reject conflicting or invalid Redis settings', () => {

@@ -10,6 +10,7 @@
  * routes, then `SERVICE_ROUTES`, then `ROUTE_<NAME>_<SUFFIX>` routes sorted by name.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { extname, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { parseDocument } from 'yaml';
@@ -82,6 +83,7 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
       keepAliveTimeoutMs: settings.get('KEEP_ALIVE_TIMEOUT', duration(), 65_000),
       headersTimeoutMs: settings.get('HEADERS_TIMEOUT', duration(), 30_000),
       maxHeaderSize: settings.get('MAX_HEADER_SIZE', atLeast('MAX_HEADER_SIZE'), 16_384),
+      workers: settings.get('GATEWAY_WORKERS', parseWorkers, 1),
     },
     proxy: {
       connectionTimeoutMs,
@@ -157,7 +159,18 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
     cache: {
       enabled: settings.get('ENABLE_CACHING', parseGoBool, true),
       ttlMs: settings.get('CACHE_TTL', duration(), 300_000),
+      maxObjectBytes: settings.get(
+        'CACHE_MAX_OBJECT_SIZE',
+        atLeast('CACHE_MAX_OBJECT_SIZE'),
+        1_048_576,
+      ),
+      maxMemoryBytes: settings.get('CACHE_MAX_SIZE', atLeast('CACHE_MAX_SIZE'), 67_108_864),
       compression: settings.get('ENABLE_COMPRESSION', parseGoBool, true),
+      compressionMinBytes: settings.get(
+        'COMPRESSION_MIN_SIZE',
+        atLeast('COMPRESSION_MIN_SIZE'),
+        1024,
+      ),
     },
     redis: readRedis(settings, report),
     log: {
@@ -168,6 +181,11 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
       ),
       pretty: options.isTTY ?? process.stdout.isTTY === true,
     },
+    observability: {
+      tracing: readTracing(settings, report),
+      serverTiming: settings.get('SERVER_TIMING', parseGoBool, false),
+    },
+    admin: readAdmin(settings, report),
     demoUpstream: settings.get('DEMO_UPSTREAM', parseGoBool, true),
     // Any non-empty value, as in Go: the variable is a flag, not a boolean.
     noDashboard: settings.raw('NO_DASHBOARD') !== undefined,
@@ -532,6 +550,24 @@ function collectEach<T>(items: readonly string[], parse: (item: string) => T): T
  * means no Redis, so a gateway never silently depends on a local Redis that is not there.
  */
 function readRedis(settings: Settings, report: Report): GatewayConfig['redis'] {
+  const nodeList = (raw: string): { host: string; port: number }[] =>
+    collectEach(splitList(raw), (item) => parseListenAddress(item, 'localhost'));
+  const password = settings.get<string | undefined>('REDIS_PASSWORD', (raw) => raw, undefined, {
+    trim: false,
+  });
+  const topology = {
+    ...withDefined('password', password),
+    sentinels: settings.get('REDIS_SENTINELS', nodeList, []),
+    sentinelName: settings.get('REDIS_SENTINEL_NAME', (raw) => raw, 'mymaster'),
+    clusterNodes: settings.get('REDIS_CLUSTER_NODES', nodeList, []),
+  };
+  if (topology.sentinels.length > 0 && topology.clusterNodes.length > 0) {
+    report.problem('REDIS_SENTINELS', 'conflicts with REDIS_CLUSTER_NODES; set only one');
+  }
+  return { ...readRedisUrl(settings, report), ...topology };
+}
+
+function readRedisUrl(settings: Settings, report: Report): { url?: string } {
   const [url, addr] = settings.rawGroup(['REDIS_URL', 'REDIS_ADDR']);
   if (url !== undefined && addr !== undefined) {
     report.problem(url.label, `conflicts with ${addr.label}; set only one`);
@@ -560,6 +596,92 @@ function readRedis(settings: Settings, report: Report): GatewayConfig['redis'] {
     }
   }
   return {};
+}
+
+/** `GATEWAY_WORKERS`: a count or `auto` (one per CPU the process may use). */
+function parseWorkers(raw: string): number {
+  if (raw.toLowerCase() === 'auto') {
+    return Math.max(1, availableParallelism());
+  }
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < 1) {
+    throw new Error(`expected a number of workers (>= 1) or "auto", got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+/**
+ * Tracing is on when an OTLP endpoint is configured: `OTEL_EXPORTER_OTLP_ENDPOINT` is the
+ * collector's base URL (the OTel convention: traces go to `/v1/traces` under it),
+ * `JAEGER_ENDPOINT` the full traces URL.
+ */
+function readTracing(
+  settings: Settings,
+  report: Report,
+): GatewayConfig['observability']['tracing'] {
+  const httpUrl = (raw: string): string => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new Error('invalid URL (expected http://host:4318)');
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new Error(
+        `unsupported scheme "${parsed.protocol}" (OTLP over HTTP needs http: or https:)`,
+      );
+    }
+    return raw;
+  };
+  const [otlp, jaeger] = settings.rawGroup(['OTEL_EXPORTER_OTLP_ENDPOINT', 'JAEGER_ENDPOINT']);
+  let endpoint: string | undefined;
+  if (otlp !== undefined) {
+    const base = report.attempt(otlp.label, () => httpUrl(otlp.value));
+    endpoint = base === undefined ? undefined : `${base.replace(/\/+$/, '')}/v1/traces`;
+  } else if (jaeger !== undefined) {
+    endpoint = report.attempt(jaeger.label, () => httpUrl(jaeger.value));
+  }
+  return {
+    ...withDefined('endpoint', endpoint),
+    serviceName: settings.get('OTEL_SERVICE_NAME', (raw) => raw, 'nest-edge-gateway'),
+    sampleRatio: settings.get(
+      'TRACE_SAMPLE_RATIO',
+      (raw) => {
+        const ratio = Number(raw);
+        if (raw === '' || !Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
+          throw new Error(`expected a ratio between 0 and 1, got ${JSON.stringify(raw)}`);
+        }
+        return ratio;
+      },
+      1,
+    ),
+  };
+}
+
+/** The admin API is off without a token; a short one is refused rather than silently weak. */
+function readAdmin(settings: Settings, report: Report): GatewayConfig['admin'] {
+  const token = settings.get<string | undefined>('ADMIN_TOKEN', (raw) => raw, undefined, {
+    trim: false,
+  });
+  const source = settings.raw('ADMIN_TOKEN', { trim: false });
+  if (token !== undefined && source !== undefined) {
+    if (token.length < 32) {
+      report.problem(
+        source.label,
+        'shorter than 32 characters; use a random token (e.g. `openssl rand -hex 32`)',
+      );
+    }
+    if (source.label !== 'ADMIN_TOKEN') {
+      report.warn(
+        `${source.label}: secrets belong in the ADMIN_TOKEN environment variable, not the config file`,
+      );
+    }
+  }
+  const listen = settings.get<{ host: string; port: number } | undefined>(
+    'ADMIN_PORT',
+    (raw) => parseListenAddress(raw, '127.0.0.1'),
+    undefined,
+  );
+  return { ...withDefined('token', token), ...withDefined('listen', listen) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -867,6 +989,18 @@ function buildRoute(
           },
         }),
     ...(entry.max_body_size === undefined ? {} : { maxBodyBytes: entry.max_body_size }),
+    ...(entry.cache === undefined
+      ? {}
+      : {
+          cache: {
+            enabled: entry.cache.enabled ?? true,
+            ...withDefined(
+              'ttlMs',
+              entry.cache.ttl === undefined ? undefined : parseGoDuration(entry.cache.ttl),
+            ),
+            allowSetCookie: entry.cache.allow_set_cookie ?? false,
+          },
+        }),
   };
 }
 
