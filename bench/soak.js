@@ -15,6 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const net = require('node:net');
 const { spawn } = require('node:child_process');
+const { performance } = require('node:perf_hooks');
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const RPS = Number(process.env.SOAK_RPS ?? 400);
@@ -76,6 +77,20 @@ function get(agent, port, reqPath, headers) {
     req.setTimeout(10_000, () => req.destroy(new Error('client timeout')));
     req.on('error', () => resolve({ status: 0, ms: performance.now() - started }));
     req.end();
+  });
+}
+
+function getText(port, reqPath) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: reqPath, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve(text));
+      res.on('error', reject);
+    });
+    req.setTimeout(5_000, () => req.destroy(new Error('metrics timeout')));
+    req.on('error', reject);
   });
 }
 
@@ -209,8 +224,7 @@ async function main() {
       let lagP99 = NaN;
       let heap = NaN;
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-        const text = await res.text();
+        const text = await getText(port, '/metrics');
         lag = metric(text, 'nodejs_eventloop_lag_seconds') * 1000;
         lagP99 = metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000;
         heap = metric(text, 'nodejs_heap_size_used_bytes') / 1024 / 1024;
@@ -308,7 +322,7 @@ async function main() {
     path.join(__dirname, 'results', `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(summary, null, 2));
-  const { samples: _omit, ...printed } = summary;
+  const printed = { ...summary, samples: `${samples.length} samples in ${out}` };
   process.stdout.write(`${JSON.stringify(printed, null, 2)}\nfull results: ${out}\n`);
   const failed = Object.values(stats).some((s) => (s.statuses[0] ?? 0) > 0);
   process.exitCode = crashed || growthTrend || failed ? 1 : 0;
