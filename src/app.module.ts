@@ -8,6 +8,7 @@ import type { GatewayConfig } from './config/gateway-config.types';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './observability/metrics.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { RequestMetricsModule } from './observability/request-metrics.module';
 import { ProxyModule } from './proxy/proxy.module';
 
 /**
@@ -25,6 +26,7 @@ export class AppModule {
         // The only ScheduleModule.forRoot(): a second import would run every job twice.
         ScheduleModule.forRoot(),
         MetricsModule,
+        RequestMetricsModule,
         HealthModule,
         // Last: its wildcard must not shadow the gateway's own controllers.
         ProxyModule,
