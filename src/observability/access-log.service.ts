@@ -21,6 +21,8 @@ export interface AccessRecord {
   /** JWT subject or API-key name, when the request was authenticated. */
   principal?: string;
   error?: string;
+  /** W3C trace id of the request's span, when tracing is on. */
+  traceId?: string;
 }
 
 /**

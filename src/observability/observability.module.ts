@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AccessLogService } from './access-log.service';
 import { ROOT_LOGGER } from './observability.constants';
+import { TracingService } from './tracing/tracing.service';
 
 /**
  * Logging for the whole app. nestjs-pino serves Nest's own logger; its per-request middleware is
@@ -22,8 +23,8 @@ export class ObservabilityModule {
           forRoutes: [],
         }),
       ],
-      providers: [{ provide: ROOT_LOGGER, useValue: rootLogger }, AccessLogService],
-      exports: [ROOT_LOGGER, AccessLogService, LoggerModule],
+      providers: [{ provide: ROOT_LOGGER, useValue: rootLogger }, AccessLogService, TracingService],
+      exports: [ROOT_LOGGER, AccessLogService, TracingService, LoggerModule],
     };
   }
 }

@@ -17,6 +17,7 @@ import {
   shouldRetry,
 } from '../resilience/retry-policy';
 import { AccessLogService } from '../observability/access-log.service';
+import { TracingService } from '../observability/tracing/tracing.service';
 import { joinPaths, mergeQuery } from '../routing/path-rewriter';
 import { canonicalizePath } from '../routing/request-path';
 import type { CompiledRoute } from '../routing/compiled-route';
@@ -70,6 +71,7 @@ export class ProxyService implements AttemptHost {
     private readonly accessLog: AccessLogService,
     auth: AuthService,
     private readonly outliers: OutlierDetector,
+    private readonly tracing: TracingService,
   ) {
     this.resilience = config.resilience;
     // Identity headers the gateway sets from verified claims; a client's copies never pass.
@@ -111,6 +113,9 @@ export class ProxyService implements AttemptHost {
       this.headerPolicy,
     );
     exchange.maxBodyBytes = r.match?.value.maxBodyBytes ?? this.defaultMaxBody;
+    if (this.tracing.enabled) {
+      exchange.trace = this.tracing.start(req, r.rawPath, r.clientIp, r.requestId);
+    }
     (req as WithExchange)[EXCHANGE] = exchange;
 
     this.acquireSlot();
@@ -274,6 +279,7 @@ export class ProxyService implements AttemptHost {
       upstream,
       exchange.upstreamHeaders,
     );
+    exchange.trace?.startAttempt(upstream.key, exchange.attempt, req.method ?? 'GET', headers);
     const remaining = Math.max(1, Math.round(exchange.deadline - performance.now()));
     upstream.dispatcher.dispatch(
       {
@@ -379,6 +385,10 @@ export class ProxyService implements AttemptHost {
       breaker?.onNeutral();
     }
     this.outliers.recordOutcome(upstream, outcome);
+    exchange.trace?.endAttempt(
+      exchange.status,
+      outcome === 'success' ? undefined : (exchange.error ?? outcome),
+    );
     if (exchange.retryPermitFor === exchange.attempt) {
       exchange.retryPermitFor = 0;
       exchange.match?.value.retryBudget.retryFinished();

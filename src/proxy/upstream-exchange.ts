@@ -9,7 +9,8 @@ import {
 import type { GatewayRejection } from '../common/errors/gateway-rejection';
 import type { Upstream } from '../load-balancing/upstream';
 import { classifyOutcome, type ExchangeOutcome } from '../resilience/classify-outcome';
-import type { AccessLogService } from '../observability/access-log.service';
+import type { AccessLogService, AccessRecord } from '../observability/access-log.service';
+import type { RequestTrace } from '../observability/tracing/request-trace';
 import type { CompiledRoute } from '../routing/compiled-route';
 import type { ResolvedRequest } from './resolved-request';
 import type { RouteMatch } from '../routing/route-matcher';
@@ -64,6 +65,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   bytesIn = 0;
   bytesOut = 0;
   error: string | undefined;
+
+  /** Spans of this request when tracing is on (TracingService), else undefined. */
+  trace: RequestTrace | undefined;
 
   private abortUpstream: ((err?: Error) => void) | undefined;
   /** Set by `ProxyService.forward`; absent for requests refused before proxying. */
@@ -232,6 +236,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       return;
     }
     const code = (err as { code?: string }).code;
+    // Set before the attempt is settled so its span and metrics see the cause; refined below.
+    this.error = code ?? err.message;
     this.endAttempt(classifyOutcome({ error: err as { code?: string }, clientAborted: false }));
     if (!this.res.headersSent && this.host?.mayRetry(this, { error: err })) {
       this.error = code ?? err.message;
@@ -402,7 +408,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.endAttempt(classifyOutcome({ status: this.status || undefined, clientAborted: true }));
     this.host?.exchangeEnded(this);
     const status = this.status || this.res.statusCode;
-    this.accessLog.log({
+    const record: AccessRecord = {
       requestId: this.requestId,
       method: this.req.method,
       host: this.req.headers.host,
@@ -417,7 +423,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       clientIp: this.clientIp,
       principal: this.principalId,
       error: this.clientGone ? (this.error ?? CLIENT_GONE) : this.error,
-    });
+    };
+    if (this.trace) {
+      record.traceId = this.trace.traceId;
+      this.trace.finish(record);
+    }
+    this.accessLog.log(record);
   }
 }
 
