@@ -1,0 +1,345 @@
+import { Agent, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayConfig } from '../../src/config/gateway-config.types';
+import { startGateway, testConfig, type RouteInput, type TestGateway } from '../fixtures/gateway';
+import { sleep } from '../fixtures/http';
+import { attempt, burst, tally } from './support/client';
+import { startFaultUpstream, type FaultUpstream } from './support/fault-upstream';
+import { counters, expectNoLeaks } from './support/leaks';
+
+/**
+ * Upstreams that fail in every way a real one does, behind an in-process gateway. Every client
+ * request must get a mapped status or a closed socket within a bound, retries happen only where
+ * safe (upstream hits are counted), and nothing stays held afterwards.
+ */
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function config(routes: RouteInput[], resilience: Partial<GatewayConfig['resilience']> = {}) {
+  const base = testConfig([]);
+  return testConfig(routes, {
+    security: {
+      ...base.security,
+      maxRequestsPerSecond: 1e6,
+      maxBurstSize: 1e6,
+      ddosThreshold: 1e8,
+    },
+    resilience: { ...base.resilience, ...resilience },
+    loadBalancing: { ...base.loadBalancing, passiveEjectFailures: 1e6 },
+  });
+}
+
+const ROUTE_TIMEOUT = 800;
+
+describe('upstream faults (reliability)', () => {
+  let fault: FaultUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    fault = await startFaultUpstream();
+    const refused = await closedPort();
+    gw = await startGateway(
+      config(
+        [
+          { name: 'refused', prefix: '/refused', upstreams: [`http://127.0.0.1:${refused}`] },
+          {
+            name: 'f',
+            prefix: '/f',
+            stripPrefix: true,
+            timeoutMs: ROUTE_TIMEOUT,
+            upstreams: [fault.url],
+          },
+        ],
+        // The error mapping is under test here, not the breaker (see the breaker case below).
+        { circuitBreakerMax: 1e6 },
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await gw.close();
+    await fault.close();
+  });
+
+  afterEach(async () => {
+    await expectNoLeaks(gw);
+  });
+
+  it('should answer 502 to a refused connection, for GET and POST alike, within the bound', async () => {
+    const [get, post] = await Promise.all([
+      attempt(gw.url, '/refused/x', { timeoutMs: 5000 }),
+      attempt(gw.url, '/refused/x', { method: 'POST', body: 'data', timeoutMs: 5000 }),
+    ]);
+    expect([get.status, get.result, post.status, post.result]).toEqual([
+      502,
+      'complete',
+      502,
+      'complete',
+    ]);
+    expect(JSON.parse(get.body)).toMatchObject({ statusCode: 502, error: 'Bad Gateway' });
+  });
+
+  it('should answer 504 to an upstream that accepts and never answers, without retrying a POST', async () => {
+    const before = fault.count('/hang');
+    const [get, post] = await Promise.all([
+      attempt(gw.url, '/f/hang/a', { timeoutMs: 5000 }),
+      attempt(gw.url, '/f/hang/b', { method: 'POST', body: 'x'.repeat(100), timeoutMs: 5000 }),
+    ]);
+    expect([get.status, post.status]).toEqual([504, 504]);
+    // A header timeout is never retried: the route timeout bounds the whole exchange.
+    expect(get.ms).toBeLessThan(ROUTE_TIMEOUT + 2000);
+    expect(fault.count('/hang/b', 'POST')).toBe(1);
+    expect(fault.count('/hang') - before).toBe(2);
+  });
+
+  it('should cut the client when the upstream stalls after its headers (no hung connection)', async () => {
+    const r = await attempt(gw.url, '/f/stall/x', { timeoutMs: 6000 });
+    expect(r.status).toBe(200);
+    expect(r.result).toBe('cut');
+    expect(r.bytes).toBe(3);
+    expect(r.ms).toBeLessThan(ROUTE_TIMEOUT + 3000);
+  });
+
+  it('should cut the client when the upstream resets mid-body, and never retry it', async () => {
+    const before = fault.count('/reset');
+    const r = await attempt(gw.url, '/f/reset/x', { timeoutMs: 5000 });
+    expect(r.status).toBe(200);
+    expect(r.result).toBe('cut');
+    expect(r.bytes).toBeLessThan(1000);
+    expect(fault.count('/reset') - before).toBe(1);
+  });
+
+  it.each(['status', 'cl', 'clte', 'header', 'nul'])(
+    'should answer 502 to a malformed upstream response (%s) and relay nothing of it',
+    async (variant) => {
+      const r = await attempt(gw.url, `/f/malformed/${variant}`, { timeoutMs: 5000 });
+      expect(r.status).toBe(502);
+      expect(r.result).toBe('complete');
+      expect(r.body).not.toMatch(/chunked|not a header|x-bad/);
+    },
+  );
+
+  it('should retry a GET that met a keep-alive socket the upstream closed (stale-socket race)', async () => {
+    // One keep-alive client connection, so the gateway reuses its pooled upstream socket.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const before = fault.count('/stale');
+      const outcomes = [];
+      for (let i = 0; i < 6; i++) {
+        outcomes.push(await attempt(gw.url, `/f/stale/${i}`, { agent, timeoutMs: 5000 }));
+      }
+      expect(outcomes.map((o) => o.status)).toEqual([200, 200, 200, 200, 200, 200]);
+      // Each reuse after the first costs one dead attempt: hits = requests + reused sockets hit.
+      // At least one reuse met a dead socket and was retried (typically 5 of them).
+      expect(fault.count('/stale') - before).toBeGreaterThan(6);
+      expect(fault.count('/stale') - before).toBeLessThanOrEqual(12);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('should never replay a POST whose body was sent on a socket the upstream then closed', async () => {
+    // Warm one pooled socket, then POST on it: the upstream gets the POST and closes.
+    expect((await attempt(gw.url, '/f/stale/warm', { timeoutMs: 5000 })).status).toBe(200);
+    const before = fault.count('/stale/post', 'POST');
+    const r = await attempt(gw.url, '/f/stale/post', {
+      method: 'POST',
+      body: 'charge-the-card',
+      timeoutMs: 5000,
+    });
+    const hits = fault.count('/stale/post', 'POST') - before;
+    // Either undici used a fresh socket (200, one hit) or the reused one died (502, one hit):
+    // never two hits.
+    expect(hits).toBe(1);
+    expect([200, 502]).toContain(r.status);
+  });
+
+  it('should not fail requests on sockets the upstream half-closes after each answer', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    try {
+      const out = await burst(200, 4, (i) =>
+        attempt(gw.url, `/f/fin/${i}`, { agent, timeoutMs: 5000 }),
+      );
+      expect(tally(out)).toEqual({ '200': 200 });
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('should answer every request of a mixed fault storm within the bound and leak nothing', async () => {
+    const paths = [
+      '/f/ok',
+      '/f/hang',
+      '/f/stall',
+      '/f/reset',
+      '/f/malformed/cl',
+      '/f/status/503',
+      '/refused',
+    ];
+    const out = await burst(140, 20, (i) =>
+      attempt(gw.url, `${paths[i % paths.length]}/${i}`, {
+        method: i % 3 === 0 ? 'POST' : 'GET',
+        body: i % 3 === 0 ? 'payload' : undefined,
+        timeoutMs: 8000,
+      }),
+    );
+    expect(out.filter((o) => o.result === 'timeout')).toEqual([]);
+    for (const o of out) {
+      // A mapped status, a relayed upstream status, or a cut after the response started.
+      expect([200, 502, 503, 504]).toContain(o.status);
+    }
+    await expectNoLeaks(gw, 8000);
+    expect(counters(gw).poolBusy).toBe(0);
+  });
+});
+
+describe('5xx bursts, breakers, ejection and restarts (reliability)', () => {
+  let a: FaultUpstream;
+  let b: FaultUpstream;
+  let gw: TestGateway;
+
+  beforeEach(async () => {
+    [a, b] = await Promise.all([startFaultUpstream(), startFaultUpstream()]);
+  });
+  afterEach(async () => {
+    await expectNoLeaks(gw);
+    await gw.close();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('should absorb a 503 burst on one upstream for GETs and never retry a POST', async () => {
+    // Both upstreams answer `/status/503` with 503 when the path says so: one route per upstream
+    // would not balance, so the failing one is chosen by path prefix on the upstream side.
+    gw = await startGateway(
+      config(
+        [
+          {
+            name: 'pair',
+            prefix: '/p',
+            stripPrefix: true,
+            upstreams: [`${a.url}/status/503`, `${b.url}/ok`],
+          },
+        ],
+        { circuitBreakerMax: 1e6, retryBaseDelayMs: 1 },
+      ),
+    );
+    const gets = await burst(100, 10, (i) => attempt(gw.url, `/p/${i}`, { timeoutMs: 8000 }));
+    const posts = await burst(40, 10, (i) =>
+      attempt(gw.url, `/p/post-${i}`, { method: 'POST', body: 'once', timeoutMs: 8000 }),
+    );
+    // Every GET that met the 503 was retried on the healthy upstream, within the retry budget.
+    const getOk = gets.filter((o) => o.status === 200).length;
+    expect(getOk).toBeGreaterThanOrEqual(90);
+    expect(gets.every((o) => o.status === 200 || o.status === 503)).toBe(true);
+    // POSTs: each reached exactly one upstream once; the 503 is relayed, not retried.
+    expect(a.count('/status/503/post', 'POST') + b.count('/ok/post', 'POST')).toBe(40);
+    expect(posts.filter((o) => o.status === 503).length).toBe(a.count('/status/503/post', 'POST'));
+  });
+
+  it('should open the breaker on a failing upstream and send the rest to the healthy one', async () => {
+    gw = await startGateway(
+      config(
+        [
+          {
+            name: 'pair',
+            prefix: '/p',
+            stripPrefix: true,
+            upstreams: [`${a.url}/status/500`, `${b.url}/ok`],
+          },
+        ],
+        { circuitBreakerMax: 5, circuitBreakerTimeoutMs: 60_000 },
+      ),
+    );
+    const out = await burst(200, 5, (i) => attempt(gw.url, `/p/${i}`, { timeoutMs: 8000 }));
+    // 500 is relayed (not retried: it usually repeats everywhere) but counts against the breaker.
+    const failed = out.filter((o) => o.status === 500).length;
+    expect(failed).toBeGreaterThanOrEqual(5);
+    // Only the requests in flight when the 5th failure landed can still reach it.
+    expect(failed).toBeLessThanOrEqual(5 + 5);
+    expect(a.count('/status/500')).toBe(failed);
+    expect(out.filter((o) => o.status === 200).length).toBe(200 - failed);
+  });
+
+  it('should eject an upstream that keeps failing live traffic', async () => {
+    const base = testConfig([]);
+    gw = await startGateway(
+      testConfig(
+        [
+          {
+            name: 'pair',
+            prefix: '/p',
+            stripPrefix: true,
+            upstreams: [`${a.url}/status/502`, `${b.url}/ok`],
+          },
+        ],
+        {
+          security: {
+            ...base.security,
+            maxRequestsPerSecond: 1e6,
+            maxBurstSize: 1e6,
+            ddosThreshold: 1e8,
+          },
+          resilience: { ...base.resilience, circuitBreakerMax: 1e6, retryBaseDelayMs: 1 },
+          loadBalancing: {
+            ...base.loadBalancing,
+            passiveEjectFailures: 3,
+            passiveEjectBaseMs: 60_000,
+          },
+        },
+      ),
+    );
+    await burst(60, 3, (i) => attempt(gw.url, `/p/${i}`, { timeoutMs: 8000 }));
+    const hitsAfterWarm = a.count('/status/502');
+    const out = await burst(100, 5, (i) => attempt(gw.url, `/p/later-${i}`, { timeoutMs: 8000 }));
+    expect(tally(out)).toEqual({ '200': 100 });
+    // Ejected: the failing upstream gets no more traffic at all.
+    expect(a.count('/status/502')).toBe(hitsAfterWarm);
+  });
+
+  it('should answer every request while the only upstream restarts, and recover', async () => {
+    gw = await startGateway(
+      config([{ name: 'one', prefix: '/o', stripPrefix: true, upstreams: [`${a.url}/ok`] }], {
+        circuitBreakerMax: 3,
+        circuitBreakerTimeoutMs: 300,
+      }),
+    );
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    let running = true;
+    const outcomes: Awaited<ReturnType<typeof attempt>>[] = [];
+    const traffic = Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        for (let i = 0; running && i < 10_000; i++) {
+          outcomes.push(await attempt(gw.url, `/o/${w}-${i}`, { agent, timeoutMs: 5000 }));
+          await sleep(5);
+        }
+      }),
+    );
+    try {
+      await sleep(400);
+      await a.stop();
+      await sleep(600);
+      await a.start();
+      // Recovered: the breaker's half-open trial succeeds and traffic flows again.
+      const deadline = Date.now() + 8000;
+      while (Date.now() < deadline && outcomes.slice(-20).some((o) => o.status !== 200)) {
+        await sleep(100);
+      }
+    } finally {
+      running = false;
+      await traffic;
+      agent.destroy();
+    }
+    expect(outcomes.filter((o) => o.result === 'timeout')).toEqual([]);
+    for (const o of outcomes) {
+      expect([200, 502, 503]).toContain(o.status);
+    }
+    expect(outcomes.slice(-20).every((o) => o.status === 200)).toBe(true);
+    expect(outcomes.some((o) => o.status !== 200)).toBe(true);
+  });
+});
