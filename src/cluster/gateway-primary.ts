@@ -1,0 +1,39 @@
+import cluster from 'node:cluster';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/gateway-config.types';
+import { runClusterPrimary } from './cluster-primary';
+
+/**
+ * `GATEWAY_WORKERS > 1`: this process becomes the node:cluster primary. It has validated the
+ * config already and loads nothing else; each worker re-runs `main.ts` as a full gateway.
+ */
+export function startGatewayPrimary(
+  config: GatewayConfig,
+  warnings: readonly string[],
+  logger: Logger,
+): Promise<number> {
+  // Config warnings once, here, rather than once per worker.
+  const demo = config.routes.length === 0 && config.demoUpstream;
+  for (const warning of warnings) {
+    // Each worker starts the built-in demo upstream itself (see main.ts) instead.
+    if (!(demo && warning.startsWith('no routes'))) {
+      logger.warn(warning);
+    }
+  }
+  if (config.redis.url === undefined && config.redis.clusterNodes.length === 0) {
+    logger.warn(
+      { workers: config.server.workers },
+      'GATEWAY_WORKERS > 1 without Redis: workers share nothing, so rate limits, flood counters ' +
+        'and blocks are per worker (a client may get up to %d× each limit); set REDIS_URL to share them',
+      config.server.workers,
+    );
+  }
+  // Round-robin in the primary (the default on Linux, set here for every platform): the OS's
+  // own balancing across accept() callers piles connections onto a few workers.
+  cluster.schedulingPolicy = cluster.SCHED_RR;
+  return runClusterPrimary(
+    cluster,
+    { workers: config.server.workers, shutdownTimeoutMs: config.server.shutdownTimeoutMs },
+    logger,
+  );
+}
