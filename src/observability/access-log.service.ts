@@ -3,6 +3,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { AccessLogFile } from './access-log-file';
+import { formatAccessLine } from './access-line';
 import { ROOT_LOGGER } from './observability.constants';
 
 /** One line per finished exchange, as the README documents them. */
@@ -52,10 +53,7 @@ export class AccessLogService implements OnApplicationShutdown {
     }
     const level = record.status >= 500 ? 'warn' : 'info';
     if (this.file) {
-      // JSON.stringify escapes every client-controlled string, so a line cannot be forged.
-      this.file.append(
-        `{"level":"${level}","time":"${new Date().toISOString()}",${JSON.stringify(record).slice(1, -1)},"msg":"request completed"}\n`,
-      );
+      this.file.append(formatAccessLine(level, record));
       return;
     }
     this.logger[level](record, 'request completed');
