@@ -10,7 +10,8 @@ import { buildSecurityHeaders } from './security/headers/security-headers';
 import { resolveRequestId } from './common/http/request-id';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { ShutdownState } from './health/shutdown-state';
-import { EXPECTS_CONTINUE } from './proxy/proxy.service';
+import { GatewayLoad } from './observability/metrics/gateway-load';
+import { EXPECTS_CONTINUE, ProxyService } from './proxy/proxy.service';
 import { UpgradeProxyService } from './proxy/upgrade-proxy.service';
 
 export interface Gateway {
@@ -90,6 +91,11 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     server.emit('request', req, res);
   });
 
+  // active_connections and /stats: open client sockets, and the proxy's requests in flight.
+  const load = app.get(GatewayLoad);
+  load.inFlightSource = app.get(ProxyService);
+  server.on('connection', load.onConnection);
+
   const upgrades = app.get(UpgradeProxyService);
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (closing) {
@@ -153,15 +159,26 @@ function answerClientError(
   socket: Socket,
   securityHeaders: readonly string[],
 ): void {
-  // A response is already on the wire (e.g. SSE, then a bad pipelined request): writing an
-  // error now would corrupt it; Node's own handler makes the same check.
-  const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (
-    err.code === 'ECONNRESET' ||
-    !socket.writable ||
-    socket.destroyed ||
-    inProgress?.headersSent
-  ) {
+  if (err.code === 'ECONNRESET' || !socket.writable || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (pending && !pending.writableFinished && pending.req.complete) {
+    // The error is in a later pipelined request (a bad request after a good one, a stalled head
+    // behind an SSE stream): it waits for the earlier response, so the client gets every answer
+    // the upstream already acted on, in order, and the error last.
+    const retry = (): void => {
+      pending.off('finish', retry);
+      pending.off('close', retry);
+      setImmediate(() => answerClientError(err, socket, securityHeaders));
+    };
+    pending.once('finish', retry);
+    pending.once('close', retry);
+    return;
+  }
+  if (pending?.headersSent) {
+    // The broken request's own response is on the wire: an error now would corrupt it.
     socket.destroy();
     return;
   }
@@ -170,6 +187,10 @@ function answerClientError(
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     status = 431;
     message = 'Request header fields too large';
+    if (isOverlongRequestLine(err)) {
+      status = 414;
+      message = 'Request target too long';
+    }
   } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_TIMEOUT') {
     status = 408;
     message = 'Request head not received in time';
@@ -183,3 +204,21 @@ function answerClientError(
     securityHeaders,
   );
 }
+
+/**
+ * The head overflowed inside its request line (nginx answers 414 there, not 431): the packet
+ * being parsed starts a request and has no line end before the overflow. Node's parser does not
+ * say which part overflowed, so a request line split over many small TCP segments still gets 431.
+ */
+function isOverlongRequestLine(
+  err: Error & { bytesParsed?: number; rawPacket?: unknown },
+): boolean {
+  const packet = err.rawPacket;
+  if (!Buffer.isBuffer(packet) || !REQUEST_LINE_START.test(packet.toString('latin1', 0, 16))) {
+    return false;
+  }
+  const end = packet.indexOf(10 /* \n */);
+  return end === -1 || end >= (err.bytesParsed ?? packet.length);
+}
+
+const REQUEST_LINE_START = /^[A-Z]{3,10} \S/;
