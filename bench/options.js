@@ -38,6 +38,9 @@ function readOptions() {
     threads: Math.min(threads, connections),
     // Fixed-rate phase (issue 3: p99 at 2,000 req/s): off unless BENCH_RATE is set.
     rate: intFromEnv('BENCH_RATE', 0, 0),
+    // Idle keep-alive connections opened against each gateway target after the load phases,
+    // to measure their memory cost (issue 3); 0 skips the phase.
+    idleConnections: intFromEnv('BENCH_IDLE_CONNECTIONS', 10000, 0),
     // Target ids to run (see targets.js); null means every target marked `byDefault`.
     targets: listFromEnv('BENCH_TARGETS'),
     // 'wrk' | 'autocannon' | '' (auto: wrk when installed).

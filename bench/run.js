@@ -6,6 +6,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { URL } = require('node:url');
 const { readOptions } = require('./options');
 const { chooseLoader, runLoad } = require('./load');
 const { cpuDelta, cpuSnapshot, hostDelta, hostSnapshot, rssSnapshot } = require('./proc-stats');
@@ -18,6 +19,7 @@ const {
   stopAll,
   which,
 } = require('./processes');
+const { measureIdleConnections } = require('./idle-connections');
 const { checkAnswer, launchTarget, launchUpstream, selectTargets } = require('./targets');
 const report = require('./report');
 
@@ -211,6 +213,36 @@ async function runPhase(name, live, ctx, opts, rate) {
   return { rate: rate || null, runs, summaries };
 }
 
+/**
+ * Memory cost of idle keep-alive connections (issue 3: 10,000 cost < 100 MB more), measured on
+ * the gateway targets after the load phases.
+ */
+async function runIdlePhase(live, opts) {
+  log(`\nidle connections: ${opts.idleConnections} keep-alive connections per gateway target`);
+  const idle = {};
+  for (const t of live.filter((x) => x.def.kind === 'gateway')) {
+    await waitForQuiet(opts);
+    const r = await measureIdleConnections({
+      url: t.url,
+      path: new URL(t.url).pathname,
+      headers: t.headers,
+      pid: t.child.proc.pid,
+      count: opts.idleConnections,
+    });
+    idle[t.def.id] = { ...r, rssDeltaMb: r.rssAfterMb - r.rssBeforeMb };
+    log(
+      `  ${t.def.label}: ${r.opened}/${r.requested} answered, ${r.alive} still open; RSS ` +
+        `${r.rssBeforeMb.toFixed(0)} -> ${r.rssAfterMb.toFixed(0)} MB ` +
+        `(+${(r.rssAfterMb - r.rssBeforeMb).toFixed(0)} MB)`,
+    );
+    if (t.child.exited) {
+      throw diedError(t);
+    }
+    await sleep(opts.settle * 1000);
+  }
+  return idle;
+}
+
 /** Log files of targets (nginx's error.log) that are not empty, before the temp dir goes. */
 function collectLogs(live) {
   const logs = {};
@@ -281,6 +313,11 @@ async function main() {
       fixedRate = await runPhase(`${opts.rate}/s`, live, ctx, opts, opts.rate);
     }
 
+    let idle = null;
+    if (opts.idleConnections > 0) {
+      idle = await runIdlePhase(live, opts);
+    }
+
     const liveDefs = live.map((t) => t.def);
     const tables = {
       throughput: report.throughputTable(liveDefs, throughput.summaries),
@@ -323,6 +360,7 @@ async function main() {
       logs,
       throughput,
       fixedRate,
+      idle,
       markdown: {
         throughput: report.renderMarkdown(tables.throughput.headers, tables.throughput.rows),
         fixedRate: tables.fixedRate

@@ -9,6 +9,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './observability/metrics.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { RequestMetricsModule } from './observability/request-metrics.module';
+import { StatsHttpModule } from './observability/stats-http.module';
 import { ProxyModule } from './proxy/proxy.module';
 
 /**
@@ -27,6 +28,8 @@ export class AppModule {
         ScheduleModule.forRoot(),
         MetricsModule,
         RequestMetricsModule,
+        // /metrics and /stats (may move to the admin listener).
+        StatsHttpModule,
         HealthModule,
         // Last: its wildcard must not shadow the gateway's own controllers.
         ProxyModule,

@@ -1,19 +1,25 @@
 import { Module } from '@nestjs/common';
-import {
-  makeCounterProvider,
-  makeGaugeProvider,
-  PrometheusModule,
-} from '@willsoto/nestjs-prometheus';
+import { makeCounterProvider, makeGaugeProvider } from '@willsoto/nestjs-prometheus';
+import { collectDefaultMetrics, register } from 'prom-client';
 import { BACKEND_HEALTH_STATUS, CIRCUIT_BREAKER_TRIPS } from './metrics.constants';
 
 /**
- * Built once: NestJS 11 de-duplicates dynamic modules by object reference, and `register()`
- * also starts prom-client's default collectors, which must happen only once per process.
+ * prom-client's process and Node.js metrics (event-loop lag, heap, GC, CPU, file descriptors),
+ * started once per process: several apps in one process (tests) share the default registry.
+ * Its three `nodejs_active_*_total` gauges are dropped: a gauge named `_total` fails
+ * `promtool check metrics`, and each is the sum of its by-type sibling (`nodejs_active_handles`,
+ * `nodejs_active_requests`, `nodejs_active_resources`).
  */
-const prometheus = PrometheusModule.register({
-  path: '/metrics',
-  defaultMetrics: { enabled: true },
-});
+if (register.getSingleMetric('nodejs_eventloop_lag_seconds') === undefined) {
+  collectDefaultMetrics();
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
+    register.removeSingleMetric(name);
+  }
+}
 
 const backendHealthStatus = makeGaugeProvider({
   name: BACKEND_HEALTH_STATUS,
@@ -28,11 +34,11 @@ const circuitBreakerTrips = makeCounterProvider({
 });
 
 /**
- * `GET /metrics` (Prometheus text format, prom-client's default registry) and the gateway's
- * metric providers. Inject a metric with `@InjectMetric(BACKEND_HEALTH_STATUS)`.
+ * The gateway's low-rate metric providers, injected with `@InjectMetric(BACKEND_HEALTH_STATUS)`.
+ * The proxy's per-request metrics are RequestMetricsService's families; `GET /metrics` is
+ * MetricsController in StatsHttpModule.
  */
 @Module({
-  imports: [prometheus],
   providers: [backendHealthStatus, circuitBreakerTrips],
   exports: [backendHealthStatus, circuitBreakerTrips],
 })

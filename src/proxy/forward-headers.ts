@@ -114,6 +114,8 @@ export function buildUpstreamHeaders(
 /** What the gateway adds to every proxied response, compiled once at boot. */
 export interface ResponseHeaderPolicy {
   security: SecurityHeaderSet;
+  /** `SERVER_TIMING`: add `Server-Timing` and `X-Gateway-Latency` to proxied responses. */
+  serverTiming?: boolean;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from '../resilience/retry-policy';
 import { AccessLogService } from '../observability/access-log.service';
 import { TracingService } from '../observability/tracing/tracing.service';
+import { RequestMetricsService } from '../observability/request-metrics.service';
 import { joinPaths, mergeQuery } from '../routing/path-rewriter';
 import { canonicalizePath } from '../routing/request-path';
 import type { CompiledRoute } from '../routing/compiled-route';
@@ -72,6 +73,7 @@ export class ProxyService implements AttemptHost {
     auth: AuthService,
     private readonly outliers: OutlierDetector,
     private readonly tracing: TracingService,
+    private readonly metrics: RequestMetricsService,
   ) {
     this.resilience = config.resilience;
     // Identity headers the gateway sets from verified claims; a client's copies never pass.
@@ -79,7 +81,10 @@ export class ProxyService implements AttemptHost {
     this.ipResolver = new ClientIpResolver(config.proxy.trustedProxies);
     this.maxInFlight = config.proxy.maxInFlight;
     this.defaultMaxBody = config.security.maxBodyBytes;
-    this.headerPolicy = { security: buildSecurityHeaders(config.security.securityHeaders) };
+    this.headerPolicy = {
+      security: buildSecurityHeaders(config.security.securityHeaders),
+      serverTiming: config.observability.serverTiming,
+    };
   }
 
   /** Proxied requests currently in progress. */
@@ -111,6 +116,7 @@ export class ProxyService implements AttemptHost {
       startedAt,
       this.accessLog,
       this.headerPolicy,
+      this.metrics,
     );
     exchange.maxBodyBytes = r.match?.value.maxBodyBytes ?? this.defaultMaxBody;
     if (this.tracing.enabled) {
@@ -366,6 +372,7 @@ export class ProxyService implements AttemptHost {
   }
 
   retry(exchange: UpstreamExchange): void {
+    this.metrics.retried(exchange.route);
     exchange.retryTimer = setTimeout(() => {
       exchange.retryTimer = undefined;
       if (exchange.isClosed) {

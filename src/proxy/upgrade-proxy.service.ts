@@ -14,6 +14,7 @@ import type { EdgeRequest } from '../security/edge-request';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { AccessLogService } from '../observability/access-log.service';
+import { RequestMetricsService } from '../observability/request-metrics.service';
 import { joinPaths, mergeQuery } from '../routing/path-rewriter';
 import { ProxyService } from './proxy.service';
 import type { ResolvedRequest } from './resolved-request';
@@ -31,6 +32,7 @@ export class UpgradeProxyService implements OnApplicationShutdown {
     private readonly proxy: ProxyService,
     private readonly edge: EdgePipeline,
     private readonly accessLog: AccessLogService,
+    private readonly metrics: RequestMetricsService,
   ) {}
 
   handle(req: IncomingMessage, client: Duplex, head: Buffer): void {
@@ -74,6 +76,14 @@ export class UpgradeProxyService implements OnApplicationShutdown {
         principal: edge.principalId,
         error: error ?? edge.error,
       });
+      this.metrics.upgradeFinished(
+        edge.route,
+        req.method,
+        status,
+        performance.now() - startedAt,
+        bytesIn,
+        bytesOut,
+      );
     };
     const refuse = (rejection: GatewayRejection): void => {
       status = rejection.statusCode;

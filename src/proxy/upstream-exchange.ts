@@ -11,6 +11,7 @@ import type { Upstream } from '../load-balancing/upstream';
 import { classifyOutcome, type ExchangeOutcome } from '../resilience/classify-outcome';
 import type { AccessLogService, AccessRecord } from '../observability/access-log.service';
 import type { RequestTrace } from '../observability/tracing/request-trace';
+import type { RequestMetricsService } from '../observability/request-metrics.service';
 import type { CompiledRoute } from '../routing/compiled-route';
 import type { ResolvedRequest } from './resolved-request';
 import type { RouteMatch } from '../routing/route-matcher';
@@ -85,6 +86,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   retryTimer: NodeJS.Timeout | undefined;
   /** The current attempt still owes its upstream an outcome (breaker permit, inFlight). */
   private attemptOpen = false;
+  /** performance.now() when the current attempt was dispatched. */
+  private attemptStartedAt = 0;
+  /** Time spent at upstreams by the attempts already settled, in ms (for Server-Timing). */
+  private upstreamMs = 0;
   /** A retryable 5xx is being read and thrown away before the retry. */
   private discarding = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -113,6 +118,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     private readonly startedAt: number,
     private readonly accessLog: AccessLogService,
     private readonly headerPolicy: ResponseHeaderPolicy,
+    private readonly metrics: RequestMetricsService,
   ) {
     this.requestId = resolved.requestId;
     this.peer = resolved.peer;
@@ -172,16 +178,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     try {
       // The upstream's reason phrase is not relayed: undici decodes it as UTF-8 and Node
       // refuses non-ASCII ones, and HTTP/1.1 clients must ignore it anyway (RFC 9112 §4).
-      this.res.writeHead(
-        statusCode,
-        filterResponseHeaders(
-          rawHeaders,
-          this.requestId,
-          this.headerPolicy,
-          this.tls,
-          this.responseHeaders,
-        ),
+      const headers = filterResponseHeaders(
+        rawHeaders,
+        this.requestId,
+        this.headerPolicy,
+        this.tls,
+        this.responseHeaders,
       );
+      if (this.headerPolicy.serverTiming) {
+        this.addServerTiming(headers);
+      }
+      this.res.writeHead(statusCode, headers);
     } catch (err) {
       // A header value Node will not write (control characters): the response is unusable.
       this.error = `invalid upstream response header: ${(err as Error).message}`;
@@ -283,6 +290,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.resumeUpstream = undefined;
     this.status = 0;
     upstream.inFlight++;
+    this.attemptStartedAt = performance.now();
   }
 
   /** Settles the current attempt exactly once: inFlight, breaker permit, outlier detection. */
@@ -292,7 +300,27 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     this.attemptOpen = false;
     this.upstream.inFlight--;
+    const attemptMs = performance.now() - this.attemptStartedAt;
+    this.upstreamMs += attemptMs;
+    this.metrics.attemptEnded(this, this.upstream, attemptMs, outcome);
     this.host?.attemptEnded(this, this.upstream, outcome);
+  }
+
+  /**
+   * `SERVER_TIMING`: the gateway's own time to response headers apart from the upstream's (the
+   * settled attempts plus the current one's wait for its head). Retry back-off counts as gateway
+   * time. An upstream's own Server-Timing entries are kept.
+   */
+  private addServerTiming(headers: string[]): void {
+    const now = performance.now();
+    const upstream = this.upstreamMs + (now - this.attemptStartedAt);
+    const gateway = Math.max(0, now - this.startedAt - upstream).toFixed(3);
+    headers.push(
+      'server-timing',
+      `gw;dur=${gateway}, upstream;dur=${upstream.toFixed(3)}`,
+      'x-gateway-latency',
+      gateway,
+    );
   }
 
   /** Request bytes already left for the upstream: the body cannot be replayed. */
@@ -429,6 +457,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.trace.finish(record);
     }
     this.accessLog.log(record);
+    this.metrics.exchangeFinished(this, record.status, record.durationMs);
   }
 }
 

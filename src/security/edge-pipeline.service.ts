@@ -1,8 +1,9 @@
 import { maybeThen } from '../common/async/maybe-then';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { GatewayErrorCode } from '../common/errors/gateway-error';
 import { GatewayRejection } from '../common/errors/gateway-rejection';
 import { InjectGatewayConfig } from '../config/gateway.config';
+import { RequestMetricsService } from '../observability/request-metrics.service';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { AuthService } from './auth/auth.service';
 import { CorsPolicy } from './cors/cors-policy';
@@ -48,6 +49,7 @@ export class EdgePipeline {
     private readonly ipFilter: IpFilterService,
     private readonly rateLimit: RateLimitService,
     private readonly auth: AuthService,
+    @Optional() private readonly metrics?: RequestMetricsService,
   ) {
     const s = config.security;
     this.cors = new CorsPolicy({
@@ -76,6 +78,7 @@ export class EdgePipeline {
     if (!trusted) {
       const flood = this.ipFilter.check(ip);
       if (flood.blocked) {
+        this.metrics?.rateLimited(edge.route, 'flood');
         throw new GatewayRejection(
           GatewayErrorCode.ClientBlocked,
           undefined,
@@ -84,6 +87,7 @@ export class EdgePipeline {
         );
       }
       if (this.ipFilter.record(ip)) {
+        this.metrics?.rateLimited(edge.route, 'flood');
         throw new GatewayRejection(
           GatewayErrorCode.ClientBlocked,
           undefined,
@@ -187,6 +191,7 @@ export class EdgePipeline {
     const [key, rate, burst, policy] = buckets[index];
     return maybeThen(this.rateLimit.consume(key, rate, burst, policy), (d) => {
       if (!d.allowed) {
+        this.metrics?.rateLimited(edge.route, d.policy);
         throw new GatewayRejection(
           GatewayErrorCode.TooManyRequests,
           undefined,
