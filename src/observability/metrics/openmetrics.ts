@@ -11,13 +11,18 @@ type Sample = MetricValue<string> & { metricName?: string };
  * listed with a q above zero and at least that of any other acceptable type.
  */
 export function wantsOpenMetrics(accept: string | undefined): boolean {
-  if (accept === undefined || !accept.includes('application/openmetrics-text')) {
+  if (accept === undefined) {
+    return false;
+  }
+  // Media types are case-insensitive.
+  const lower = accept.toLowerCase();
+  if (!lower.includes('application/openmetrics-text')) {
     return false;
   }
   let om = -1;
   let other = -1;
-  for (const part of accept.split(',')) {
-    const [type, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+  for (const part of lower.split(',')) {
+    const [type, ...params] = part.split(';').map((s) => s.trim());
     let q = 1;
     for (const p of params) {
       if (p.startsWith('q=')) {
