@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Logger } from 'pino';
+import { AdminModule } from './admin/admin.module';
 import { GatewayExceptionFilter } from './common/filters/gateway-exception.filter';
 import { GatewayConfigModule } from './config/gateway.config';
 import type { GatewayConfig } from './config/gateway-config.types';
@@ -31,6 +32,8 @@ export class AppModule {
         // /metrics and /stats (may move to the admin listener).
         StatsHttpModule,
         HealthModule,
+        // Empty without ADMIN_TOKEN: the admin API is off by default.
+        AdminModule.forRoot(config),
         // Last: its wildcard must not shadow the gateway's own controllers.
         ProxyModule,
       ],

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
+import { installAdminHttp } from './admin/admin-http';
 import { AppModule } from './app.module';
 import { writeRawError } from './common/errors/gateway-error';
 import { buildSecurityHeaders } from './security/headers/security-headers';
@@ -22,6 +23,10 @@ export interface Gateway {
   /** Graceful stop: no new connections, in-flight requests finish (bounded), pools close. */
   close(): Promise<void>;
   readonly inFlight: number;
+  /** The `ADMIN_PORT` listener (admin, docs, metrics, monitor), when configured. */
+  readonly adminServer: Server | undefined;
+  /** Its URL once listening (`ADMIN_PORT` with port 0 picks a free port). */
+  readonly adminUrl: string | undefined;
 }
 
 /**
@@ -65,6 +70,9 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   fastify.addContentTypeParser('*', (_req: unknown, _payload: unknown, done: (e: null) => void) =>
     done(null),
   );
+
+  // Before init: it hooks every management route as it is registered, and adds Swagger UI.
+  const adminHttp = installAdminHttp(app, config);
 
   await app.init();
   const server: Server = app.getHttpServer();
@@ -112,14 +120,20 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     answerClientError(err, socket, clientErrorHeaders);
   });
 
+  let adminUrl: string | undefined;
   return {
     app,
     server,
+    adminServer: adminHttp.server,
+    get adminUrl() {
+      return adminUrl;
+    },
     get inFlight() {
       return inFlight;
     },
     async listen(port = config.server.port, host = config.server.host): Promise<string> {
       await app.listen(port, host);
+      adminUrl = await adminHttp.listen();
       const address = server.address();
       if (address && typeof address === 'object') {
         const h = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -142,6 +156,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       force.unref();
       server.closeIdleConnections();
       try {
+        await adminHttp.close(config.server.shutdownTimeoutMs);
         await app.close();
       } finally {
         clearTimeout(force);

@@ -28,6 +28,21 @@ describe('parseApiKeysFile', () => {
     });
   });
 
+  it('should read the admin scope as the last field, and refuse unknown scopes', () => {
+    const parsed = parseApiKeysFile(
+      [
+        `${HASH} ops 5/10 scopes=admin`,
+        `${'c'.repeat(64)} scopes=admin`,
+        `${'d'.repeat(64)} scopes=root`,
+      ].join('\n'),
+    );
+    expect(parsed.keys).toEqual([
+      { hash: 'a'.repeat(64), name: 'ops', rateLimit: { rate: 5, burst: 10 }, admin: true },
+      { hash: 'c'.repeat(64), admin: true },
+    ]);
+    expect(parsed.errors).toEqual(['line 3: unknown scope (known: admin)']);
+  });
+
   it('should keep a # inside a key', () => {
     expect(parseApiKeysFile('abc#def-ghi-jkl-mno').keys).toEqual([
       { hash: sha256Hex('abc#def-ghi-jkl-mno') },
@@ -51,7 +66,7 @@ describe('parseApiKeysFile', () => {
 
     expect(errors).toEqual([
       'line 1: plain key shorter than 16 characters; use a random key (e.g. `openssl rand -base64 32`)',
-      'line 2: expected `<sha256-hex-or-key> [name] [rate/burst]`, got 4 fields',
+      'line 2: expected `<sha256-hex-or-key> [name] [rate/burst] [scopes=admin]`, got 4 fields',
       'line 3: field 2 is not a name (letters, digits, ._:@-; at most 64) or a rate limit (rate/burst, e.g. 10/20)',
       'line 4: rate limit must be at least 1/1, got "0/10"',
       'line 5: field 2 is not a name (letters, digits, ._:@-; at most 64)',

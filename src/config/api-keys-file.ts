@@ -13,6 +13,7 @@
  *   A key that is itself 64 hex digits is read as a hash: store its SHA-256 instead.
  * - `name` (letters, digits, `._:@-`, at most 64) labels the key in logs and the admin API.
  * - `rate/burst` (requests per second / bucket capacity) overrides the route's rate limit.
+ * - `scopes=admin` (last field) lets the key call the admin API as well as proxied routes.
  * - Blank lines and lines starting with `#` are ignored, as is `# …` after whitespace.
  *
  * Messages never contain key material.
@@ -36,7 +37,10 @@ const NAME = /^[A-Za-z0-9._:@-]{1,64}$/;
 const RATE = /^([0-9]+)\/([0-9]+)$/;
 /** Visible ASCII: what a client can send in an `X-API-Key` header without encoding. */
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
-const FORMAT = 'expected `<sha256-hex-or-key> [name] [rate/burst]`';
+const FORMAT = 'expected `<sha256-hex-or-key> [name] [rate/burst] [scopes=admin]`';
+const SCOPES = /^scopes=(.*)$/;
+/** Scopes a key may carry; `admin` opens the admin API to it. */
+export const API_KEY_SCOPES = ['admin'] as const;
 
 /** Lower-case hex SHA-256 of a key, as the file stores it and the key store looks it up. */
 export function sha256Hex(key: string): string {
@@ -58,6 +62,19 @@ export function parseApiKeysFile(text: string): ParsedApiKeysFile {
     }
     const error = (message: string) => errors.push(`line ${lineNumber}: ${message}`);
     const [first, ...rest] = line.split(/\s+/);
+    const scopes = SCOPES.exec(rest[rest.length - 1] ?? '');
+    let admin = false;
+    if (scopes !== null) {
+      rest.pop();
+      const unknown = scopes[1]
+        .split(',')
+        .filter((scope) => !(API_KEY_SCOPES as readonly string[]).includes(scope));
+      if (unknown.length > 0 || scopes[1] === '') {
+        error(`unknown scope (known: ${API_KEY_SCOPES.join(', ')})`);
+        return;
+      }
+      admin = true;
+    }
     if (rest.length > 2) {
       error(`${FORMAT}, got ${rest.length + 1} fields`);
       return;
@@ -122,6 +139,7 @@ export function parseApiKeysFile(text: string): ParsedApiKeysFile {
       hash,
       ...(name === undefined ? {} : { name }),
       ...(rateLimit === undefined ? {} : { rateLimit }),
+      ...(admin ? { admin } : {}),
     });
   });
 

@@ -211,6 +211,8 @@ export interface ApiKeyConfig {
   name?: string;
   /** Per-key token bucket (requests per second, capacity) overriding the route's. */
   rateLimit?: { rate: number; burst: number };
+  /** `scopes=admin`: the key may also call the admin API. */
+  admin?: boolean;
 }
 
 /** A claim copied into an upstream request header after a JWT is verified. */

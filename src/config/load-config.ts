@@ -760,6 +760,42 @@ function loadRoutes(
   return routes.map(({ route }) => route);
 }
 
+/**
+ * Validates and builds routes given in config-file form (`routes:` entries, e.g. from the admin
+ * API) with exactly the config file's rules: schema, host/prefix/upstream checks, derived names,
+ * duplicate names and host+prefix conflicts. Problems are `<label>[i].<field>: <message>` lines.
+ */
+export function buildRoutesFromEntries(
+  entries: readonly unknown[],
+  connectionTimeoutMs: number,
+  label = 'routes',
+): { ok: true; routes: RouteConfig[]; warnings: string[] } | { ok: false; problems: string[] } {
+  const report = new Report();
+  const drafts = entries.flatMap((item: unknown, index): RouteDraft[] => {
+    const at = (...path: PathSegment[]) => `${label}${formatPath([index, ...path])}`;
+    if (!isPlainObject(item)) {
+      report.problem(at(), 'expected a JSON object');
+      return [];
+    }
+    const checked = routeFileSchema.safeParse(item);
+    if (!checked.success) {
+      reportIssues(checked.error, routeFileSchema, (path) => at(...path), report);
+    }
+    const parsed = parseLeniently(routeFileSchema, item);
+    return parsed === undefined ? [] : [jsonRouteDraft(parsed, at)];
+  });
+  const built = drafts.flatMap((draft) => {
+    const route = buildRoute(draft, connectionTimeoutMs, report);
+    return route === undefined ? [] : [{ origin: draft.origin, route }];
+  });
+  const routes = assignNames(built, report);
+  checkConflicts(routes, report);
+  if (report.problems.length > 0) {
+    return { ok: false, problems: report.problems };
+  }
+  return { ok: true, routes: routes.map(({ route }) => route), warnings: report.warnings };
+}
+
 function jsonRouteDraft(
   { value: entry, dropped }: Lenient<RouteFileEntry>,
   at: (...path: PathSegment[]) => string,

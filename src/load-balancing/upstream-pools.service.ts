@@ -85,6 +85,62 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
     return pool;
   }
 
+  /**
+   * Closes the pools (and forgets the breakers) of upstreams no route uses any more, once the
+   * requests still running on them have finished: `replaced` are the upstreams of the previous
+   * table, `current` those of the new one. A pool re-added meanwhile is a new pool, so closing
+   * the old one never touches new traffic. Waiting is bounded by `maxWaitMs` (the longest route
+   * timeout is a natural bound); undici's close() itself also lets queued requests complete.
+   */
+  retireUnused(
+    replaced: readonly Upstream[],
+    current: readonly Upstream[],
+    maxWaitMs: number,
+  ): Promise<void> {
+    const origins = new Set(current.map((u) => u.origin));
+    const keys = new Set(current.map((u) => u.key));
+    for (const u of replaced) {
+      if (!keys.has(u.key)) {
+        this.breakers.delete(u.key);
+      }
+    }
+    const leaving = new Map<string, Upstream[]>();
+    for (const u of replaced) {
+      if (!origins.has(u.origin)) {
+        leaving.set(u.origin, [...(leaving.get(u.origin) ?? []), u]);
+      }
+    }
+    const closing: Promise<void>[] = [];
+    for (const [origin, upstreams] of leaving) {
+      const pool = this.pools.get(origin);
+      if (pool === undefined || upstreams.some((u) => u.dispatcher !== pool)) {
+        continue;
+      }
+      this.pools.delete(origin);
+      closing.push(this.closeWhenIdle(origin, pool, upstreams, maxWaitMs));
+    }
+    return Promise.all(closing).then(() => undefined);
+  }
+
+  /** Number of pools held (one per upstream origin in use). */
+  get poolCount(): number {
+    return this.pools.size;
+  }
+
+  private async closeWhenIdle(
+    origin: string,
+    pool: Pool,
+    upstreams: readonly Upstream[],
+    maxWaitMs: number,
+  ): Promise<void> {
+    const deadline = Date.now() + maxWaitMs;
+    while (upstreams.some((u) => u.inFlight > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200).unref());
+    }
+    await pool.close().catch(() => pool.destroy());
+    this.logger.log(`upstream pool ${origin} closed: no route uses it any more`);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();

@@ -34,6 +34,8 @@ export class Upstream {
   healthy = true;
   /** Passive health: written by `OutlierDetector` while the upstream is ejected. */
   ejected = false;
+  /** Admin drain: no new requests are picked for it; requests in flight finish. */
+  draining = false;
   /** Set by the resilience module: this upstream's circuit breaker. */
   breaker: UpstreamBreakerHook | undefined = undefined;
   /**
@@ -56,10 +58,16 @@ export class Upstream {
     this.hashSeed = hash32(this.key);
   }
 
-  /** Eligible for new requests: probed healthy, not ejected, and its breaker (if any) lets traffic through. */
+  /**
+   * Eligible for new requests: probed healthy, not ejected, not drained, and its breaker (if any)
+   * lets traffic through.
+   */
   isAvailable(): boolean {
     return (
-      this.healthy && !this.ejected && (this.breaker === undefined || this.breaker.isAvailable())
+      this.healthy &&
+      !this.ejected &&
+      !this.draining &&
+      (this.breaker === undefined || this.breaker.isAvailable())
     );
   }
 }

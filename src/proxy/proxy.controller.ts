@@ -1,4 +1,5 @@
 import { All, Controller, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EdgeGuard } from './edge.guard';
 import { ProxyExceptionFilter } from './proxy-exception.filter';
@@ -9,6 +10,7 @@ import { ProxyService } from './proxy.service';
  * gateway's static routes (/health, /admin/…) over this wildcard whatever the registration order.
  */
 @Controller()
+@ApiExcludeController()
 @UseGuards(EdgeGuard)
 @UseFilters(ProxyExceptionFilter)
 export class ProxyController {

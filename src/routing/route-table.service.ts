@@ -25,12 +25,26 @@ export class RouteTableService implements OnModuleInit {
     this.replace(this.config.routes);
   }
 
+  /**
+   * Compiles `routes` (fresh upstream groups, shared pools and breakers, new retry budgets) and
+   * swaps them in. Requests already matched keep their old `CompiledRoute`; pools no route uses
+   * any more are closed once those requests have finished.
+   */
   replace(routes: readonly RouteConfig[]): void {
+    const previous = this.compiled;
     const compiled = routes.map((r) => this.compile(r));
     this.matcher = new RouteMatcher(
       compiled.map((c) => ({ host: c.config.host, prefix: c.config.prefix, value: c })),
     );
     this.compiled = compiled;
+    if (previous.length > 0) {
+      const maxTimeoutMs = Math.max(0, ...previous.map((c) => c.timeoutMs));
+      void this.pools.retireUnused(
+        previous.flatMap((c) => c.group.upstreams),
+        compiled.flatMap((c) => c.group.upstreams),
+        maxTimeoutMs + 5_000,
+      );
+    }
     for (const c of compiled) {
       this.logger.log(
         `route ${c.name}: host=${c.config.host || '*'} prefix=${c.config.prefix} ` +

@@ -11,6 +11,22 @@ export interface ApiKeyRecord {
   readonly rateLimit?: { rate: number; burst: number };
   /** Epoch milliseconds of the last successful use since this process started. */
   lastUsedAt?: number;
+  /** The key may call the admin API (`scopes=admin`). */
+  readonly admin?: boolean;
+  /** Epoch milliseconds the key was created through the admin API. */
+  readonly createdAt?: number;
+  /** Where the key is kept: `API_KEYS_FILE`, this process's memory (admin API), or Redis. */
+  readonly source?: 'file' | 'admin' | 'redis';
+}
+
+/** What the admin API stores with a new key (never the key itself). */
+export interface NewApiKey {
+  /** Lower-case hex SHA-256 of the key. */
+  hash: string;
+  name?: string;
+  admin?: boolean;
+  rateLimit?: { rate: number; burst: number };
+  createdAt: number;
 }
 
 /**
@@ -31,7 +47,20 @@ export abstract class ApiKeyStore {
 
   /** Every key, for the admin API. */
   abstract list(): readonly ApiKeyRecord[] | Promise<readonly ApiKeyRecord[]>;
+
+  /** Adds a key created by the admin API; it authenticates from the moment this resolves. */
+  abstract add(key: NewApiKey): ApiKeyRecord | Promise<ApiKeyRecord>;
+
+  /**
+   * Revokes an admin-created key by id. Keys of `API_KEYS_FILE` are refused (`'file'`): they
+   * would come back at the next start, so they are removed from the file instead.
+   */
+  abstract revoke(id: string): RevokeResult | Promise<RevokeResult>;
 }
+
+export type RevokeResult =
+  | { ok: true; record: ApiKeyRecord; /** SHA-256 hex of the revoked key. */ hash: string }
+  | { ok: false; reason: 'not-found' | 'file' };
 
 /**
  * SHA-256 of a presented key, or undefined for a value that cannot be a key (empty, too long).

@@ -1,7 +1,7 @@
 import { GenerationalMap } from '../../common/generational-map';
 import type { RedisService } from '../../common/redis/redis.service';
-import { ApiKeyStore, type ApiKeyRecord } from './api-key-store';
-import type { InMemoryApiKeyStore } from './in-memory-api-key-store';
+import { ApiKeyStore, type ApiKeyRecord, type NewApiKey, type RevokeResult } from './api-key-store';
+import { toAdminRecord, type InMemoryApiKeyStore } from './in-memory-api-key-store';
 
 /** Redis hash holding API keys: field = SHA-256 hex of the key, value = JSON metadata. */
 export const REDIS_API_KEYS = 'gateway:api-keys';
@@ -11,6 +11,10 @@ interface StoredMetadata {
   name?: string;
   rate?: number;
   burst?: number;
+  /** `true`: the key may call the admin API. */
+  admin?: boolean;
+  /** Epoch ms the admin API created it. */
+  created?: number;
 }
 
 interface Cached {
@@ -27,6 +31,8 @@ interface Cached {
  */
 export class RedisApiKeyStore extends ApiKeyStore {
   private readonly cache: GenerationalMap<Cached>;
+  /** Last use by key id: records are rebuilt from Redis on every list, this survives that. */
+  private readonly lastUsed = new Map<string, number>();
 
   constructor(
     private readonly fileKeys: InMemoryApiKeyStore,
@@ -72,6 +78,9 @@ export class RedisApiKeyStore extends ApiKeyStore {
 
   markUsed(record: ApiKeyRecord, atMs: number): void {
     record.lastUsedAt = atMs;
+    if (record.source !== 'file') {
+      this.lastUsed.set(record.id, atMs);
+    }
   }
 
   async list(): Promise<readonly ApiKeyRecord[]> {
@@ -81,7 +90,65 @@ export class RedisApiKeyStore extends ApiKeyStore {
       return fromFile;
     }
     const all = await client.hgetall(REDIS_API_KEYS);
-    return [...fromFile, ...Object.entries(all).flatMap(([hex, raw]) => toRecord(hex, raw) ?? [])];
+    return [
+      ...fromFile,
+      ...Object.entries(all).flatMap(([hex, raw]) => {
+        const record = toRecord(hex, raw);
+        const lastUsedAt = record === null ? undefined : this.lastUsed.get(record.id);
+        return record === null
+          ? []
+          : lastUsedAt === undefined
+            ? [record]
+            : [{ ...record, lastUsedAt }];
+      }),
+    ];
+  }
+
+  /** Stored in Redis (so every replica sees it); throws when Redis is unavailable. */
+  async add(key: NewApiKey): Promise<ApiKeyRecord> {
+    const client = this.requireClient();
+    const meta: StoredMetadata = {
+      ...(key.name === undefined ? {} : { name: key.name }),
+      ...(key.rateLimit === undefined
+        ? {}
+        : { rate: key.rateLimit.rate, burst: key.rateLimit.burst }),
+      ...(key.admin === true ? { admin: true } : {}),
+      created: key.createdAt,
+    };
+    await client.hset(REDIS_API_KEYS, key.hash, JSON.stringify(meta));
+    // A cached miss (someone tried the key before it existed) must not hide it.
+    this.forget(key.hash);
+    return toAdminRecord(key, 'redis');
+  }
+
+  async revoke(id: string): Promise<RevokeResult> {
+    if (this.fileKeys.list().some((record) => record.id === id)) {
+      return { ok: false, reason: 'file' };
+    }
+    const client = this.requireClient();
+    const all = await client.hgetall(REDIS_API_KEYS);
+    const hex = Object.keys(all).find((candidate) => candidate.slice(0, 16) === id);
+    const record = hex === undefined ? null : toRecord(hex, all[hex]);
+    if (hex === undefined || record === null) {
+      return { ok: false, reason: 'not-found' };
+    }
+    await client.hdel(REDIS_API_KEYS, hex);
+    this.forget(hex);
+    this.lastUsed.delete(id);
+    return { ok: true, record, hash: hex };
+  }
+
+  /** Drops a cached answer (hit or miss), e.g. when another replica created or revoked the key. */
+  forget(hashHex: string): void {
+    this.cache.delete(hashHex);
+  }
+
+  private requireClient(): NonNullable<RedisService['client']> {
+    const client = this.redis.client;
+    if (client === undefined || !this.redis.isReady) {
+      throw new Error('Redis is unavailable');
+    }
+    return client;
   }
 }
 
@@ -108,5 +175,8 @@ function toRecord(hex: string, raw: string): ApiKeyRecord | null {
     id: hex.slice(0, 16),
     ...(typeof meta.name === 'string' ? { name: meta.name } : {}),
     ...(rateLimit ? { rateLimit } : {}),
+    ...(meta.admin === true ? { admin: true } : {}),
+    ...(typeof meta.created === 'number' ? { createdAt: meta.created } : {}),
+    source: 'redis',
   };
 }

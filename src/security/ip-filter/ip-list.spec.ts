@@ -68,4 +68,22 @@ describe('IpList', () => {
     expect(list.has('10.1.1.1')).toBe(true);
     expect(list.size).toBe(1);
   });
+  it('should replace all entries at once, skipping invalid and expired ones', () => {
+    const list = new IpList(['10.0.0.0/8'], clock);
+
+    const kept = list.replace([
+      { entry: '::ffff:192.0.2.1' },
+      { entry: '198.51.100.0/24', expiresAt: now + 1_000 },
+      { entry: 'garbage' },
+      { entry: '203.0.113.9', expiresAt: now },
+    ]);
+
+    expect(kept).toBe(2);
+    expect(list.has('10.1.1.1')).toBe(false);
+    expect(list.has('192.0.2.1')).toBe(true);
+    expect(list.has('198.51.100.20')).toBe(true);
+    expect(list.has('203.0.113.9')).toBe(false);
+    now += 1_000;
+    expect(list.has('198.51.100.20')).toBe(false);
+  });
 });

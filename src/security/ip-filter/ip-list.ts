@@ -92,6 +92,30 @@ export class IpList {
     return removed;
   }
 
+  /**
+   * Replaces every entry at once (the admin API applying persisted or replicated state).
+   * Invalid or already expired entries are skipped. @returns the number kept.
+   */
+  replace(entries: readonly IpListEntry[], now: number = this.clock()): number {
+    const next = new Map<string, number | undefined>();
+    for (const { entry, expiresAt } of entries) {
+      if (expiresAt !== undefined && expiresAt <= now) {
+        continue;
+      }
+      try {
+        next.set(canonicalIpEntry(entry), expiresAt);
+      } catch {
+        // Skipped: state written by another version or by hand must not break the list.
+      }
+    }
+    this.entries.clear();
+    for (const [entry, expiresAt] of next) {
+      this.entries.set(entry, expiresAt);
+    }
+    this.rebuild();
+    return next.size;
+  }
+
   /** Whether a normalised client IP (as `normalizeIp` returns it) is covered. */
   has(ip: string, now?: number): boolean {
     if (this.entries.size === 0) {

@@ -1,0 +1,154 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { errorBody, GatewayErrorCode } from '../common/errors/gateway-error';
+import { resolveRequestId } from '../common/http/request-id';
+import type { GatewayConfig } from '../config/gateway-config.types';
+import { BASE_SECURITY_HEADERS } from '../security/headers/security-headers';
+import { isAdminOnlyPath } from './admin.constants';
+import { setupAdminDocs } from './admin-docs';
+
+/**
+ * Swagger UI needs inline styles and data: images; scripts stay same-origin only, and "Try it
+ * out" calls this same origin, so nothing else is allowed.
+ */
+export const DOCS_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'";
+
+export interface AdminHttp {
+  /** The separate admin listener (`ADMIN_PORT`), when configured. */
+  readonly server: Server | undefined;
+  /** Starts the admin listener; resolves with its URL (undefined without `ADMIN_PORT`). */
+  listen(port?: number, host?: string): Promise<string | undefined>;
+  close(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * The management plane's HTTP wiring, done before `app.init()` so it sees every route:
+ *
+ * - Swagger UI and `/docs-json` when the admin API is enabled (`ADMIN_TOKEN`);
+ * - security headers on `/admin` and `/docs` answers (Nest routes do not pass the proxy's);
+ * - with `ADMIN_PORT`, a second Node server handing requests to Fastify's router
+ *   (`fastify.routing`), so admin, docs, metrics, stats and monitor answer only there (404 on the
+ *   public port) and the admin port answers nothing but those and `/health*`.
+ *
+ * Both checks are attached only to the management routes (Fastify `onRoute`), so proxied
+ * requests pay nothing for them.
+ */
+export function installAdminHttp(app: NestFastifyApplication, config: GatewayConfig): AdminHttp {
+  const fastify = app.getHttpAdapter().getInstance();
+  const separate = config.admin.listen !== undefined;
+  const adminSockets = new WeakSet<Socket>();
+  const headers = config.security.securityHeaders;
+  const plainHeaders = Object.fromEntries(BASE_SECURITY_HEADERS);
+  const docsHeaders = { ...plainHeaders, 'content-security-policy': DOCS_CSP };
+
+  const guard = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    if (separate && !adminSockets.has(req.raw.socket)) {
+      const requestId = resolveRequestId(req.headers['x-request-id']);
+      // Replying without calling done() ends the request here (Fastify callback-hook style).
+      void reply
+        .code(404)
+        .headers({ 'x-request-id': requestId, 'cache-control': 'no-store' })
+        .type('application/json; charset=utf-8')
+        .send(errorBody(GatewayErrorCode.NoRoute, requestId));
+      return;
+    }
+    if (headers) {
+      const path = req.url;
+      if (path.startsWith('/docs')) {
+        void reply.headers(docsHeaders);
+      } else if (path.startsWith('/admin')) {
+        void reply.headers(plainHeaders);
+      }
+    }
+    done();
+  };
+
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    const url = route.url.replace(/\*$/, '');
+    if (!isAdminOnlyPath(url) && !isAdminOnlyPath(url.replace(/\/$/, ''))) {
+      return;
+    }
+    const existing = route.onRequest;
+    route.onRequest =
+      existing === undefined
+        ? [guard]
+        : [guard, ...(Array.isArray(existing) ? existing : [existing])];
+  });
+
+  if (config.admin.token !== undefined) {
+    setupAdminDocs(app);
+  }
+
+  let server: Server | undefined;
+  if (separate) {
+    server = createServer(
+      {
+        maxHeaderSize: config.server.maxHeaderSize,
+        headersTimeout: config.server.headersTimeoutMs,
+        keepAliveTimeout: config.server.keepAliveTimeoutMs,
+        requestTimeout: 0,
+      },
+      (req: IncomingMessage, res: ServerResponse) => {
+        const path = (req.url ?? '/').split('?')[0];
+        // The admin port never proxies: a mistyped path must not reach an upstream from here.
+        if (!isAdminOnlyPath(path) && path !== '/health' && !path.startsWith('/health/')) {
+          notFound(res, req);
+          return;
+        }
+        fastify.routing(req, res);
+      },
+    );
+    server.on('connection', (socket: Socket) => adminSockets.add(socket));
+  }
+
+  return {
+    server,
+    async listen(port = config.admin.listen?.port, host = config.admin.listen?.host) {
+      if (server === undefined || port === undefined) {
+        return undefined;
+      }
+      const s = server;
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(port, host, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
+      const address = s.address();
+      if (address !== null && typeof address === 'object') {
+        const h = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        return `http://${h}:${address.port}`;
+      }
+      return String(address);
+    },
+    async close(timeoutMs: number) {
+      const s = server;
+      if (s === undefined || !s.listening) {
+        return;
+      }
+      const force = setTimeout(() => s.closeAllConnections(), timeoutMs);
+      force.unref();
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeIdleConnections();
+      });
+      clearTimeout(force);
+    },
+  };
+}
+
+function notFound(res: ServerResponse, req: IncomingMessage): void {
+  const requestId = resolveRequestId(req.headers['x-request-id']);
+  const body = errorBody(GatewayErrorCode.NoRoute, requestId);
+  res.writeHead(404, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'x-request-id': requestId,
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}

@@ -1,0 +1,93 @@
+import { Body, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiParam, ApiResponse } from '@nestjs/swagger';
+import { z } from 'zod';
+import { parseGoDuration } from '../../config/duration';
+import { normalizeIp } from '../../security/client-ip';
+import { IpFilterService } from '../../security/ip-filter/ip-filter.service';
+import { Admin, type AdminContext } from '../admin-context';
+import { AdminController } from '../admin-controller.decorator';
+import { badRequest, notFound } from '../admin-error';
+import { AuditLogService } from '../audit-log.service';
+import { blockBodySchema, blockSchema, type BlockBody } from '../dto/ip-list.dto';
+import { errorSchema, openApi } from '../dto/openapi';
+import { ZodValidationPipe } from '../zod-validation.pipe';
+
+/** Flood blocks (and manual ones): shared by every replica through Redis when configured. */
+@AdminController('Blocks')
+export class BlocksController {
+  constructor(
+    private readonly ipFilter: IpFilterService,
+    private readonly audit: AuditLogService,
+  ) {}
+
+  @Get('blocks')
+  @ApiOperation({
+    summary: 'List blocked client IPs (flood and manual blocks), soonest expiry first',
+  })
+  @ApiResponse({
+    status: 200,
+    schema: openApi(z.object({ blocks: z.array(blockSchema) }), 'output'),
+  })
+  list(): unknown {
+    return {
+      blocks: this.ipFilter.listBlocked().map((b) => ({
+        ip: b.ip,
+        expiresAt: new Date(b.expiresAt).toISOString(),
+        reason: b.reason,
+      })),
+    };
+  }
+
+  @Post('blocks')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Block a client IP by hand (429 until it expires)' })
+  @ApiBody({
+    schema: openApi(blockBodySchema),
+    examples: { block: { value: { ip: '198.51.100.7', duration: '30m' } } },
+  })
+  @ApiResponse({ status: 200, schema: openApi(blockSchema, 'output') })
+  @ApiResponse({ status: 400, schema: openApi(errorSchema, 'output') })
+  block(
+    @Admin() ctx: AdminContext,
+    @Body(new ZodValidationPipe(blockBodySchema)) body: BlockBody,
+  ): unknown {
+    const ip = normalizeIp(body.ip.trim());
+    const durationMs = body.duration === undefined ? undefined : parseGoDuration(body.duration);
+    this.ipFilter.block(ip, durationMs);
+    const block = this.ipFilter.listBlocked().find((b) => b.ip === ip);
+    const after =
+      block === undefined ? null : { ...block, expiresAt: new Date(block.expiresAt).toISOString() };
+    this.audit.record(ctx.actor, ctx.requestId, { action: 'block.add', target: ip, after });
+    return after;
+  }
+
+  @Delete('blocks/:ip')
+  @ApiOperation({ summary: 'Lift the block of one IP (on every replica)' })
+  @ApiParam({ name: 'ip', example: '198.51.100.7' })
+  @ApiResponse({
+    status: 200,
+    schema: openApi(z.object({ ip: z.string(), unblocked: z.literal(true) }), 'output'),
+  })
+  @ApiResponse({ status: 404, description: 'Not blocked.', schema: openApi(errorSchema, 'output') })
+  unblock(@Admin() ctx: AdminContext, @Param('ip') rawIp: string): unknown {
+    const ip = normalizeIp(rawIp.trim());
+    if (ip === '' || ip.length > 64) {
+      throw badRequest('invalid IP', [{ field: 'path.ip', message: 'not an IP address' }]);
+    }
+    const before = this.ipFilter.listBlocked().find((b) => b.ip === ip);
+    const wasBlocked = this.ipFilter.unblock(ip);
+    if (!wasBlocked) {
+      throw notFound(`${ip} is not blocked`);
+    }
+    this.audit.record(ctx.actor, ctx.requestId, {
+      action: 'block.remove',
+      target: ip,
+      before:
+        before === undefined
+          ? null
+          : { ...before, expiresAt: new Date(before.expiresAt).toISOString() },
+      after: null,
+    });
+    return { ip, unblocked: true };
+  }
+}

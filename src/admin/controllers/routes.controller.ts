@@ -1,0 +1,159 @@
+import { Body, Delete, Get, Param, Post, Put } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiParam, ApiResponse } from '@nestjs/swagger';
+import type { RouteFileEntry } from '../../config/gateway-config.schema';
+import { Admin, type AdminContext } from '../admin-context';
+import { AdminController } from '../admin-controller.decorator';
+import { AdminError, badRequest, conflict, notFound } from '../admin-error';
+import { AdminStateService } from '../admin-state.service';
+import { AuditLogService } from '../audit-log.service';
+import { errorSchema, openApi } from '../dto/openapi';
+import {
+  routeBodySchema,
+  routeChangeResponseSchema,
+  routeExample,
+  routeListResponseSchema,
+} from '../dto/route.dto';
+
+const invalid = ApiResponse({
+  status: 400,
+  description: 'Invalid route (same rules as the config file); the running table is unchanged.',
+  schema: openApi(errorSchema, 'output'),
+});
+
+/**
+ * Routes at run time. Every change is validated as a whole new table with the config file's
+ * rules, then swapped in atomically: requests in flight finish on the table they started with.
+ */
+@AdminController('Routes')
+export class RoutesController {
+  constructor(
+    private readonly state: AdminStateService,
+    private readonly audit: AuditLogService,
+  ) {}
+
+  @Get('routes')
+  @ApiOperation({ summary: 'List the running routes, in config-file form' })
+  @ApiResponse({ status: 200, schema: openApi(routeListResponseSchema, 'output') })
+  list(): unknown {
+    return { routes: this.state.routeEntries() };
+  }
+
+  @Post('routes')
+  @ApiOperation({ summary: 'Add a route (serves traffic as soon as this answers)' })
+  @ApiBody({ schema: openApi(routeBodySchema), examples: { route: { value: routeExample } } })
+  @ApiResponse({ status: 201, schema: openApi(routeChangeResponseSchema, 'output') })
+  @invalid
+  @ApiResponse({
+    status: 409,
+    description: 'A route with this name exists.',
+    schema: openApi(errorSchema, 'output'),
+  })
+  async create(@Admin() ctx: AdminContext, @Body() body: unknown): Promise<unknown> {
+    const entry = this.validateOne(body);
+    const current = this.state.routeEntries();
+    const name = entry.name?.trim().toLowerCase();
+    if (name !== undefined && current.some((r) => r.name === name)) {
+      throw conflict(`route ${JSON.stringify(name)} exists; use PUT /admin/routes/${name}`);
+    }
+    const routes = this.state.buildRoutes([...current, entry], 'routes');
+    const added = routes[routes.length - 1];
+    const persisted = await this.state.applyRoutes(routes);
+    const after = this.state.routeEntries().find((r) => r.name === added.name) ?? null;
+    this.audit.record(ctx.actor, ctx.requestId, {
+      action: 'route.create',
+      target: added.name,
+      before: null,
+      after,
+      persisted,
+    });
+    return { route: after, routes: routes.length, persisted };
+  }
+
+  @Put('routes/:name')
+  @ApiOperation({ summary: 'Replace a route (its name stays)' })
+  @ApiParam({ name: 'name', example: 'users' })
+  @ApiBody({ schema: openApi(routeBodySchema), examples: { route: { value: routeExample } } })
+  @ApiResponse({ status: 200, schema: openApi(routeChangeResponseSchema, 'output') })
+  @invalid
+  @ApiResponse({ status: 404, schema: openApi(errorSchema, 'output') })
+  async replace(
+    @Admin() ctx: AdminContext,
+    @Param('name') name: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const entry = this.validateOne(body);
+    const current = this.state.routeEntries();
+    const index = current.findIndex((r) => r.name === name);
+    if (index < 0) {
+      throw notFound(`no route named ${JSON.stringify(name)}`);
+    }
+    if (entry.name !== undefined && entry.name.trim().toLowerCase() !== name) {
+      throw badRequest('a route cannot be renamed; delete it and add the new one', [
+        { field: 'body.name', message: `must be ${JSON.stringify(name)} or absent` },
+      ]);
+    }
+    const before = current[index];
+    const next = [...current];
+    next[index] = { ...entry, name };
+    const routes = this.state.buildRoutes(next, 'routes');
+    const persisted = await this.state.applyRoutes(routes);
+    const after = this.state.routeEntries().find((r) => r.name === name) ?? null;
+    this.audit.record(ctx.actor, ctx.requestId, {
+      action: 'route.update',
+      target: name,
+      before,
+      after,
+      persisted,
+    });
+    return { route: after, routes: routes.length, persisted };
+  }
+
+  @Delete('routes/:name')
+  @ApiOperation({ summary: 'Remove a route (requests in flight on it finish)' })
+  @ApiParam({ name: 'name', example: 'users' })
+  @ApiResponse({ status: 200, schema: openApi(routeChangeResponseSchema, 'output') })
+  @ApiResponse({ status: 404, schema: openApi(errorSchema, 'output') })
+  async remove(@Admin() ctx: AdminContext, @Param('name') name: string): Promise<unknown> {
+    const current = this.state.routeEntries();
+    const before = current.find((r) => r.name === name);
+    if (before === undefined) {
+      throw notFound(`no route named ${JSON.stringify(name)}`);
+    }
+    const routes = this.state.buildRoutes(
+      current.filter((r) => r.name !== name),
+      'routes',
+    );
+    const persisted = await this.state.applyRoutes(routes);
+    this.audit.record(ctx.actor, ctx.requestId, {
+      action: 'route.delete',
+      target: name,
+      before,
+      after: null,
+      persisted,
+    });
+    return { routes: routes.length, persisted };
+  }
+
+  /** The entry alone first, so its problems are named `body.<field>`. */
+  private validateOne(body: unknown): RouteFileEntry {
+    if (body === undefined) {
+      throw badRequest('a JSON route object is required', [{ field: 'body', message: 'required' }]);
+    }
+    try {
+      this.state.buildRoutes([body], 'body');
+    } catch (error) {
+      if (error instanceof AdminError) {
+        const details = error.details.map((d) => ({
+          field: d.field.replace(/^body\[0\]/, 'body'),
+          message: d.message,
+        }));
+        throw badRequest(
+          `invalid route: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
+          details,
+        );
+      }
+      throw error;
+    }
+    return body as RouteFileEntry;
+  }
+}

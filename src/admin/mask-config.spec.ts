@@ -1,0 +1,43 @@
+import { loadGatewayConfig } from '../config/load-config';
+import { maskConfig, maskUrlCredentials } from './mask-config';
+
+describe('maskConfig', () => {
+  it('should hide every secret and keep the rest', () => {
+    const loaded = loadGatewayConfig({
+      env: {
+        JWT_SECRET: 's'.repeat(40),
+        ADMIN_TOKEN: 't'.repeat(40),
+        REDIS_URL: 'redis://user:hunter2@127.0.0.1:6379/0',
+        REDIS_PASSWORD: 'other-secret',
+        DEMO_UPSTREAM: 'false',
+      },
+      cwd: __dirname,
+      isTTY: false,
+    });
+    if (!loaded.ok) {
+      throw new Error(loaded.problems.join('; '));
+    }
+    loaded.config.auth.apiKeys = [{ hash: 'ab'.repeat(32), name: 'ops', admin: true }];
+
+    const masked = maskConfig(loaded.config);
+    const text = JSON.stringify(masked);
+
+    expect(text).not.toContain('s'.repeat(40));
+    expect(text).not.toContain('t'.repeat(40));
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('other-secret');
+    expect(text).not.toContain('ab'.repeat(32));
+    expect(masked.auth).toMatchObject({
+      jwtSecret: '***',
+      apiKeys: [{ id: 'ab'.repeat(8), name: 'ops', admin: true }],
+    });
+    expect(masked.redis).toMatchObject({ url: 'redis://user:***@127.0.0.1:6379/0' });
+    expect(masked.server).toEqual(loaded.config.server);
+  });
+
+  it('should mask a password given as the user part, and garbage entirely', () => {
+    expect(maskUrlCredentials('redis://secret@h:1')).toBe('redis://***@h:1');
+    expect(maskUrlCredentials('redis://h:1')).toBe('redis://h:1');
+    expect(maskUrlCredentials('::nope::')).toBe('***');
+  });
+});

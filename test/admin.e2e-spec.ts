@@ -1,0 +1,476 @@
+import { AdminAuthLimiter } from '../src/admin/admin-auth-limiter';
+import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
+import { send, sleep, waitFor, type Reply } from './fixtures/http';
+import { startUpstream, type TestUpstream } from './fixtures/upstream';
+
+const TOKEN = 'test-admin-token-0123456789abcdef-XYZ';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+function admin(
+  gw: TestGateway,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = AUTH,
+): Promise<Reply> {
+  return send(gw.url, path, {
+    method,
+    headers: {
+      ...headers,
+      // Explicit length: Node's client frames a DELETE body with neither length nor chunking.
+      ...(body === undefined
+        ? {}
+        : {
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(JSON.stringify(body))),
+          }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+const auditLines = (gw: TestGateway) => gw.logs.filter((l) => l.audit === true);
+
+describe('Admin API disabled without ADMIN_TOKEN (e2e)', () => {
+  let gw: TestGateway;
+  let up: TestUpstream;
+
+  beforeAll(async () => {
+    up = await startUpstream();
+    gw = await startGateway(testConfig([{ prefix: '/', upstreams: [up.url] }]));
+  });
+  afterAll(async () => {
+    await gw.close();
+    await up.close();
+  });
+
+  it('should answer 404 on every admin and docs path, with or without a token, never proxying', async () => {
+    for (const path of ['/admin/whitelist', '/admin/routes', '/admin', '/docs', '/docs-json']) {
+      const res = await send(gw.url, path, { headers: AUTH });
+      expect(res.status).toBe(404);
+    }
+    expect((await send(gw.url, '/admin/whitelist?ip=1.2.3.4', { method: 'POST' })).status).toBe(
+      404,
+    );
+    expect(up.requests).toHaveLength(0);
+  });
+});
+
+describe('Admin API (e2e)', () => {
+  let gw: TestGateway;
+  let up: TestUpstream;
+  let slow: TestUpstream;
+  let other: TestUpstream;
+  let releaseSlow: (() => void) | undefined;
+
+  beforeAll(async () => {
+    up = await startUpstream();
+    other = await startUpstream();
+    slow = await startUpstream((req, res) => {
+      if (req.url?.includes('slow')) {
+        releaseSlow = () => res.end('slow done');
+        return;
+      }
+      res.end('fast');
+    });
+    gw = await startGateway(
+      testConfig(
+        [
+          { name: 'api', prefix: '/api', upstreams: [up.url] },
+          { name: 'private', prefix: '/private', requireAuth: true, upstreams: [up.url] },
+          { name: 'pair', prefix: '/pair', upstreams: [slow.url, other.url] },
+        ],
+        {
+          admin: { token: TOKEN },
+          auth: {
+            ...testConfig([]).auth,
+            apiKeys: [],
+          },
+        },
+      ),
+    );
+  });
+  afterAll(async () => {
+    releaseSlow?.();
+    await gw.close();
+    await Promise.all([up.close(), slow.close(), other.close()]);
+  });
+
+  describe('authentication', () => {
+    it('should answer 401 without credentials and with a wrong token, in the JSON error shape', async () => {
+      const missing = await send(gw.url, '/admin/routes');
+      expect(missing.status).toBe(401);
+      expect(missing.headers['www-authenticate']).toBe('Bearer realm="gateway-admin"');
+      expect(missing.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+      expect(missing.json()).toHaveProperty('requestId');
+      const wrong = await send(gw.url, '/admin/routes', {
+        headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}x` },
+      });
+      expect(wrong.status).toBe(401);
+      expect((await admin(gw, 'GET', '/admin/routes')).status).toBe(200);
+    });
+
+    it('should rate limit failed attempts per client IP with 429 and Retry-After', async () => {
+      // A different client IP than the other tests: trusted proxies are off, so X-Forwarded-For
+      // is ignored; the limiter is per IP, so use the one loopback IP and check the sequence.
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        statuses.push(
+          (await send(gw.url, '/admin/routes', { headers: { authorization: 'Bearer nope' } }))
+            .status,
+        );
+      }
+      // The first test already failed twice from this IP.
+      expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(7);
+      expect(statuses[statuses.length - 1]).toBe(429);
+      const limited = await admin(gw, 'GET', '/admin/routes');
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+      // Unlock for the rest of the suite: the limiter is per process, so reach into it.
+      const limiter = gw.gateway.app.get(AdminAuthLimiter);
+      (limiter as unknown as { failures: { delete(k: string): void } }).failures.delete(
+        '127.0.0.1',
+      );
+      expect((await admin(gw, 'GET', '/admin/routes')).status).toBe(200);
+    });
+  });
+
+  describe('body parsing', () => {
+    it('should answer 415 for a non-JSON body and 400 for invalid JSON', async () => {
+      const form = await send(gw.url, '/admin/blacklist', {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'ip=1.2.3.4',
+      });
+      expect(form.status).toBe(415);
+      const broken = await send(gw.url, '/admin/blacklist', {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: '{"ip": ',
+      });
+      expect(broken.status).toBe(400);
+      expect(broken.json<{ message: string }>().message).toMatch(/invalid JSON/);
+    });
+
+    it('should answer 413 for a body over 1 MiB', async () => {
+      const res = await send(gw.url, '/admin/routes', {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) }),
+      });
+      expect(res.status).toBe(413);
+    });
+  });
+
+  describe('IP lists and blocks', () => {
+    it('should add, list, enforce and remove blacklist entries (JSON body and the Go ?ip= form)', async () => {
+      const added = await admin(gw, 'POST', '/admin/blacklist', { ip: '127.0.0.1' });
+      expect(added.status).toBe(200);
+      expect(added.json()).toMatchObject({
+        ip: '127.0.0.1',
+        status: 'blacklisted',
+        persisted: 'memory',
+      });
+      expect((await send(gw.url, '/api/x')).status).toBe(403);
+      // Admin itself is not behind the blacklist: an operator can undo a mistake.
+      const list = await admin(gw, 'GET', '/admin/blacklist');
+      expect(list.json()).toEqual({ list: 'blacklist', entries: [{ entry: '127.0.0.1' }] });
+      expect((await admin(gw, 'DELETE', '/admin/blacklist?ip=127.0.0.1')).status).toBe(200);
+      expect((await send(gw.url, '/api/x')).status).toBe(200);
+
+      const go = await send(gw.url, '/admin/whitelist?ip=10.0.0.0/8', {
+        method: 'POST',
+        headers: AUTH,
+      });
+      expect(go.status).toBe(200);
+      expect(go.json()).toMatchObject({ ip: '10.0.0.0/8', status: 'whitelisted' });
+      expect(
+        (await admin(gw, 'DELETE', '/admin/whitelist', { ip: '::ffff:10.0.0.0/104' })).status,
+      ).toBe(200);
+      expect((await admin(gw, 'DELETE', '/admin/whitelist', { ip: '10.0.0.0/8' })).status).toBe(
+        404,
+      );
+    });
+
+    it('should expire an entry after its ttl', async () => {
+      const added = await admin(gw, 'POST', '/admin/blacklist', {
+        ip: '203.0.113.5',
+        ttl: '300ms',
+      });
+      expect(added.json<{ expiresAt: string }>().expiresAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+      await sleep(400);
+      expect((await admin(gw, 'GET', '/admin/blacklist')).json()).toEqual({
+        list: 'blacklist',
+        entries: [],
+      });
+    });
+
+    it('should reject bad input with field-level messages and change nothing', async () => {
+      const bad = await admin(gw, 'POST', '/admin/blacklist', {
+        ip: 'example.com',
+        ttl: 'soon',
+        x: 1,
+      });
+      expect(bad.status).toBe(400);
+      const details = bad.json<{ details: { field: string; message: string }[] }>().details;
+      expect(details.map((d) => d.field).sort()).toEqual(['body', 'body.ip', 'body.ttl']);
+      expect(
+        (await send(gw.url, '/admin/blacklist?ip=300.1.1.1', { method: 'POST', headers: AUTH }))
+          .status,
+      ).toBe(400);
+      expect(
+        (await send(gw.url, '/admin/blacklist', { method: 'POST', headers: AUTH })).status,
+      ).toBe(400);
+      expect((await admin(gw, 'GET', '/admin/blacklist')).json()).toEqual({
+        list: 'blacklist',
+        entries: [],
+      });
+    });
+
+    it('should block and unblock a client IP', async () => {
+      expect(
+        (await admin(gw, 'POST', '/admin/blocks', { ip: '127.0.0.1', duration: '1m' })).status,
+      ).toBe(200);
+      expect((await send(gw.url, '/api/x')).status).toBe(429);
+      const blocks = await admin(gw, 'GET', '/admin/blocks');
+      expect(blocks.json<{ blocks: { ip: string; reason: string }[] }>().blocks).toEqual([
+        expect.objectContaining({ ip: '127.0.0.1', reason: 'manual' }),
+      ]);
+      expect((await admin(gw, 'DELETE', '/admin/blocks/127.0.0.1')).status).toBe(200);
+      expect((await admin(gw, 'DELETE', '/admin/blocks/127.0.0.1')).status).toBe(404);
+      expect((await send(gw.url, '/api/x')).status).toBe(200);
+      expect((await admin(gw, 'POST', '/admin/blocks', { ip: '10.0.0.0/8' })).status).toBe(400);
+    });
+  });
+
+  describe('routes', () => {
+    it('should serve a route added over the API immediately, then update and delete it', async () => {
+      expect((await send(gw.url, '/new/thing')).status).toBe(404);
+      const created = await admin(gw, 'POST', '/admin/routes', {
+        name: 'new',
+        prefix: '/new',
+        target_url: other.url,
+        strip_prefix: true,
+      });
+      expect(created.status).toBe(201);
+      expect(created.json()).toMatchObject({ route: { name: 'new', prefix: '/new' }, routes: 4 });
+      const res = await send(gw.url, '/new/thing');
+      expect(res.status).toBe(200);
+      expect(other.requests.at(-1)?.url).toBe('/thing');
+
+      const updated = await admin(gw, 'PUT', '/admin/routes/new', {
+        prefix: '/new',
+        target_url: up.url,
+        strip_prefix: false,
+      });
+      expect(updated.status).toBe(200);
+      await send(gw.url, '/new/again');
+      expect(up.requests.at(-1)?.url).toBe('/new/again');
+
+      const listed = await admin(gw, 'GET', '/admin/routes');
+      expect(listed.json<{ routes: { name: string }[] }>().routes.map((r) => r.name)).toEqual([
+        'api',
+        'private',
+        'pair',
+        'new',
+      ]);
+      expect((await admin(gw, 'DELETE', '/admin/routes/new')).status).toBe(200);
+      expect((await send(gw.url, '/new/thing')).status).toBe(404);
+      expect((await admin(gw, 'DELETE', '/admin/routes/new')).status).toBe(404);
+    });
+
+    it('should reject an invalid route with the config file messages and keep the running table', async () => {
+      const before = (await admin(gw, 'GET', '/admin/routes')).text;
+      const bad = await admin(gw, 'POST', '/admin/routes', {
+        name: 'bad',
+        prefix: 'nope',
+        target_url: 'ftp://x',
+        strip_prefx: true,
+      });
+      expect(bad.status).toBe(400);
+      const fields = bad.json<{ details: { field: string }[] }>().details.map((d) => d.field);
+      expect(fields).toEqual(
+        expect.arrayContaining(['body.strip_prefx', 'body.prefix', 'body.target_url']),
+      );
+      const clash = await admin(gw, 'POST', '/admin/routes', {
+        name: 'dup',
+        prefix: '/api',
+        target_url: up.url,
+      });
+      expect(clash.status).toBe(400);
+      expect(clash.json<{ message: string }>().message).toMatch(/both match host/);
+      expect(
+        (
+          await admin(gw, 'POST', '/admin/routes', {
+            name: 'api',
+            prefix: '/z',
+            target_url: up.url,
+          })
+        ).status,
+      ).toBe(409);
+      expect(
+        (
+          await admin(gw, 'PUT', '/admin/routes/api', {
+            name: 'renamed',
+            prefix: '/api',
+            target_url: up.url,
+          })
+        ).status,
+      ).toBe(400);
+      expect((await admin(gw, 'GET', '/admin/routes')).text).toBe(before);
+      expect((await send(gw.url, '/api/still')).status).toBe(200);
+    });
+  });
+
+  describe('upstreams', () => {
+    it('should drain an upstream: a slow request in flight finishes, new requests avoid it', async () => {
+      const inFlight = send(gw.url, '/pair/slow');
+      await waitFor(() => releaseSlow !== undefined, 10_000);
+      const drained = await admin(gw, 'POST', '/admin/upstreams/drain', {
+        url: slow.url,
+        route: 'pair',
+      });
+      expect(drained.status).toBe(200);
+      expect(drained.json()).toMatchObject({ url: `${slow.url}/`, route: 'pair', affected: 1 });
+
+      const before = slow.requests.length;
+      for (let i = 0; i < 6; i++) {
+        const res = await send(gw.url, '/pair/fast');
+        expect(res.status).toBe(200);
+      }
+      expect(slow.requests.length).toBe(before);
+
+      const listed = await admin(gw, 'GET', '/admin/upstreams');
+      const entries = listed.json<{
+        upstreams: {
+          route: string;
+          url: string;
+          draining: boolean;
+          inFlight: number;
+          breaker: string;
+        }[];
+      }>().upstreams;
+      expect(entries.find((u) => u.route === 'pair' && u.url === `${slow.url}/`)).toMatchObject({
+        draining: true,
+        inFlight: 1,
+        breaker: 'closed',
+      });
+
+      releaseSlow?.();
+      const finished = await inFlight;
+      expect(finished.status).toBe(200);
+      expect(finished.text).toBe('slow done');
+
+      expect((await admin(gw, 'POST', '/admin/upstreams/enable', { url: slow.url })).status).toBe(
+        200,
+      );
+      const seen = slow.requests.length;
+      for (let i = 0; i < 4; i++) {
+        await send(gw.url, '/pair/fast');
+      }
+      expect(slow.requests.length).toBeGreaterThan(seen);
+    });
+
+    it('should reset a breaker and refuse unknown upstreams', async () => {
+      const reset = await admin(gw, 'POST', '/admin/upstreams/reset-breaker', { url: up.url });
+      expect(reset.status).toBe(200);
+      expect(
+        (await admin(gw, 'POST', '/admin/upstreams/drain', { url: 'http://127.0.0.1:1' })).status,
+      ).toBe(404);
+      expect((await admin(gw, 'POST', '/admin/upstreams/drain', { url: 'ftp://x' })).status).toBe(
+        400,
+      );
+      expect((await admin(gw, 'POST', '/admin/upstreams/drain', {})).status).toBe(400);
+    });
+  });
+
+  describe('API keys', () => {
+    it('should create a key that works at once on a require_auth route, list it, and revoke it', async () => {
+      expect((await send(gw.url, '/private/x')).status).toBe(401);
+      const created = await admin(gw, 'POST', '/admin/api-keys', { name: 'robot' });
+      expect(created.status).toBe(201);
+      const { key, id } = created.json<{ key: string; id: string }>();
+      expect(key).toMatch(/^gw_[A-Za-z0-9_-]{43}$/);
+      expect(id).toMatch(/^[0-9a-f]{16}$/);
+
+      expect((await send(gw.url, '/private/x', { headers: { 'x-api-key': key } })).status).toBe(
+        200,
+      );
+      const listed = await admin(gw, 'GET', '/admin/api-keys');
+      expect(listed.text).not.toContain(key);
+      const entry = listed
+        .json<{ keys: Record<string, unknown>[] }>()
+        .keys.find((k) => k.id === id);
+      expect(entry).toMatchObject({ name: 'robot', admin: false, source: 'admin' });
+      expect(entry?.createdAt).toEqual(expect.any(String));
+      expect(entry?.lastUsedAt).toEqual(expect.any(String));
+      // A non-admin key does not open the admin API.
+      expect(
+        (await admin(gw, 'GET', '/admin/routes', undefined, { 'x-api-key': key })).status,
+      ).toBe(401);
+
+      expect((await admin(gw, 'POST', '/admin/api-keys', { name: 'robot' })).status).toBe(409);
+      expect((await admin(gw, 'DELETE', `/admin/api-keys/${id}`)).status).toBe(200);
+      expect((await send(gw.url, '/private/x', { headers: { 'x-api-key': key } })).status).toBe(
+        401,
+      );
+      expect((await admin(gw, 'DELETE', `/admin/api-keys/${id}`)).status).toBe(404);
+      expect((await admin(gw, 'POST', '/admin/api-keys', { name: 'bad name!' })).status).toBe(400);
+    });
+
+    it('should let an admin-scoped key call the admin API, named in the audit log', async () => {
+      const created = await admin(gw, 'POST', '/admin/api-keys', { name: 'ops-bot', admin: true });
+      const { key } = created.json<{ key: string }>();
+      const headers = { 'x-api-key': key };
+      const res = await admin(gw, 'POST', '/admin/whitelist', { ip: '192.0.2.1' }, headers);
+      expect(res.status).toBe(200);
+      const line = auditLines(gw).find(
+        (l) => l.action === 'whitelist.add' && l.target === '192.0.2.1',
+      );
+      expect(line).toMatchObject({ actor: 'api-key:ops-bot', ip: '127.0.0.1', msg: 'admin audit' });
+    });
+  });
+
+  describe('config and audit', () => {
+    it('should show the effective config with secrets masked', async () => {
+      const res = await admin(gw, 'GET', '/admin/config');
+      expect(res.status).toBe(200);
+      expect(res.text).not.toContain(TOKEN);
+      const body = res.json<{ admin: { token: string }; routes: unknown[]; persistence: string }>();
+      expect(body.admin.token).toBe('***');
+      expect(body.routes.length).toBe(3);
+      expect(body.persistence).toBe('memory');
+    });
+
+    it('should write one audit line per mutation with who, ip, what, before and after', async () => {
+      await admin(gw, 'POST', '/admin/routes', {
+        name: 'audited',
+        prefix: '/audited',
+        target_url: up.url,
+      });
+      await admin(gw, 'DELETE', '/admin/routes/audited');
+      const lines = auditLines(gw).filter((l) => l.target === 'audited');
+      expect(lines).toEqual([
+        expect.objectContaining({
+          audit: true,
+          msg: 'admin audit',
+          actor: 'admin-token',
+          ip: '127.0.0.1',
+          action: 'route.create',
+          before: null,
+          after: expect.objectContaining({ name: 'audited', prefix: '/audited' }) as unknown,
+          persisted: 'memory',
+        }),
+        expect.objectContaining({
+          action: 'route.delete',
+          before: expect.objectContaining({ name: 'audited' }) as unknown,
+          after: null,
+        }),
+      ]);
+      expect(JSON.stringify(auditLines(gw))).not.toContain(TOKEN);
+      // Reads are not audited.
+      expect(auditLines(gw).some((l) => String(l.action).startsWith('GET'))).toBe(false);
+    });
+  });
+});
