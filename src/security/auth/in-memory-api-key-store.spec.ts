@@ -18,9 +18,11 @@ describe('InMemoryApiKeyStore', () => {
       id: sha256(billingKey).slice(0, 16),
       name: 'billing',
       rateLimit: { rate: 5, burst: 10 },
+      source: 'file',
     });
     expect(store.lookup(digestApiKey('anonymous-key-0123456789') as Buffer)).toEqual({
       id: sha256('anonymous-key-0123456789').slice(0, 16),
+      source: 'file',
     });
   });
 
@@ -38,6 +40,28 @@ describe('InMemoryApiKeyStore', () => {
       expect.objectContaining({ name: 'billing', lastUsedAt: 1_234 }),
       expect.not.objectContaining({ lastUsedAt: expect.anything() as unknown }),
     ]);
+  });
+
+  it('should add admin-created keys that work at once, and revoke them (but not file keys)', () => {
+    const runtime = new InMemoryApiKeyStore([{ hash: sha256(billingKey), name: 'billing' }]);
+    const key = 'gw_runtime-key-0123456789abcdef';
+    const record = runtime.add({ hash: sha256(key), name: 'bot', admin: true, createdAt: 5 });
+
+    expect(record).toEqual({
+      id: sha256(key).slice(0, 16),
+      name: 'bot',
+      admin: true,
+      createdAt: 5,
+      source: 'admin',
+    });
+    expect(runtime.lookup(digestApiKey(key) as Buffer)).toBe(record);
+    expect(runtime.list()).toHaveLength(2);
+
+    expect(runtime.revoke(sha256(billingKey).slice(0, 16))).toEqual({ ok: false, reason: 'file' });
+    expect(runtime.revoke(record.id)).toEqual({ ok: true, record, hash: sha256(key) });
+    expect(runtime.lookup(digestApiKey(key) as Buffer)).toBeUndefined();
+    expect(runtime.revoke(record.id)).toEqual({ ok: false, reason: 'not-found' });
+    expect(runtime.list()).toHaveLength(1);
   });
 
   it('should refuse empty and oversized values before hashing', () => {
