@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CacheModule } from '../cache/cache.module';
 import { LoadBalancingModule } from '../load-balancing/load-balancing.module';
 import { RoutingModule } from '../routing/routing.module';
 import { SecurityModule } from '../security/security.module';
@@ -9,7 +10,7 @@ import { ProxyService } from './proxy.service';
 import { UpgradeProxyService } from './upgrade-proxy.service';
 
 @Module({
-  imports: [RoutingModule, LoadBalancingModule, SecurityModule],
+  imports: [RoutingModule, LoadBalancingModule, SecurityModule, CacheModule],
   controllers: [ProxyController],
   providers: [ProxyService, UpgradeProxyService, EdgeGuard, ProxyExceptionFilter],
   exports: [ProxyService, UpgradeProxyService],

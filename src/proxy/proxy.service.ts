@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { Injectable } from '@nestjs/common';
+import type { Dispatcher } from 'undici';
+import type { CacheHost } from '../cache/cache-host';
+import { HttpCacheService } from '../cache/http-cache.service';
 import { GatewayErrorCode } from '../common/errors/gateway-error';
 import { GatewayRejection } from '../common/errors/gateway-rejection';
 import { resolveRequestId } from '../common/http/request-id';
@@ -57,7 +60,7 @@ type WithExchange = IncomingMessage & { [EXCHANGE]?: UpstreamExchange };
  * Everything consulted was compiled at boot; per request it only looks things up.
  */
 @Injectable()
-export class ProxyService implements AttemptHost {
+export class ProxyService implements AttemptHost, CacheHost {
   private readonly ipResolver: ClientIpResolver;
   private readonly maxInFlight: number;
   private readonly defaultMaxBody: number;
@@ -74,6 +77,7 @@ export class ProxyService implements AttemptHost {
     private readonly outliers: OutlierDetector,
     private readonly tracing: TracingService,
     private readonly metrics: RequestMetricsService,
+    private readonly cache: HttpCacheService,
   ) {
     this.resilience = config.resilience;
     // Identity headers the gateway sets from verified claims; a client's copies never pass.
@@ -248,6 +252,20 @@ export class ProxyService implements AttemptHost {
       req.headers['transfer-encoding'] !== undefined ||
       (contentLength !== undefined && contentLength !== '0');
     exchange.idleMs = route.timeoutMs;
+    if (this.cache.active && this.cache.intercept(exchange, this)) {
+      // Answered from the cache, or waiting on it (it calls `proceed` when it misses).
+      return;
+    }
+    this.proceed(exchange);
+  }
+
+  /** Sends an admitted request upstream: at once, or once the cache has missed. */
+  proceed(exchange: UpstreamExchange): void {
+    if (exchange.isClosed) {
+      return;
+    }
+    const { req } = exchange;
+    const route = exchange.match!.value;
     // The route timeout bounds the wait for response headers across every attempt.
     exchange.deadline = performance.now() + route.timeoutMs;
     exchange.host = this;
@@ -299,6 +317,43 @@ export class ProxyService implements AttemptHost {
       },
       exchange,
     );
+  }
+
+  /** A GET for a background cache refresh (stale-while-revalidate); no client waits on it. */
+  fetchInBackground(
+    exchange: UpstreamExchange,
+    extra: Record<string, string>,
+  ): Promise<Dispatcher.ResponseData> {
+    const route = exchange.match!.value;
+    const upstream = route.group.pick(exchange.clientIp);
+    if (!upstream) {
+      return Promise.reject(new Error('no available upstream'));
+    }
+    const headers = this.upstreamHeadersFor(
+      exchange.req,
+      exchange,
+      route,
+      upstream,
+      exchange.upstreamHeaders,
+    );
+    // The client's own conditionals were for its copy, not the cache's.
+    delete headers['if-none-match'];
+    delete headers['if-modified-since'];
+    delete headers.range;
+    Object.assign(headers, extra);
+    const path = joinPaths(
+      upstream.basePath,
+      route.stripPrefix ? exchange.match!.rest : exchange.path,
+    );
+    const query = mergeQuery(upstream.baseQuery, exchange.query);
+    return upstream.dispatcher.request({
+      origin: upstream.origin,
+      path: query === '' ? path : `${path}?${query}`,
+      method: 'GET',
+      headers,
+      headersTimeout: route.timeoutMs,
+      bodyTimeout: route.timeoutMs,
+    });
   }
 
   /**

@@ -11,6 +11,7 @@ import type { Upstream } from '../load-balancing/upstream';
 import { classifyOutcome, type ExchangeOutcome } from '../resilience/classify-outcome';
 import type { AccessLogService, AccessRecord } from '../observability/access-log.service';
 import type { RequestTrace } from '../observability/tracing/request-trace';
+import type { ResponseHook, ResponseSink } from '../cache/response-hook';
 import type { RequestMetricsService } from '../observability/request-metrics.service';
 import type { CompiledRoute } from '../routing/compiled-route';
 import type { ResolvedRequest } from './resolved-request';
@@ -70,6 +71,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   /** Spans of this request when tracing is on (TracingService), else undefined. */
   trace: RequestTrace | undefined;
 
+  /** Cache and compression hooks (HttpCacheService); undefined means plain streaming. */
+  hook: ResponseHook | undefined;
+  /** Where body chunks go: the client, or a compressor piped into it. */
+  sink: ResponseSink;
+  /** X-Cache verdict (HIT, MISS, STALE, BYPASS) on cache-enabled routes, for logs and metrics. */
+  cacheStatus: string | undefined;
+
   private abortUpstream: ((err?: Error) => void) | undefined;
   /** Set by `ProxyService.forward`; absent for requests refused before proxying. */
   host: AttemptHost | undefined;
@@ -127,6 +135,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.tls = resolved.tls;
     this.rawPath = resolved.rawPath;
     this.query = resolved.query;
+    this.sink = res;
     this.path = resolved.path;
     this.match = resolved.match;
     this.routeRejection = resolved.routeRejection;
@@ -188,6 +197,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       if (this.headerPolicy.serverTiming) {
         this.addServerTiming(headers);
       }
+      if (this.hook !== undefined && this.hook.onHeaders(this, statusCode, rawHeaders, headers)) {
+        // The cache answered (304 to its own revalidation, stale-if-error): body discarded.
+        return true;
+      }
       this.res.writeHead(statusCode, headers);
     } catch (err) {
       // A header value Node will not write (control characters): the response is unusable.
@@ -205,12 +218,15 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       return true;
     }
     this.bytesOut += chunk.length;
-    if (this.res.write(chunk)) {
+    if (this.hook !== undefined) {
+      this.hook.onData(chunk);
+    }
+    if (this.sink.write(chunk)) {
       return true;
     }
     // The client is not reading: give it the route timeout to drain (nginx send_timeout).
     this.armIdle();
-    this.res.once('drain', this.onDrain);
+    this.sink.once('drain', this.onDrain);
     return false;
   }
 
@@ -223,6 +239,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.endAttempt(classifyOutcome({ status: this.status, clientAborted: false }));
+    if (this.hook !== undefined) {
+      this.hook.onComplete(this);
+    }
     if (rawTrailers && rawTrailers.length > 0) {
       const trailers: [string, string][] = [];
       for (let i = 0; i < rawTrailers.length; i += 2) {
@@ -234,11 +253,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
         this.error = 'invalid upstream trailer dropped';
       }
     }
-    this.res.end();
+    this.sink.end();
   }
 
   onError(err: Error): void {
     this.clearIdle();
+    if (this.hook !== undefined) {
+      this.hook.onError();
+    }
     if (this.clientGone || this.idleTimedOut) {
       return;
     }
@@ -376,6 +398,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   /** Answers with a gateway error (JSON, security headers, request id). */
   fail(code: GatewayErrorCode, headers: readonly string[] = [], message?: string): void {
+    if (this.hook !== undefined && this.hook.onFail(this, code)) {
+      return;
+    }
     const spec = GATEWAY_ERRORS[code];
     this.send(spec.statusCode, spec.error, message ?? spec.message, headers);
   }

@@ -1,3 +1,4 @@
+import type { RouteCacheSettings } from '../cache/route-cache';
 import type { RouteConfig } from '../config/gateway-config.types';
 import type { UpstreamGroup } from '../load-balancing/upstream-group';
 import type { RetryBudget } from '../resilience/retry-budget';
@@ -14,4 +15,6 @@ export interface CompiledRoute {
   readonly group: UpstreamGroup;
   /** Caps retries in flight at a share of the route's active requests (Envoy's retry budget). */
   readonly retryBudget: RetryBudget;
+  /** Response cache settings; undefined when this route does not cache (or caching is off). */
+  readonly cache: RouteCacheSettings | undefined;
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { compileRouteCache } from '../cache/route-cache';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types';
 import { UpstreamPoolsService } from '../load-balancing/upstream-pools.service';
@@ -69,6 +70,7 @@ export class RouteTableService implements OnModuleInit {
       preserveHost: route.preserveHost,
       timeoutMs: route.timeoutMs,
       maxBodyBytes: route.maxBodyBytes,
+      cache: compileRouteCache(route, this.config.cache),
       retryBudget: new RetryBudget({ budgetPercent: this.config.resilience.retryBudgetPercent }),
       group: this.pools.createGroup(
         route.upstreams,

@@ -1,0 +1,80 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { normalizeHost } from '../common/http/normalize-host';
+import { negotiateEncoding } from '../proxy/compression';
+import { VARIANT_SEPARATOR } from './memory-store';
+
+/**
+ * Primary cache key (RFC 9111 §4.1): scheme, normalised host, canonical path and the query as
+ * sent. Method-independent: HEAD is answered from the GET entry.
+ */
+export function primaryKey(tls: boolean, host: string | undefined, path: string, query: string) {
+  const base = `${tls ? 'https' : 'http'}://${normalizeHost(host)}${path}`;
+  return query === '' ? base : `${base}?${query}`;
+}
+
+const ABSENT = '\u0001';
+
+/**
+ * Normalised request values of the headers a response varies on (RFC 9111 §4.1): whitespace
+ * collapsed, and Accept-Encoding reduced to the coding the gateway would pick, so the hundreds
+ * of browser spellings of "gzip, br" share one variant (as Varnish does).
+ */
+export function secondaryKey(vary: readonly string[], headers: IncomingHttpHeaders): string {
+  let key = '';
+  for (let i = 0; i < vary.length; i++) {
+    const name = vary[i];
+    const raw = headers[name];
+    let value: string;
+    if (raw === undefined) {
+      value = ABSENT;
+    } else {
+      const joined = Array.isArray(raw) ? raw.join(', ') : raw;
+      value =
+        name === 'accept-encoding'
+          ? (negotiateEncoding(joined) ?? `identity:${joined.replace(/\s+/g, '').toLowerCase()}`)
+          : joined
+              .trim()
+              .replace(/\s*,\s*/g, ',')
+              .replace(/\s+/g, ' ');
+    }
+    key += i === 0 ? value : `\u0002${value}`;
+  }
+  // The separator between primary and secondary keys must not occur inside a value.
+  return key.replaceAll(VARIANT_SEPARATOR, ' ');
+}
+
+/**
+ * Where a purge or an invalidation applies: an absolute URL names one scheme and host; a path
+ * (`/a/b?x`) applies on every host and scheme. Returns the primary-key form and a matcher.
+ */
+export interface KeyTarget {
+  /** Absolute: the exact primary key (or key prefix). Path-only: undefined. */
+  absolute: string | undefined;
+  /** The path + query part to compare on every host. */
+  pathPart: string;
+}
+
+export function parseTarget(url: string): KeyTarget | undefined {
+  if (url.startsWith('/')) {
+    return { absolute: undefined, pathPart: url };
+  }
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      return undefined;
+    }
+    const pathPart = `${u.pathname}${u.search}`;
+    return {
+      absolute: primaryKey(u.protocol === 'https:', u.host, u.pathname, u.search.slice(1)),
+      pathPart,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `/path?query` part of a primary key. */
+export function pathPartOf(primary: string): string {
+  const slash = primary.indexOf('/', primary.indexOf('://') + 3);
+  return slash === -1 ? '/' : primary.slice(slash);
+}

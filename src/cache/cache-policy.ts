@@ -1,0 +1,270 @@
+import { type CacheDirectives, parseCacheControl } from './cache-control';
+import type { CacheEntry } from './cache-entry';
+
+/** Status codes a cache may store with heuristic freshness (RFC 9110 §15.1), minus 206. */
+const HEURISTIC_STATUS = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
+
+/** A response header list as flat `[name, value, …]` pairs; names in any case. */
+export type FlatHeaders = readonly string[];
+
+/** Values of one header (names compared case-insensitively), joined with `, `. */
+export function getHeader(headers: FlatHeaders, lowerName: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i].length === lowerName.length && headers[i].toLowerCase() === lowerName) {
+      value = value === undefined ? headers[i + 1] : `${value}, ${headers[i + 1]}`;
+    }
+  }
+  return value;
+}
+
+export function hasHeader(headers: FlatHeaders, lowerName: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i].length === lowerName.length && headers[i].toLowerCase() === lowerName) {
+      return true;
+    }
+  }
+  return false;
+}
+
+export interface StoreContext {
+  status: number;
+  headers: FlatHeaders;
+  /** The request carried credentials (Authorization, or the gateway authenticated it). */
+  authenticated: boolean;
+  /** The request said `Cache-Control: no-store`. */
+  requestNoStore: boolean;
+  /** Freshness for responses that state none (`CACHE_TTL` or the route's `ttl`), in ms. */
+  defaultTtlMs: number;
+  allowSetCookie: boolean;
+  /** The response's `Age` header (not kept among the stored headers). */
+  age?: string;
+  /** Wall-clock ms the request was sent and the response headers arrived. */
+  requestTime: number;
+  responseTime: number;
+}
+
+export type StoreVerdict =
+  | { store: false; reason: string }
+  | { store: true; entry: Omit<CacheEntry, 'body' | 'variant' | 'compressible' | 'headers'> };
+
+function httpDate(value: string | undefined): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** Lower-case field names of a `Vary` value; `['*']` for `Vary: *`. */
+export function parseVary(value: string | undefined): string[] {
+  if (value === undefined) {
+    return [];
+  }
+  const names = new Set<string>();
+  for (const part of value.split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name !== '') {
+      names.add(name);
+    }
+  }
+  return names.has('*') ? ['*'] : [...names].sort();
+}
+
+/**
+ * Whether a shared cache may store this response (RFC 9111 §3, §3.5) and, if so, its freshness
+ * (§4.2.1, s-maxage > max-age > Expires > the configured default) and initial age (§4.2.3).
+ */
+export function decideStore(ctx: StoreContext): StoreVerdict {
+  const { status, headers } = ctx;
+  if (status < 200 || status === 206 || status === 304) {
+    return { store: false, reason: 'status' };
+  }
+  if (ctx.requestNoStore) {
+    return { store: false, reason: 'request no-store' };
+  }
+  const cc: CacheDirectives = parseCacheControl(getHeader(headers, 'cache-control'));
+  if (cc.noStore) {
+    return { store: false, reason: 'no-store' };
+  }
+  if (cc.private) {
+    return { store: false, reason: 'private' };
+  }
+  const sharedWithAuth = cc.public || cc.sMaxAge !== undefined || cc.mustRevalidate;
+  if (ctx.authenticated && !sharedWithAuth) {
+    return { store: false, reason: 'authorization' };
+  }
+  const vary = parseVary(getHeader(headers, 'vary'));
+  if (vary[0] === '*') {
+    return { store: false, reason: 'vary *' };
+  }
+  if (!ctx.allowSetCookie && hasHeader(headers, 'set-cookie')) {
+    return { store: false, reason: 'set-cookie' };
+  }
+  const dateValue = httpDate(getHeader(headers, 'date')) ?? ctx.responseTime;
+  let freshnessMs: number;
+  if (cc.sMaxAge !== undefined) {
+    freshnessMs = cc.sMaxAge * 1000;
+  } else if (cc.maxAge !== undefined) {
+    freshnessMs = cc.maxAge * 1000;
+  } else if (hasHeader(headers, 'expires')) {
+    // An invalid Expires (`0`, garbage) means already expired (§5.3).
+    const expires = httpDate(getHeader(headers, 'expires'));
+    freshnessMs = expires === undefined ? 0 : Math.max(0, expires - dateValue);
+  } else if (HEURISTIC_STATUS.has(status)) {
+    freshnessMs = ctx.defaultTtlMs;
+  } else if (cc.public) {
+    // `public` makes any final status storable (§3); it still needs some freshness.
+    freshnessMs = ctx.defaultTtlMs;
+  } else {
+    return { store: false, reason: 'status' };
+  }
+  const etag = getHeader(headers, 'etag');
+  const lastModified = getHeader(headers, 'last-modified');
+  const hasValidator = etag !== undefined || lastModified !== undefined;
+  if (cc.noCache) {
+    freshnessMs = 0;
+  }
+  if (freshnessMs <= 0 && !hasValidator && !cc.staleIfError && !cc.staleWhileRevalidate) {
+    return { store: false, reason: 'stale on arrival' };
+  }
+  const ageValue = Number(ctx.age);
+  const apparentAge = Math.max(0, ctx.responseTime - dateValue);
+  const correctedAgeValue =
+    (Number.isFinite(ageValue) && ageValue > 0 ? ageValue * 1000 : 0) +
+    Math.max(0, ctx.responseTime - ctx.requestTime);
+  const mustRevalidate = cc.mustRevalidate || cc.proxyRevalidate || cc.sMaxAge !== undefined;
+  const swr = mustRevalidate ? 0 : (cc.staleWhileRevalidate ?? 0) * 1000;
+  // must-revalidate forbids stale-if-error too (RFC 5861 §4).
+  const sie = mustRevalidate ? 0 : (cc.staleIfError ?? 0) * 1000;
+  const initialAgeMs = Math.max(apparentAge, correctedAgeValue);
+  // Kept past freshness for the stale windows, and for revalidation while it has validators.
+  const keepMs =
+    Math.max(0, freshnessMs - initialAgeMs) +
+    Math.max(swr, sie, hasValidator ? Math.max(freshnessMs, 60_000) : 0);
+  return {
+    store: true,
+    entry: {
+      status,
+      responseTime: ctx.responseTime,
+      initialAgeMs,
+      freshnessMs,
+      staleWhileRevalidateMs: swr,
+      staleIfErrorMs: sie,
+      mustRevalidate,
+      noCache: cc.noCache,
+      sharedWithAuth,
+      etag,
+      lastModified,
+      vary,
+      expiresAt: ctx.responseTime + keepMs,
+    },
+  };
+}
+
+/** What the request's own `Cache-Control` / `Pragma` ask of the cache (§5.2.1). */
+export interface RequestPolicy {
+  noStore: boolean;
+  /** `no-cache`, `max-age=0` or `Pragma: no-cache`: validate before using a stored response. */
+  revalidate: boolean;
+  maxAgeMs: number | undefined;
+  maxStaleMs: number | undefined;
+  minFreshMs: number | undefined;
+  onlyIfCached: boolean;
+}
+
+const PLAIN_REQUEST: RequestPolicy = Object.freeze({
+  noStore: false,
+  revalidate: false,
+  maxAgeMs: undefined,
+  maxStaleMs: undefined,
+  minFreshMs: undefined,
+  onlyIfCached: false,
+});
+
+export function requestPolicy(
+  cacheControl: string | string[] | undefined,
+  pragma: string | string[] | undefined,
+): RequestPolicy {
+  if (cacheControl === undefined) {
+    // Pragma counts only without Cache-Control (RFC 9111 §5.4, obsoleted but still sent).
+    if (pragma !== undefined && String(pragma).toLowerCase().includes('no-cache')) {
+      return { ...PLAIN_REQUEST, revalidate: true };
+    }
+    return PLAIN_REQUEST;
+  }
+  const cc = parseCacheControl(cacheControl);
+  return {
+    noStore: cc.noStore,
+    revalidate: cc.noCache || cc.maxAge === 0,
+    maxAgeMs: cc.maxAge === undefined ? undefined : cc.maxAge * 1000,
+    maxStaleMs: cc.maxStale === undefined ? undefined : cc.maxStale * 1000,
+    minFreshMs: cc.minFresh === undefined ? undefined : cc.minFresh * 1000,
+    onlyIfCached: cc.onlyIfCached,
+  };
+}
+
+/** How a stored entry may be used for this request right now. */
+export type Usability =
+  /** Serve it as is. */
+  | 'fresh'
+  /** Serve it stale and refresh it in the background (stale-while-revalidate). */
+  | 'stale-while-revalidate'
+  /** Validate it upstream first (conditional request); stale-if-error may still use it. */
+  | 'revalidate';
+
+export function usability(entry: CacheEntry, policy: RequestPolicy, ageMs: number): Usability {
+  if (entry.noCache || policy.revalidate) {
+    return 'revalidate';
+  }
+  if (policy.maxAgeMs !== undefined && ageMs > policy.maxAgeMs) {
+    return 'revalidate';
+  }
+  const remaining = entry.freshnessMs - ageMs;
+  if (policy.minFreshMs !== undefined && remaining < policy.minFreshMs) {
+    return 'revalidate';
+  }
+  if (remaining > 0) {
+    return 'fresh';
+  }
+  if (!entry.mustRevalidate && policy.maxStaleMs !== undefined && -remaining <= policy.maxStaleMs) {
+    return 'fresh';
+  }
+  if (entry.staleWhileRevalidateMs > 0 && -remaining <= entry.staleWhileRevalidateMs) {
+    return 'stale-while-revalidate';
+  }
+  return 'revalidate';
+}
+
+/** Weak comparison of entity tags (RFC 9110 §8.8.3.2). */
+function weakMatch(a: string, b: string): boolean {
+  const strip = (t: string) => (t.startsWith('W/') ? t.slice(2) : t);
+  return strip(a.trim()) === strip(b.trim());
+}
+
+/**
+ * Evaluates a client's `If-None-Match` / `If-Modified-Since` against a stored entry (RFC 9110
+ * §13.2.2): true means answer 304. If-None-Match wins when both are present.
+ */
+export function notModified(
+  entry: Pick<CacheEntry, 'etag' | 'lastModified' | 'headers'>,
+  ifNoneMatch: string | undefined,
+  ifModifiedSince: string | undefined,
+): boolean {
+  if (ifNoneMatch !== undefined) {
+    if (entry.etag === undefined) {
+      return false;
+    }
+    if (ifNoneMatch.trim() === '*') {
+      return true;
+    }
+    return ifNoneMatch.split(',').some((tag) => weakMatch(tag, entry.etag!));
+  }
+  if (ifModifiedSince !== undefined) {
+    const since = httpDate(ifModifiedSince);
+    const modified =
+      httpDate(entry.lastModified) ?? httpDate(getHeader(entry.headers, 'date')) ?? undefined;
+    return since !== undefined && modified !== undefined && modified <= since;
+  }
+  return false;
+}

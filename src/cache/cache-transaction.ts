@@ -1,0 +1,237 @@
+import type { IncomingMessage } from 'node:http';
+import { GatewayErrorCode } from '../common/errors/gateway-error';
+import { currentAgeMs, type LiveEntry } from './cache-entry';
+import { decideStore, getHeader, notModified } from './cache-policy';
+import type { HookedExchange, ResponseHook } from './response-hook';
+import { DISCARD_SINK } from './response-hook';
+import type { RouteCacheSettings } from './route-cache';
+import { isEntryCompressible, storedHeaders } from './stored-headers';
+import type { Fill, HttpCacheService } from './http-cache.service';
+
+/** Gateway errors meaning "the origin could not be reached": stale-if-error applies. */
+const UPSTREAM_FAILURES = new Set([
+  GatewayErrorCode.NoUpstream,
+  GatewayErrorCode.UpstreamUnreachable,
+  GatewayErrorCode.UpstreamTimeout,
+  GatewayErrorCode.UpstreamBadResponse,
+]);
+
+export type TransactionKind = 'miss' | 'revalidate' | 'bypass' | 'invalidate';
+
+/**
+ * The cache's part in one proxied request (a ResponseHook on the exchange): records a storable
+ * response while it streams to the client, turns a 304 to the gateway's conditional request
+ * into the refreshed stored response, serves stale on upstream failure within stale-if-error,
+ * invalidates after successful unsafe methods, and adds X-Cache / Cache-Status.
+ */
+export class CacheTransaction implements ResponseHook {
+  private chunks: Buffer[] | undefined;
+  private size = 0;
+  private pendingEntry: Omit<LiveEntry, 'body'> | undefined;
+  /** The client's own conditionals, answered by the gateway rather than the upstream. */
+  ifNoneMatch: string | undefined;
+  ifModifiedSince: string | undefined;
+
+  constructor(
+    private readonly cache: HttpCacheService,
+    private readonly req: IncomingMessage,
+    private readonly settings: RouteCacheSettings,
+    readonly kind: TransactionKind,
+    readonly primary: string,
+    /** Forwarded-for detail of Cache-Status (`uri-miss`, `vary-miss`, `stale`, `request`, …). */
+    private readonly fwd: string,
+    private readonly authenticated: boolean,
+    private readonly requestNoStore: boolean,
+    /** The stored response being revalidated (kind `revalidate`). */
+    private readonly stale: LiveEntry | undefined,
+    /** Requests waiting for this one's response (request coalescing), when it leads. */
+    private fill: Fill | undefined,
+    private readonly requestTime = Date.now(),
+  ) {}
+
+  onHeaders(exchange: HookedExchange, status: number, raw: Buffer[], out: string[]): boolean {
+    const now = Date.now();
+    if (this.kind === 'bypass' || this.kind === 'invalidate') {
+      if (this.kind === 'invalidate' && status >= 200 && status < 400) {
+        this.cache.invalidateAfterUnsafe(
+          this.primary,
+          this.req,
+          getHeader(out, 'location'),
+          getHeader(out, 'content-location'),
+        );
+      }
+      out.push('x-cache', 'BYPASS', 'cache-status', `${this.cache.name}; fwd=${this.fwd}`);
+      exchange.cacheStatus = 'BYPASS';
+      this.cache.compress(exchange, this.req, status, out);
+      return false;
+    }
+    const stale = this.stale;
+    if (stale !== undefined && status === 304) {
+      this.releaseFill(undefined);
+      const refreshed = this.cache.refresh(
+        stale,
+        storedHeaders(raw),
+        this.settings,
+        this.authenticated,
+        this.requestTime,
+        now,
+        this.primary,
+        this.req,
+      );
+      exchange.sink = DISCARD_SINK;
+      this.cache.serve(exchange, this.req, refreshed, 'HIT', `fwd=stale; fwd-status=304`);
+      this.settings.metrics?.hits.inc();
+      return true;
+    }
+    if (stale !== undefined && status >= 500 && this.canServeStaleOnError(stale, now)) {
+      this.releaseFill(undefined);
+      exchange.sink = DISCARD_SINK;
+      this.cache.serve(
+        exchange,
+        this.req,
+        stale,
+        'STALE',
+        `fwd=stale; fwd-status=${status}; detail=stale-if-error`,
+      );
+      this.settings.metrics?.stale.inc();
+      return true;
+    }
+    const headers = storedHeaders(raw);
+    const verdict = decideStore({
+      status,
+      headers,
+      age: getHeader(out, 'age'),
+      authenticated: this.authenticated,
+      requestNoStore: this.requestNoStore,
+      defaultTtlMs: this.settings.ttlMs,
+      allowSetCookie: this.settings.allowSetCookie,
+      requestTime: this.requestTime,
+      responseTime: now,
+    });
+    const length = getHeader(headers, 'content-length');
+    let stored = false;
+    if (
+      verdict.store &&
+      this.req.method === 'GET' &&
+      (length === undefined || Number(length) <= this.cache.maxObjectBytes)
+    ) {
+      this.pendingEntry = {
+        ...verdict.entry,
+        headers,
+        variant: '',
+        compressible: isEntryCompressible(headers),
+      };
+      this.chunks = [];
+      this.size = 0;
+      stored = true;
+    } else {
+      this.releaseFill(undefined);
+    }
+    exchange.cacheStatus = 'MISS';
+    this.settings.metrics?.misses.inc();
+    out.push(
+      'x-cache',
+      'MISS',
+      'cache-status',
+      `${this.cache.name}; fwd=${this.fwd}; fwd-status=${status}${stored ? '; stored' : ''}`,
+    );
+    if (
+      status === 200 &&
+      (this.ifNoneMatch !== undefined || this.ifModifiedSince !== undefined) &&
+      notModified(
+        {
+          etag: getHeader(headers, 'etag'),
+          lastModified: getHeader(headers, 'last-modified'),
+          headers,
+        },
+        this.ifNoneMatch,
+        this.ifModifiedSince,
+      )
+    ) {
+      // The client already has this representation; the body is still recorded for the cache.
+      exchange.res.writeHead(304, this.cache.notModifiedHeaders(out));
+      exchange.res.end();
+      exchange.status = 304;
+      exchange.sink = DISCARD_SINK;
+      return true;
+    }
+    this.cache.compress(exchange, this.req, status, out);
+    return false;
+  }
+
+  onData(chunk: Buffer): void {
+    const chunks = this.chunks;
+    if (chunks === undefined) {
+      return;
+    }
+    this.size += chunk.length;
+    if (this.size > this.cache.maxObjectBytes) {
+      // Too big to store: stop recording, keep streaming.
+      this.chunks = undefined;
+      this.pendingEntry = undefined;
+      this.releaseFill(undefined);
+      return;
+    }
+    chunks.push(chunk);
+  }
+
+  onComplete(): void {
+    const chunks = this.chunks;
+    const pending = this.pendingEntry;
+    this.chunks = undefined;
+    this.pendingEntry = undefined;
+    if (chunks === undefined || pending === undefined) {
+      this.releaseFill(undefined);
+      return;
+    }
+    const entry: LiveEntry = {
+      ...pending,
+      body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.size),
+    };
+    const saved = this.cache.save(this.primary, entry, this.req);
+    this.releaseFill(saved);
+  }
+
+  onError(): void {
+    this.chunks = undefined;
+    this.pendingEntry = undefined;
+    this.releaseFill(undefined);
+  }
+
+  onFail(exchange: HookedExchange, code: GatewayErrorCode): boolean {
+    this.releaseFill(undefined);
+    const stale = this.stale;
+    if (
+      stale !== undefined &&
+      UPSTREAM_FAILURES.has(code) &&
+      this.canServeStaleOnError(stale, Date.now())
+    ) {
+      this.cache.serve(exchange, this.req, stale, 'STALE', `fwd=stale; detail=stale-if-error`);
+      this.settings.metrics?.stale.inc();
+      return true;
+    }
+    const verdict = this.kind === 'bypass' || this.kind === 'invalidate' ? 'BYPASS' : 'MISS';
+    exchange.cacheStatus = verdict;
+    const extra = ['x-cache', verdict, 'cache-status', `${this.cache.name}; fwd=${this.fwd}`];
+    exchange.responseHeaders = exchange.responseHeaders
+      ? [...exchange.responseHeaders, ...extra]
+      : extra;
+    return false;
+  }
+
+  private canServeStaleOnError(stale: LiveEntry, now: number): boolean {
+    if (stale.mustRevalidate) {
+      return false;
+    }
+    const staleFor = currentAgeMs(stale, now) - stale.freshnessMs;
+    return staleFor <= stale.staleIfErrorMs && (stale.staleIfErrorMs > 0 || staleFor <= 0);
+  }
+
+  private releaseFill(entry: LiveEntry | undefined): void {
+    const fill = this.fill;
+    if (fill !== undefined) {
+      this.fill = undefined;
+      this.cache.releaseFill(this.primary, fill, entry);
+    }
+  }
+}

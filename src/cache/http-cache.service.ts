@@ -1,0 +1,781 @@
+import type { IncomingMessage } from 'node:http';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
+import { GatewayErrorCode } from '../common/errors/gateway-error';
+import { RedisService } from '../common/redis/redis.service';
+import { InjectGatewayConfig } from '../config/gateway.config';
+import type { GatewayConfig } from '../config/gateway-config.types';
+import { applyCompression, CompressionHook } from '../proxy/compression-hook';
+import { compressBuffer, negotiateEncoding, removeHeader } from '../proxy/compression';
+import type { UpstreamExchange } from '../proxy/upstream-exchange';
+import { RouteTableService } from '../routing/route-table.service';
+import { buildSecurityHeaders, type SecurityHeaderSet } from '../security/headers/security-headers';
+import { currentAgeMs, type EntryViews, type LiveEntry, remainingFreshMs } from './cache-entry';
+import type { CacheHost } from './cache-host';
+import { parseTarget, pathPartOf, primaryKey, secondaryKey } from './cache-key';
+import { decideStore, notModified, requestPolicy, usability } from './cache-policy';
+import { CacheTransaction } from './cache-transaction';
+import { CACHE_HITS, CACHE_MISSES, CACHE_STALE } from './cache.constants';
+import { MemoryStore } from './memory-store';
+import { globEscape, RedisStore } from './redis-store';
+import type { HookedExchange } from './response-hook';
+import type { RouteCacheMetrics, RouteCacheSettings } from './route-cache';
+import {
+  buildView,
+  isEntryCompressible,
+  mergeExtra,
+  storedHeaders,
+  updateHeaders,
+  type ViewKind,
+} from './stored-headers';
+
+/** Requests waiting for one upstream response (nginx `proxy_cache_lock`). */
+export interface Fill {
+  waiters: ((entry: LiveEntry | undefined) => void)[];
+}
+
+/** Longest a coalesced request waits for the leader before going upstream itself (nginx: 5 s). */
+const LOCK_TIMEOUT_MS = 5_000;
+
+export interface CacheStats {
+  store: 'memory' | 'redis';
+  redisReady: boolean;
+  /** Entries and bytes of the in-memory store (the fallback while Redis is down). */
+  memoryEntries: number;
+  memoryBytes: number;
+  memoryMaxBytes: number;
+  evictions: number;
+  hits: number;
+  misses: number;
+  stale: number;
+  bypass: number;
+  stores: number;
+  coalesced: number;
+}
+
+/**
+ * The gateway's shared HTTP cache (RFC 9111) and the entry point of response compression.
+ * `intercept` runs in `ProxyService.forward`, after every edge check admitted the request, so
+ * cached responses stay behind IP lists, rate limits and authentication. A memory hit is served
+ * synchronously from a header array built once per entry.
+ */
+@Injectable()
+export class HttpCacheService implements OnModuleInit {
+  /** Cache-Status cache name (RFC 9211). */
+  readonly name = 'nest-edge-gateway';
+  readonly maxObjectBytes: number;
+  /** Whether `intercept` has anything to do at all (one test on the hot path). */
+  readonly active: boolean;
+  private readonly compression: boolean;
+  private readonly compressionMinBytes: number;
+  private readonly memory: MemoryStore;
+  private readonly shared: RedisStore | undefined;
+  private readonly security: SecurityHeaderSet;
+  private readonly fills = new Map<string, Fill>();
+  private readonly refreshing = new Set<string>();
+  private readonly logger = new Logger(HttpCacheService.name);
+  private readonly counts = { hits: 0, misses: 0, stale: 0, bypass: 0, stores: 0, coalesced: 0 };
+
+  constructor(
+    @InjectGatewayConfig() config: GatewayConfig,
+    redis: RedisService,
+    private readonly routes: RouteTableService,
+    @InjectMetric(CACHE_HITS) private readonly hitsMetric: Counter<'route'>,
+    @InjectMetric(CACHE_MISSES) private readonly missesMetric: Counter<'route'>,
+    @InjectMetric(CACHE_STALE) private readonly staleMetric: Counter<'route'>,
+  ) {
+    this.maxObjectBytes = config.cache.maxObjectBytes;
+    this.compression = config.cache.compression;
+    this.compressionMinBytes = config.cache.compressionMinBytes;
+    this.memory = new MemoryStore(config.cache.maxMemoryBytes);
+    this.security = buildSecurityHeaders(config.security.securityHeaders);
+    this.active = config.cache.enabled || config.cache.compression;
+    if (redis.client !== undefined && config.cache.enabled) {
+      this.shared = new RedisStore(redis);
+      // Entries kept in memory during an outage may miss purges made meanwhile: drop them.
+      redis.onStatusChange((ready) => {
+        if (ready) {
+          this.memory.clear();
+        }
+      });
+    }
+  }
+
+  onModuleInit(): void {
+    // Label children per route at boot, so a scrape shows every cached route from the start.
+    for (const route of this.routes.routes) {
+      if (route.cache !== undefined) {
+        route.cache.metrics ??= this.metricsFor(route.name);
+      }
+    }
+  }
+
+  /**
+   * Cache lookup and compression set-up for an admitted request. Returns true when the cache
+   * took the request over (answered it, or will call `host.proceed` later); false when the
+   * caller must send it upstream now (with `exchange.hook` set when there is one).
+   */
+  intercept(exchange: UpstreamExchange, host: CacheHost): boolean {
+    const route = exchange.match!.value;
+    const settings = route.cache;
+    const req = exchange.req;
+    if (settings === undefined) {
+      if (this.compression && req.headers['accept-encoding'] !== undefined) {
+        exchange.hook = new CompressionHook(req, this.compressionMinBytes);
+      }
+      return false;
+    }
+    settings.metrics ??= this.metricsFor(route.name);
+    const method = req.method;
+    const primary = primaryKey(exchange.tls, req.headers.host, exchange.path, exchange.query);
+    const authenticated =
+      req.headers.authorization !== undefined || exchange.principalId !== undefined;
+    if (method !== 'GET' && method !== 'HEAD') {
+      const unsafe = method !== 'OPTIONS' && method !== 'TRACE';
+      exchange.hook = this.transaction(
+        exchange,
+        settings,
+        unsafe ? 'invalidate' : 'bypass',
+        primary,
+        'method',
+        authenticated,
+        false,
+      );
+      this.counts.bypass++;
+      return false;
+    }
+    if (exchange.hasBody || req.headers.range !== undefined) {
+      exchange.hook = this.transaction(
+        exchange,
+        settings,
+        'bypass',
+        primary,
+        'bypass',
+        authenticated,
+        false,
+      );
+      this.counts.bypass++;
+      return false;
+    }
+    const policy = requestPolicy(req.headers['cache-control'], req.headers.pragma);
+    const now = Date.now();
+    const found = this.lookup(primary, req, now);
+    if (found instanceof Promise) {
+      found.then(
+        (entry) => {
+          if (
+            !exchange.isClosed &&
+            !this.decide(exchange, host, settings, primary, policy, authenticated, entry)
+          ) {
+            host.proceed(exchange);
+          }
+        },
+        () => {
+          if (!exchange.isClosed) {
+            host.proceed(exchange);
+          }
+        },
+      );
+      return true;
+    }
+    return this.decide(exchange, host, settings, primary, policy, authenticated, found);
+  }
+
+  private decide(
+    exchange: UpstreamExchange,
+    host: CacheHost,
+    settings: RouteCacheSettings,
+    primary: string,
+    policy: ReturnType<typeof requestPolicy>,
+    authenticated: boolean,
+    found: LiveEntry | undefined,
+  ): boolean {
+    const now = Date.now();
+    // §3.5: a response stored for anyone is not handed to a request with credentials unless it
+    // said it may be (public, s-maxage, must-revalidate).
+    const entry = found !== undefined && authenticated && !found.sharedWithAuth ? undefined : found;
+    if (entry !== undefined) {
+      const age = currentAgeMs(entry, now);
+      const use = usability(entry, policy, age);
+      if (use === 'fresh') {
+        this.serve(exchange, exchange.req, entry, 'HIT', 'hit');
+        settings.metrics!.hits.inc();
+        return true;
+      }
+      if (use === 'stale-while-revalidate') {
+        this.serve(exchange, exchange.req, entry, 'STALE', 'hit; detail=stale-while-revalidate');
+        settings.metrics!.stale.inc();
+        this.refreshInBackground(exchange, host, settings, primary, entry, authenticated);
+        return true;
+      }
+    }
+    if (policy.onlyIfCached) {
+      exchange.cacheStatus = 'MISS';
+      exchange.responseHeaders = [...(exchange.responseHeaders ?? []), 'x-cache', 'MISS'];
+      exchange.fail(GatewayErrorCode.UpstreamTimeout, [], 'Not in cache (only-if-cached)');
+      return true;
+    }
+    const fwd =
+      entry !== undefined
+        ? policy.revalidate
+          ? 'request'
+          : 'stale'
+        : found === undefined
+          ? 'uri-miss'
+          : 'miss';
+    if (entry === undefined && !policy.revalidate) {
+      const fill = this.fills.get(primary);
+      if (fill !== undefined) {
+        this.counts.coalesced++;
+        this.await(exchange, host, settings, primary, policy, authenticated, fill);
+        return true;
+      }
+    }
+    let fill: Fill | undefined;
+    if (entry === undefined && !policy.noStore) {
+      fill = { waiters: [] };
+      this.fills.set(primary, fill);
+    }
+    this.prepareUpstream(
+      exchange,
+      settings,
+      primary,
+      fwd,
+      authenticated,
+      policy.noStore,
+      entry,
+      fill,
+    );
+    return false;
+  }
+
+  /** Sets up the transaction for a request going upstream (miss or revalidation). */
+  private prepareUpstream(
+    exchange: UpstreamExchange,
+    settings: RouteCacheSettings,
+    primary: string,
+    fwd: string,
+    authenticated: boolean,
+    noStore: boolean,
+    stale: LiveEntry | undefined,
+    fill: Fill | undefined,
+  ): void {
+    const req = exchange.req;
+    const tx = new CacheTransaction(
+      this,
+      req,
+      settings,
+      stale !== undefined ? 'revalidate' : 'miss',
+      primary,
+      fwd,
+      authenticated,
+      noStore,
+      stale,
+      fill,
+    );
+    // The client's conditionals are answered here from the full response (nginx does the same):
+    // the upstream is asked for the whole thing, or with the stored validators.
+    const inm = req.headers['if-none-match'];
+    const ims = req.headers['if-modified-since'];
+    tx.ifNoneMatch = inm;
+    tx.ifModifiedSince = ims;
+    if (inm !== undefined || ims !== undefined) {
+      delete req.headers['if-none-match'];
+      delete req.headers['if-modified-since'];
+    }
+    if (stale !== undefined && (stale.etag !== undefined || stale.lastModified !== undefined)) {
+      const conditional: Record<string, string> = {};
+      if (stale.etag !== undefined) {
+        conditional['if-none-match'] = stale.etag;
+      }
+      if (stale.lastModified !== undefined) {
+        conditional['if-modified-since'] = stale.lastModified;
+      }
+      exchange.upstreamHeaders = { ...exchange.upstreamHeaders, ...conditional };
+    }
+    exchange.hook = tx;
+    this.counts.misses++;
+  }
+
+  /** Waits (bounded) for the request already fetching this key, then serves its result. */
+  private await(
+    exchange: UpstreamExchange,
+    host: CacheHost,
+    settings: RouteCacheSettings,
+    primary: string,
+    policy: ReturnType<typeof requestPolicy>,
+    authenticated: boolean,
+    fill: Fill,
+  ): void {
+    let done = false;
+    const finish = (entry: LiveEntry | undefined): void => {
+      if (done) {
+        return;
+      }
+      done = true;
+      clearTimeout(timer);
+      if (exchange.isClosed) {
+        return;
+      }
+      if (
+        entry !== undefined &&
+        (!authenticated || entry.sharedWithAuth) &&
+        entry.variant === secondaryKey(entry.vary, exchange.req.headers) &&
+        usability(entry, policy, currentAgeMs(entry, Date.now())) === 'fresh'
+      ) {
+        this.serve(exchange, exchange.req, entry, 'HIT', 'hit; detail=coalesced');
+        settings.metrics!.hits.inc();
+        return;
+      }
+      // Not storable, another variant, or the leader failed: this request goes itself.
+      this.prepareUpstream(
+        exchange,
+        settings,
+        primary,
+        'uri-miss',
+        authenticated,
+        policy.noStore,
+        undefined,
+        undefined,
+      );
+      host.proceed(exchange);
+    };
+    const timer = setTimeout(
+      finish,
+      Math.min(LOCK_TIMEOUT_MS, exchange.match!.value.timeoutMs),
+      undefined,
+    );
+    fill.waiters.push(finish);
+  }
+
+  releaseFill(primary: string, fill: Fill, entry: LiveEntry | undefined): void {
+    if (this.fills.get(primary) === fill) {
+      this.fills.delete(primary);
+    }
+    for (const waiter of fill.waiters) {
+      waiter(entry);
+    }
+  }
+
+  private transaction(
+    exchange: UpstreamExchange,
+    settings: RouteCacheSettings,
+    kind: 'bypass' | 'invalidate',
+    primary: string,
+    fwd: string,
+    authenticated: boolean,
+    noStore: boolean,
+  ): CacheTransaction {
+    exchange.cacheStatus = 'BYPASS';
+    return new CacheTransaction(
+      this,
+      exchange.req,
+      settings,
+      kind,
+      primary,
+      fwd,
+      authenticated,
+      noStore,
+      undefined,
+      undefined,
+    );
+  }
+
+  // --- serving --------------------------------------------------------------------------
+
+  /**
+   * Answers from a stored entry: 304 when the client's conditionals match, the compressed copy
+   * when the client accepts one (made once per entry and coding, off the event loop), else
+   * the stored body. Synchronous unless a compressed copy has to be made first.
+   */
+  serve(
+    exchange: HookedExchange,
+    req: IncomingMessage,
+    entry: LiveEntry,
+    verdict: 'HIT' | 'STALE',
+    detail: string,
+  ): void {
+    const now = Date.now();
+    let kind: ViewKind = '';
+    const inm = req.headers['if-none-match'];
+    const ims = req.headers['if-modified-since'];
+    if (
+      (inm !== undefined || ims !== undefined) &&
+      entry.status === 200 &&
+      notModified(entry, inm, ims)
+    ) {
+      kind = '304';
+    } else if (
+      this.compression &&
+      entry.compressible &&
+      entry.body.length >= this.compressionMinBytes &&
+      req.method !== 'HEAD'
+    ) {
+      const coding = negotiateEncoding(req.headers['accept-encoding']);
+      if (coding !== undefined) {
+        const views = (entry.views ??= newViews());
+        const encoded = views.encoded.get(coding);
+        if (encoded === undefined) {
+          compressBuffer(coding, entry.body).then(
+            (body) => {
+              if (!views.encoded.has(coding)) {
+                views.encoded.set(coding, body);
+                this.memory.grow(entry, body.length);
+              }
+              this.write(exchange, req, entry, verdict, detail, coding, body, Date.now());
+            },
+            () => this.write(exchange, req, entry, verdict, detail, '', entry.body, Date.now()),
+          );
+          return;
+        }
+        this.write(exchange, req, entry, verdict, detail, coding, encoded, now);
+        return;
+      }
+    }
+    this.write(exchange, req, entry, verdict, detail, kind, entry.body, now);
+  }
+
+  private write(
+    exchange: HookedExchange,
+    req: IncomingMessage,
+    entry: LiveEntry,
+    verdict: 'HIT' | 'STALE',
+    detail: string,
+    kind: ViewKind,
+    body: Buffer,
+    now: number,
+  ): void {
+    const res = exchange.res;
+    if (res.destroyed || res.writableEnded) {
+      return;
+    }
+    const views = (entry.views ??= newViews());
+    const tls = exchange.tls;
+    const viewKey = tls ? `t${kind}` : kind;
+    let view = views.headers.get(viewKey);
+    if (view === undefined) {
+      view = buildView(
+        entry.headers,
+        kind,
+        this.compression && entry.compressible,
+        this.security,
+        tls,
+      );
+      views.headers.set(viewKey, view);
+    }
+    const age = Math.floor(currentAgeMs(entry, now) / 1000);
+    const ttl = Math.floor(remainingFreshMs(entry, now) / 1000);
+    const base = exchange.responseHeaders ? mergeExtra(view, exchange.responseHeaders) : view;
+    const status = kind === '304' ? 304 : entry.status;
+    res.writeHead(
+      status,
+      base.concat(
+        'age',
+        String(age),
+        'x-cache',
+        verdict,
+        'cache-status',
+        `${this.name}; ${detail}; ttl=${ttl}`,
+        'x-request-id',
+        exchange.requestId,
+      ),
+    );
+    exchange.status = status;
+    exchange.cacheStatus = verdict;
+    if (kind === '304' || req.method === 'HEAD') {
+      res.end();
+    } else {
+      exchange.bytesOut = body.length;
+      res.end(body);
+    }
+    if (verdict === 'HIT') {
+      this.counts.hits++;
+    } else {
+      this.counts.stale++;
+    }
+  }
+
+  /** Headers of a 304 the gateway writes from a full response's header list. */
+  notModifiedHeaders(out: string[]): string[] {
+    const copy = out.slice();
+    removeHeader(copy, 'content-length');
+    return copy;
+  }
+
+  /** Compression for a response going through a cache transaction. */
+  compress(exchange: HookedExchange, req: IncomingMessage, status: number, out: string[]): void {
+    if (this.compression) {
+      applyCompression(exchange, req, status, out, this.compressionMinBytes);
+    }
+  }
+
+  // --- storing ----------------------------------------------------------------------------
+
+  private lookup(
+    primary: string,
+    req: IncomingMessage,
+    now: number,
+  ): LiveEntry | undefined | Promise<LiveEntry | undefined> {
+    const secondaryOf = (vary: readonly string[]) => secondaryKey(vary, req.headers);
+    if (this.shared !== undefined && this.shared.ready) {
+      return this.shared.lookup(primary, secondaryOf, now);
+    }
+    return this.memory.lookup(primary, secondaryOf, now);
+  }
+
+  /** Stores a complete response; returns the entry as stored (with its variant key). */
+  save(primary: string, entry: LiveEntry, req: IncomingMessage): LiveEntry {
+    entry.variant = entry.vary.length === 0 ? '' : secondaryKey(entry.vary, req.headers);
+    this.counts.stores++;
+    if (this.shared !== undefined && this.shared.ready) {
+      void this.shared.save(primary, entry, entry.variant, Date.now());
+    } else {
+      this.memory.save(primary, entry, entry.variant);
+    }
+    return entry;
+  }
+
+  /** A stored entry refreshed by a 304 (headers updated, freshness recomputed) and re-stored. */
+  refresh(
+    stale: LiveEntry,
+    fresh: string[],
+    settings: RouteCacheSettings,
+    authenticated: boolean,
+    requestTime: number,
+    responseTime: number,
+    primary: string,
+    req: IncomingMessage,
+  ): LiveEntry {
+    const headers = updateHeaders(stale.headers, fresh);
+    const verdict = decideStore({
+      status: stale.status,
+      headers,
+      authenticated,
+      requestNoStore: false,
+      defaultTtlMs: settings.ttlMs,
+      allowSetCookie: settings.allowSetCookie,
+      requestTime,
+      responseTime,
+    });
+    if (!verdict.store) {
+      return { ...stale, headers, views: undefined };
+    }
+    return this.save(
+      primary,
+      {
+        ...verdict.entry,
+        headers,
+        body: stale.body,
+        variant: stale.variant,
+        compressible: stale.compressible,
+      },
+      req,
+    );
+  }
+
+  // --- invalidation and purge ----------------------------------------------------------------
+
+  /** §4.4: a successful unsafe request invalidates its target and same-host Location URIs. */
+  invalidateAfterUnsafe(
+    primary: string,
+    req: IncomingMessage,
+    location: string | undefined,
+    contentLocation: string | undefined,
+  ): void {
+    const keys = [primary];
+    const origin = primary.slice(0, primary.indexOf('/', primary.indexOf('://') + 3));
+    for (const ref of [location, contentLocation]) {
+      if (ref === undefined) {
+        continue;
+      }
+      try {
+        const u = new URL(ref, `${origin}${pathPartOf(primary)}`);
+        const key = primaryKey(u.protocol === 'https:', u.host, u.pathname, u.search.slice(1));
+        if (key.slice(0, key.indexOf('/', key.indexOf('://') + 3)) === origin) {
+          keys.push(key);
+        }
+      } catch {
+        // An unparseable Location invalidates nothing more.
+      }
+    }
+    void req;
+    this.removeExact(keys);
+  }
+
+  private removeExact(keys: string[]): void {
+    for (const key of keys) {
+      this.memory.deletePrimary(key);
+    }
+    if (this.shared !== undefined && this.shared.ready) {
+      void this.shared.deletePrimaries(keys);
+    }
+  }
+
+  /**
+   * Removes the stored responses of one URL (all variants). `url` is absolute
+   * (`https://api.example.com/a?b=1`: that scheme and host) or a path (`/a?b=1`: every host).
+   * Returns the number of URLs removed.
+   */
+  async purge(url: string): Promise<number> {
+    const target = parseTarget(url);
+    if (target === undefined) {
+      throw new Error(`not a URL or path: ${url}`);
+    }
+    if (target.absolute !== undefined) {
+      const key = target.absolute;
+      let removed = this.memory.deletePrimary(key) ? 1 : 0;
+      if (this.shared !== undefined && this.shared.ready) {
+        removed = Math.max(removed, await this.shared.deletePrimaries([key]));
+      }
+      return removed;
+    }
+    const match = (primary: string) => pathPartOf(primary) === target.pathPart;
+    let removed = this.memory.deleteWhere(match);
+    if (this.shared !== undefined && this.shared.ready) {
+      removed = Math.max(
+        removed,
+        await this.shared.deleteMatching(`*://*${globEscape(target.pathPart)}`, match),
+      );
+    }
+    return removed;
+  }
+
+  /** Removes every stored URL starting with `prefix` (absolute URL or path, as for `purge`). */
+  async purgePrefix(prefix: string): Promise<number> {
+    const target = parseTarget(prefix);
+    if (target === undefined) {
+      throw new Error(`not a URL or path: ${prefix}`);
+    }
+    const absolute = target.absolute;
+    const match =
+      absolute !== undefined
+        ? (primary: string) => primary.startsWith(absolute)
+        : (primary: string) => pathPartOf(primary).startsWith(target.pathPart);
+    let removed = this.memory.deleteWhere(match);
+    if (this.shared !== undefined && this.shared.ready) {
+      const pattern =
+        absolute !== undefined
+          ? `${globEscape(absolute)}*`
+          : `*://*${globEscape(target.pathPart)}*`;
+      removed = Math.max(removed, await this.shared.deleteMatching(pattern, match));
+    }
+    return removed;
+  }
+
+  stats(): CacheStats {
+    return {
+      store: this.shared !== undefined && this.shared.ready ? 'redis' : 'memory',
+      redisReady: this.shared?.ready ?? false,
+      memoryEntries: this.memory.size,
+      memoryBytes: this.memory.usedBytes,
+      memoryMaxBytes: this.memory.capacityBytes,
+      evictions: this.memory.evictions,
+      ...this.counts,
+    };
+  }
+
+  // --- background refresh ---------------------------------------------------------------
+
+  private refreshInBackground(
+    exchange: UpstreamExchange,
+    host: CacheHost,
+    settings: RouteCacheSettings,
+    primary: string,
+    stale: LiveEntry,
+    authenticated: boolean,
+  ): void {
+    const refreshKey = `${primary}\n${stale.variant}`;
+    if (this.refreshing.has(refreshKey)) {
+      return;
+    }
+    this.refreshing.add(refreshKey);
+    const conditional: Record<string, string> = {};
+    if (stale.etag !== undefined) {
+      conditional['if-none-match'] = stale.etag;
+    }
+    if (stale.lastModified !== undefined) {
+      conditional['if-modified-since'] = stale.lastModified;
+    }
+    const req = exchange.req;
+    const requestTime = Date.now();
+    host
+      .fetchInBackground(exchange, conditional)
+      .then(async (response) => {
+        const responseTime = Date.now();
+        const raw: string[] = [];
+        for (const [name, value] of Object.entries(response.headers)) {
+          for (const v of Array.isArray(value) ? value : [value ?? '']) {
+            raw.push(name, v);
+          }
+        }
+        const headers = storedHeaders(raw);
+        if (response.statusCode === 304) {
+          await response.body.dump();
+          this.refresh(
+            stale,
+            headers,
+            settings,
+            authenticated,
+            requestTime,
+            responseTime,
+            primary,
+            req,
+          );
+          return;
+        }
+        const verdict = decideStore({
+          status: response.statusCode,
+          headers,
+          age: typeof response.headers.age === 'string' ? response.headers.age : undefined,
+          authenticated,
+          requestNoStore: false,
+          defaultTtlMs: settings.ttlMs,
+          allowSetCookie: settings.allowSetCookie,
+          requestTime,
+          responseTime,
+        });
+        if (!verdict.store) {
+          await response.body.dump();
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of response.body) {
+          size += (chunk as Buffer).length;
+          if (size > this.maxObjectBytes) {
+            response.body.destroy();
+            return;
+          }
+          chunks.push(chunk as Buffer);
+        }
+        this.save(
+          primary,
+          {
+            ...verdict.entry,
+            headers,
+            body: Buffer.concat(chunks, size),
+            variant: '',
+            compressible: isEntryCompressible(headers),
+          },
+          req,
+        );
+      })
+      .catch((error: unknown) => {
+        this.logger.debug(`background refresh of ${primary} failed: ${String(error)}`);
+      })
+      .finally(() => this.refreshing.delete(refreshKey));
+  }
+
+  private metricsFor(route: string): RouteCacheMetrics {
+    return {
+      hits: this.hitsMetric.labels(route),
+      misses: this.missesMetric.labels(route),
+      stale: this.staleMetric.labels(route),
+    };
+  }
+}
+
+function newViews(): EntryViews {
+  return { headers: new Map<string, string[]>(), encoded: new Map<string, Buffer>() };
+}

@@ -1,0 +1,142 @@
+import type { RedisService } from '../common/redis/redis.service';
+import {
+  type CacheEntry,
+  decodeItem,
+  encodeItem,
+  isVaryMarker,
+  type LiveEntry,
+} from './cache-entry';
+
+/** Redis key prefix of the shared cache. */
+export const REDIS_CACHE_PREFIX = 'gateway:cache:';
+/** Hash field of the entry (or Vary marker) stored under the primary key. */
+const PRIMARY_FIELD = '';
+
+/** Escapes Redis glob metacharacters for SCAN MATCH. */
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/**
+ * The shared store: one Redis hash per primary key, holding the entry (field `''`) or a Vary
+ * marker plus one field per variant, so invalidating a URL is one DEL whatever its variants.
+ * Values are raw bytes through ioredis (`hgetBuffer`), never base64 or JSON-escaped. Every
+ * failure is reported to RedisService (logged once per outage) and reads as a miss.
+ */
+export class RedisStore {
+  constructor(private readonly redis: RedisService) {}
+
+  get ready(): boolean {
+    return this.redis.isReady;
+  }
+
+  async lookup(
+    primary: string,
+    secondaryOf: (vary: readonly string[]) => string,
+    now: number,
+  ): Promise<LiveEntry | undefined> {
+    const client = this.redis.client!;
+    const key = REDIS_CACHE_PREFIX + primary;
+    try {
+      const raw = await client.hgetBuffer(key, PRIMARY_FIELD);
+      const first = raw === null ? undefined : decodeItem(raw);
+      if (first === undefined || first.expiresAt <= now) {
+        return undefined;
+      }
+      if (!isVaryMarker(first)) {
+        return first;
+      }
+      const variantRaw = await client.hgetBuffer(key, secondaryOf(first.vary));
+      const variant = variantRaw === null ? undefined : decodeItem(variantRaw);
+      return variant === undefined || isVaryMarker(variant) || variant.expiresAt <= now
+        ? undefined
+        : variant;
+    } catch (error) {
+      this.redis.reportFailure(error);
+      return undefined;
+    }
+  }
+
+  async save(primary: string, entry: CacheEntry, secondary: string, now: number): Promise<void> {
+    const client = this.redis.client!;
+    const key = REDIS_CACHE_PREFIX + primary;
+    const ttl = Math.max(1, Math.ceil(entry.expiresAt - now));
+    try {
+      if (entry.vary.length === 0) {
+        await client
+          .multi()
+          .del(key)
+          .hset(key, PRIMARY_FIELD, encodeItem(entry))
+          .pexpire(key, ttl)
+          .exec();
+        return;
+      }
+      const markerRaw = await client.hgetBuffer(key, PRIMARY_FIELD);
+      const marker = markerRaw === null ? undefined : decodeItem(markerRaw);
+      const tx = client.multi();
+      if (
+        marker === undefined ||
+        !isVaryMarker(marker) ||
+        marker.vary.join() !== entry.vary.join()
+      ) {
+        tx.del(key);
+      }
+      tx.hset(
+        key,
+        PRIMARY_FIELD,
+        encodeItem({
+          marker: true,
+          vary: entry.vary,
+          expiresAt: Math.max(entry.expiresAt, marker?.expiresAt ?? 0),
+        }),
+      );
+      tx.hset(key, secondary, encodeItem(entry));
+      // The hash lives as long as its longest-lived variant.
+      tx.pexpire(key, ttl, 'GT');
+      tx.pexpire(key, ttl, 'NX');
+      await tx.exec();
+    } catch (error) {
+      this.redis.reportFailure(error);
+    }
+  }
+
+  /** Deletes exact primary keys (with their variants). */
+  async deletePrimaries(primaries: readonly string[]): Promise<number> {
+    if (primaries.length === 0) {
+      return 0;
+    }
+    try {
+      return await this.redis.client!.del(...primaries.map((p) => REDIS_CACHE_PREFIX + p));
+    } catch (error) {
+      this.redis.reportFailure(error);
+      return 0;
+    }
+  }
+
+  /**
+   * Deletes every primary key `match` accepts among those matching the glob `pattern` (already
+   * escaped, without the prefix). SCAN, never KEYS: the keyspace may be large and shared.
+   */
+  async deleteMatching(pattern: string, match: (primary: string) => boolean): Promise<number> {
+    const client = this.redis.client!;
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(
+        cursor,
+        'MATCH',
+        REDIS_CACHE_PREFIX + pattern,
+        'COUNT',
+        500,
+      );
+      cursor = next;
+      const doomed = keys.filter((k) => match(k.slice(REDIS_CACHE_PREFIX.length)));
+      if (doomed.length > 0) {
+        removed += await client.del(...doomed);
+      }
+    } while (cursor !== '0');
+    return removed;
+  }
+}
+
+export { globEscape };

@@ -1,0 +1,158 @@
+import { fillSecurityHeaders, type SecurityHeaderSet } from '../security/headers/security-headers';
+import { addVaryAcceptEncoding, isCompressibleType, removeHeader } from '../proxy/compression';
+import { parseCacheControl } from './cache-control';
+import { getHeader } from './cache-policy';
+import { weakenEtag } from '../proxy/compression-hook';
+
+/**
+ * Never stored: hop-by-hop headers (RFC 9110 §7.6.1, as forward-headers.ts strips them) and
+ * the ones the gateway writes per response.
+ */
+const NOT_STORED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  'x-request-id',
+  'age',
+  'x-cache',
+  'cache-status',
+]);
+
+/** Headers a 304 must not overwrite in a stored response (RFC 9111 §3.2). */
+const KEPT_ON_UPDATE = new Set(['content-length', 'content-encoding', 'content-range']);
+
+/** Upstream header list (undici Buffers or strings) as storable flat string pairs. */
+export function storedHeaders(raw: readonly (Buffer | string)[]): string[] {
+  const out: string[] = [];
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    const value = raw[i + 1].toString('latin1');
+    if (lower === 'connection') {
+      for (const token of value.split(',')) {
+        (listed ??= new Set()).add(token.trim().toLowerCase());
+      }
+      continue;
+    }
+    if (!NOT_STORED.has(lower)) {
+      out.push(name, value);
+    }
+  }
+  if (listed) {
+    for (const name of listed) {
+      removeHeader(out, name);
+    }
+  }
+  return out;
+}
+
+/** The stored headers updated with those of a 304 (RFC 9111 §3.2). */
+export function updateHeaders(stored: readonly string[], fresh: readonly string[]): string[] {
+  const replaced = new Set<string>();
+  for (let i = 0; i < fresh.length; i += 2) {
+    const lower = fresh[i].toLowerCase();
+    if (!KEPT_ON_UPDATE.has(lower)) {
+      replaced.add(lower);
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < stored.length; i += 2) {
+    if (!replaced.has(stored[i].toLowerCase())) {
+      out.push(stored[i], stored[i + 1]);
+    }
+  }
+  for (let i = 0; i < fresh.length; i += 2) {
+    if (replaced.has(fresh[i].toLowerCase())) {
+      out.push(fresh[i], fresh[i + 1]);
+    }
+  }
+  return out;
+}
+
+/** What a served copy of an entry looks like: full, 304, or compressed with a coding. */
+export type ViewKind = '' | '304' | 'br' | 'gzip';
+
+/**
+ * Builds the header list a stored entry is served with (before Age, X-Cache, Cache-Status and
+ * X-Request-Id, which change per response). Built once per entry and kind on memory hits.
+ */
+export function buildView(
+  headers: readonly string[],
+  kind: ViewKind,
+  varyOnEncoding: boolean,
+  security: SecurityHeaderSet,
+  tls: boolean,
+): string[] {
+  const out = headers.slice();
+  if (kind === '304') {
+    removeHeader(out, 'content-length');
+    removeHeader(out, 'content-range');
+  }
+  if (varyOnEncoding) {
+    addVaryAcceptEncoding(out);
+  }
+  if (kind === 'br' || kind === 'gzip') {
+    removeHeader(out, 'content-length');
+    removeHeader(out, 'accept-ranges');
+    weakenEtag(out);
+    out.push('content-encoding', kind);
+  }
+  let present: Set<string> | undefined;
+  for (let i = 0; i < out.length; i += 2) {
+    const lower = out[i].toLowerCase();
+    if (security.names.has(lower)) {
+      (present ??= new Set()).add(lower);
+    }
+  }
+  fillSecurityHeaders(out, present, tls ? security.tls : security.plain);
+  return out;
+}
+
+/**
+ * Per-request headers decided at the edge (CORS, RateLimit) over a view: same-name headers are
+ * replaced, Vary is merged (as filterResponseHeaders does for proxied responses).
+ */
+export function mergeExtra(view: readonly string[], extra: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (let i = 0; i < extra.length; i += 2) {
+    names.add(extra[i].toLowerCase());
+  }
+  const out: string[] = [];
+  let vary: string | undefined;
+  for (let i = 0; i < view.length; i += 2) {
+    const lower = view[i].toLowerCase();
+    if (names.has(lower)) {
+      if (lower === 'vary') {
+        vary = vary === undefined ? view[i + 1] : `${vary}, ${view[i + 1]}`;
+      }
+      continue;
+    }
+    out.push(view[i], view[i + 1]);
+  }
+  for (let i = 0; i < extra.length; i += 2) {
+    if (vary !== undefined && extra[i].toLowerCase() === 'vary') {
+      out.push('vary', `${vary}, ${extra[i + 1]}`);
+    } else {
+      out.push(extra[i], extra[i + 1]);
+    }
+  }
+  return out;
+}
+
+/** An identity, compressible, transformable stored body: the gateway may compress it when serving. */
+export function isEntryCompressible(headers: readonly string[]): boolean {
+  const encoding = getHeader(headers, 'content-encoding');
+  return (
+    (encoding === undefined || encoding.trim().toLowerCase() === 'identity') &&
+    !parseCacheControl(getHeader(headers, 'cache-control')).noTransform &&
+    isCompressibleType(getHeader(headers, 'content-type'))
+  );
+}

@@ -1,0 +1,456 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpCacheService } from '../src/cache/http-cache.service';
+import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
+import { send } from './fixtures/http';
+import { startUpstream, type TestUpstream } from './fixtures/upstream';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+
+/** A programmable upstream: tests swap `handler` per case; every request is recorded. */
+let handler: Handler;
+let upstream: TestUpstream;
+let gw: TestGateway;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let n = 0;
+/** A fresh path per test, so cases never see each other's entries. */
+const fresh = () => `/c/${++n}`;
+const hits = (path: string) => upstream.requests.filter((r) => r.url === path).length;
+
+beforeAll(async () => {
+  upstream = await startUpstream((req, res, body) => handler(req, res, body));
+  gw = await startGateway(
+    testConfig(
+      [{ prefix: '/', upstreams: [upstream.url], cache: { enabled: true, allowSetCookie: false } }],
+      {
+        cache: {
+          ...testConfig([]).cache,
+          enabled: true,
+          compression: false,
+          ttlMs: 60_000,
+          maxObjectBytes: 64 * 1024,
+        },
+      },
+    ),
+  );
+});
+
+afterAll(async () => {
+  await gw.close();
+  await upstream.close();
+});
+
+function reply(
+  headers: Record<string, string | string[]>,
+  body = 'payload',
+  status = 200,
+): Handler {
+  return (_req, res) => {
+    res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+    res.end(body);
+  };
+}
+
+describe('response cache (RFC 9111, memory store)', () => {
+  it('MISS then HIT with Age, X-Cache and Cache-Status; one upstream call', async () => {
+    handler = reply({ 'cache-control': 'max-age=60' }, 'hello');
+    const p = fresh();
+    const a = await send(gw.url, p);
+    expect(a.headers['x-cache']).toBe('MISS');
+    expect(a.headers['cache-status']).toContain('fwd=uri-miss');
+    expect(a.headers['cache-status']).toContain('stored');
+    const b = await send(gw.url, p);
+    expect(b.status).toBe(200);
+    expect(b.text).toBe('hello');
+    expect(b.headers['x-cache']).toBe('HIT');
+    expect(b.headers['cache-status']).toMatch(/nest-edge-gateway; hit; ttl=\d+/);
+    expect(b.headers.age).toMatch(/^\d+$/);
+    expect(b.headers['x-request-id']).toBeDefined();
+    expect(b.headers['x-request-id']).not.toBe(a.headers['x-request-id']);
+    expect(hits(p)).toBe(1);
+  });
+
+  it('Age grows on hits and counts the upstream Age', async () => {
+    handler = reply({ 'cache-control': 'max-age=100', age: '30' });
+    const p = fresh();
+    await send(gw.url, p);
+    const b = await send(gw.url, p);
+    expect(Number(b.headers.age)).toBeGreaterThanOrEqual(30);
+    expect(Number(b.headers.age)).toBeLessThan(40);
+  });
+
+  it('HEAD is answered from the GET entry (no body, same headers)', async () => {
+    handler = reply({ 'cache-control': 'max-age=60', 'content-length': '6' }, 'abcdef');
+    const p = fresh();
+    await send(gw.url, p);
+    const h = await send(gw.url, p, { method: 'HEAD' });
+    expect(h.headers['x-cache']).toBe('HIT');
+    expect(h.headers['content-length']).toBe('6');
+    expect(h.body.length).toBe(0);
+    expect(hits(p)).toBe(1);
+  });
+
+  it('stale after max-age: MISS again', async () => {
+    handler = reply({ 'cache-control': 'max-age=1' });
+    const p = fresh();
+    await send(gw.url, p);
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('HIT');
+    await sleep(2100);
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('MISS');
+    expect(hits(p)).toBe(2);
+  });
+
+  it('no-store, private and Vary: * are never stored', async () => {
+    const cases: Record<string, string>[] = [
+      { 'cache-control': 'no-store' },
+      { 'cache-control': 'private, max-age=60' },
+      { 'cache-control': 'max-age=60', vary: '*' },
+    ];
+    for (const headers of cases) {
+      handler = reply(headers);
+      const p = fresh();
+      await send(gw.url, p);
+      const b = await send(gw.url, p);
+      expect(b.headers['x-cache']).toBe('MISS');
+      expect(b.headers['cache-status']).not.toContain('stored');
+      expect(hits(p)).toBe(2);
+    }
+  });
+
+  it('s-maxage wins over max-age for the shared cache', async () => {
+    handler = reply({ 'cache-control': 'max-age=0, s-maxage=60' });
+    const p = fresh();
+    await send(gw.url, p);
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('HIT');
+    handler = reply({ 'cache-control': 'max-age=60, s-maxage=0' });
+    const q = fresh();
+    await send(gw.url, q);
+    expect((await send(gw.url, q)).headers['x-cache']).toBe('MISS');
+  });
+
+  it('Expires gives freshness; an invalid Expires means already stale', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, {
+        date: new Date().toUTCString(),
+        expires: new Date(Date.now() + 60_000).toUTCString(),
+      });
+      res.end('x');
+    };
+    const p = fresh();
+    await send(gw.url, p);
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('HIT');
+    handler = reply({ expires: '0' });
+    const q = fresh();
+    await send(gw.url, q);
+    expect((await send(gw.url, q)).headers['x-cache']).toBe('MISS');
+  });
+
+  it('CACHE_TTL applies to cacheable responses that state no freshness; 500 is not stored', async () => {
+    handler = reply({});
+    const p = fresh();
+    await send(gw.url, p);
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('HIT');
+    handler = reply({}, 'boom', 500);
+    const q = fresh();
+    await send(gw.url, q);
+    expect((await send(gw.url, q)).headers['x-cache']).toBe('MISS');
+  });
+
+  it('Vary: a variant per header value', async () => {
+    handler = (req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=60', vary: 'Accept-Language' });
+      res.end(`lang=${req.headers['accept-language'] ?? 'none'}`);
+    };
+    const p = fresh();
+    const en1 = await send(gw.url, p, { headers: { 'accept-language': 'en' } });
+    const fr1 = await send(gw.url, p, { headers: { 'accept-language': 'fr' } });
+    const en2 = await send(gw.url, p, { headers: { 'accept-language': 'en' } });
+    const fr2 = await send(gw.url, p, { headers: { 'accept-language': 'fr' } });
+    expect([en1.text, fr1.text, en2.text, fr2.text]).toEqual([
+      'lang=en',
+      'lang=fr',
+      'lang=en',
+      'lang=fr',
+    ]);
+    expect([
+      en1.headers['x-cache'],
+      fr1.headers['x-cache'],
+      en2.headers['x-cache'],
+      fr2.headers['x-cache'],
+    ]).toEqual(['MISS', 'MISS', 'HIT', 'HIT']);
+    expect(hits(p)).toBe(2);
+  });
+
+  it("Authorization: one user never gets another user's response; public ones are shared", async () => {
+    handler = (req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=60' });
+      res.end(`secret of ${req.headers.authorization}`);
+    };
+    const p = fresh();
+    const alice = await send(gw.url, p, { headers: { authorization: 'Bearer alice' } });
+    const bob = await send(gw.url, p, { headers: { authorization: 'Bearer bob' } });
+    expect(alice.text).toBe('secret of Bearer alice');
+    expect(bob.text).toBe('secret of Bearer bob');
+    expect(bob.headers['x-cache']).toBe('MISS');
+    // An anonymous response stored for anyone is not handed to a credentialed request either.
+    handler = reply({ 'cache-control': 'max-age=60' }, 'anon');
+    const q = fresh();
+    await send(gw.url, q);
+    expect(
+      (await send(gw.url, q, { headers: { authorization: 'Bearer bob' } })).headers['x-cache'],
+    ).toBe('MISS');
+    handler = reply({ 'cache-control': 'public, max-age=60' }, 'shared');
+    const r = fresh();
+    await send(gw.url, r, { headers: { authorization: 'Bearer alice' } });
+    const shared = await send(gw.url, r, { headers: { authorization: 'Bearer bob' } });
+    expect(shared.headers['x-cache']).toBe('HIT');
+  });
+
+  it('Set-Cookie responses are not stored (route does not allow them)', async () => {
+    handler = reply({ 'cache-control': 'max-age=60', 'set-cookie': 'sid=1' });
+    const p = fresh();
+    await send(gw.url, p);
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('MISS');
+  });
+
+  it('objects over CACHE_MAX_OBJECT_SIZE are streamed but not stored', async () => {
+    handler = reply({ 'cache-control': 'max-age=60' }, 'z'.repeat(100 * 1024));
+    const p = fresh();
+    const a = await send(gw.url, p);
+    expect(a.body.length).toBe(100 * 1024);
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('MISS');
+    // Chunked (no Content-Length): recording is abandoned past the limit.
+    handler = (_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=60' });
+      for (let i = 0; i < 10; i++) {
+        res.write('y'.repeat(10 * 1024));
+      }
+      res.end();
+    };
+    const q = fresh();
+    expect((await send(gw.url, q)).body.length).toBe(100 * 1024);
+    expect((await send(gw.url, q)).headers['x-cache']).toBe('MISS');
+  });
+
+  it('binary bodies round-trip byte-exact', async () => {
+    const bytes = Buffer.alloc(50_000);
+    for (let i = 0; i < bytes.length; i++) {
+      bytes[i] = (i * 7919) & 0xff;
+    }
+    handler = (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'cache-control': 'max-age=60',
+      });
+      res.end(bytes);
+    };
+    const p = fresh();
+    await send(gw.url, p);
+    const b = await send(gw.url, p);
+    expect(b.headers['x-cache']).toBe('HIT');
+    expect(b.body.equals(bytes)).toBe(true);
+  });
+
+  it('revalidates with the stored ETag; a 304 refreshes the stored headers', async () => {
+    let version = 'one';
+    handler = (req, res) => {
+      if (req.headers['if-none-match'] === '"v1"') {
+        res.writeHead(304, { etag: '"v1"', 'cache-control': 'max-age=60', 'x-version': version });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { etag: '"v1"', 'cache-control': 'max-age=1', 'x-version': version });
+      res.end('body-v1');
+    };
+    const p = fresh();
+    await send(gw.url, p);
+    await sleep(2100);
+    version = 'two';
+    const b = await send(gw.url, p);
+    expect(b.status).toBe(200);
+    expect(b.text).toBe('body-v1');
+    expect(b.headers['x-cache']).toBe('HIT');
+    expect(b.headers['cache-status']).toContain('fwd-status=304');
+    expect(b.headers['x-version']).toBe('two');
+    expect(upstream.requests.filter((r) => r.url === p)[1].headers['if-none-match']).toBe('"v1"');
+    // Refreshed to max-age=60: fresh now.
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('HIT');
+    expect(hits(p)).toBe(2);
+  });
+
+  it('revalidates with Last-Modified', async () => {
+    const lm = new Date(Date.now() - 3_600_000).toUTCString();
+    handler = (req, res) => {
+      if (req.headers['if-modified-since'] === lm) {
+        res.writeHead(304, { 'cache-control': 'max-age=60' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'last-modified': lm, 'cache-control': 'no-cache' });
+      res.end('lm-body');
+    };
+    const p = fresh();
+    await send(gw.url, p);
+    const b = await send(gw.url, p);
+    expect(b.text).toBe('lm-body');
+    expect(b.headers['x-cache']).toBe('HIT');
+    expect(upstream.requests.filter((r) => r.url === p)[1].headers['if-modified-since']).toBe(lm);
+  });
+
+  it('client conditionals are answered 304 from the cache', async () => {
+    const lm = new Date(Date.now() - 3_600_000).toUTCString();
+    handler = reply({ 'cache-control': 'max-age=60', etag: '"abc"', 'last-modified': lm }, 'cond');
+    const p = fresh();
+    await send(gw.url, p);
+    const inm = await send(gw.url, p, { headers: { 'if-none-match': 'W/"abc"' } });
+    expect(inm.status).toBe(304);
+    expect(inm.headers['x-cache']).toBe('HIT');
+    expect(inm.headers.etag).toBe('"abc"');
+    const ims = await send(gw.url, p, {
+      headers: { 'if-modified-since': new Date().toUTCString() },
+    });
+    expect(ims.status).toBe(304);
+    const other = await send(gw.url, p, { headers: { 'if-none-match': '"zzz"' } });
+    expect(other.status).toBe(200);
+    expect(other.text).toBe('cond');
+    // On a miss the client's conditional is answered from the full upstream response too.
+    const q = fresh();
+    const first = await send(gw.url, q, { headers: { 'if-none-match': '"abc"' } });
+    expect(first.status).toBe(304);
+    expect(upstream.requests.find((r) => r.url === q)?.headers['if-none-match']).toBeUndefined();
+    expect((await send(gw.url, q)).headers['x-cache']).toBe('HIT');
+  });
+
+  it('request no-cache / Pragma revalidates; max-age=0 too', async () => {
+    handler = reply({ 'cache-control': 'max-age=60' });
+    const p = fresh();
+    await send(gw.url, p);
+    expect(
+      (await send(gw.url, p, { headers: { 'cache-control': 'no-cache' } })).headers['x-cache'],
+    ).toBe('MISS');
+    expect((await send(gw.url, p, { headers: { pragma: 'no-cache' } })).headers['x-cache']).toBe(
+      'MISS',
+    );
+    expect(
+      (await send(gw.url, p, { headers: { 'cache-control': 'max-age=0' } })).headers['x-cache'],
+    ).toBe('MISS');
+    expect(hits(p)).toBe(4);
+  });
+
+  it('a successful POST invalidates the target URI and its same-host Location', async () => {
+    handler = (req, res) => {
+      if (req.method === 'POST') {
+        res.writeHead(201, { location: `/c/${n}-other` });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'cache-control': 'max-age=60' });
+      res.end('v');
+    };
+    const p = fresh();
+    const other = `${p}-other`;
+    await send(gw.url, p);
+    await send(gw.url, other);
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('HIT');
+    const post = await send(gw.url, p, { method: 'POST', body: 'x' });
+    expect(post.headers['x-cache']).toBe('BYPASS');
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('MISS');
+    expect((await send(gw.url, other)).headers['x-cache']).toBe('MISS');
+  });
+
+  it('a failed POST invalidates nothing', async () => {
+    handler = (req, res) => {
+      res.writeHead(req.method === 'POST' ? 500 : 200, { 'cache-control': 'max-age=60' });
+      res.end('v');
+    };
+    const p = fresh();
+    await send(gw.url, p);
+    await send(gw.url, p, { method: 'POST', body: 'x' });
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('HIT');
+  });
+
+  it('coalesces 100 concurrent misses into exactly one upstream request', async () => {
+    handler = (_req, res) => {
+      setTimeout(() => {
+        res.writeHead(200, { 'cache-control': 'max-age=60' });
+        res.end('slow');
+      }, 300);
+    };
+    const p = fresh();
+    const replies = await Promise.all(Array.from({ length: 100 }, () => send(gw.url, p)));
+    expect(replies.every((r) => r.status === 200 && r.text === 'slow')).toBe(true);
+    expect(hits(p)).toBe(1);
+    expect(replies.filter((r) => r.headers['x-cache'] === 'MISS')).toHaveLength(1);
+  });
+
+  it('non-storable result: coalesced waiters go upstream themselves', async () => {
+    handler = (_req, res) => {
+      setTimeout(() => {
+        res.writeHead(200, { 'cache-control': 'no-store' });
+        res.end('private');
+      }, 200);
+    };
+    const p = fresh();
+    const replies = await Promise.all(Array.from({ length: 5 }, () => send(gw.url, p)));
+    expect(replies.every((r) => r.text === 'private')).toBe(true);
+    expect(hits(p)).toBe(5);
+  });
+
+  it('stale-while-revalidate serves STALE and refreshes in the background', async () => {
+    let version = 1;
+    handler = (_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=1, stale-while-revalidate=30' });
+      res.end(`v${version}`);
+    };
+    const p = fresh();
+    await send(gw.url, p);
+    await sleep(2100);
+    version = 2;
+    const stale = await send(gw.url, p);
+    expect(stale.headers['x-cache']).toBe('STALE');
+    expect(stale.text).toBe('v1');
+    await sleep(300);
+    const refreshed = await send(gw.url, p);
+    expect(refreshed.headers['x-cache']).toBe('HIT');
+    expect(refreshed.text).toBe('v2');
+    expect(hits(p)).toBe(2);
+  });
+
+  it('stale-if-error serves STALE while the upstream fails; must-revalidate forbids it', async () => {
+    handler = reply({ 'cache-control': 'max-age=1, stale-if-error=60' }, 'good');
+    const p = fresh();
+    await send(gw.url, p);
+    handler = reply({ 'cache-control': 'max-age=1, must-revalidate, stale-if-error=60' }, 'strict');
+    const q = fresh();
+    await send(gw.url, q);
+    await sleep(2100);
+    handler = reply({}, 'upstream broke', 500);
+    const a = await send(gw.url, p);
+    expect(a.status).toBe(200);
+    expect(a.text).toBe('good');
+    expect(a.headers['x-cache']).toBe('STALE');
+    const b = await send(gw.url, q);
+    expect(b.status).toBe(500);
+  });
+
+  it('metrics: cache_hits_total, cache_misses_total, cache_stale_total per route', async () => {
+    const m = await send(gw.url, '/metrics');
+    expect(m.text).toMatch(/cache_hits_total\{route="route0"\} [1-9]/);
+    expect(m.text).toMatch(/cache_misses_total\{route="route0"\} [1-9]/);
+    expect(m.text).toMatch(/cache_stale_total\{route="route0"\} [1-9]/);
+  });
+
+  it('purge(url) and purgePrefix(prefix) remove stored responses', async () => {
+    const cache = gw.gateway.app.get(HttpCacheService);
+    handler = reply({ 'cache-control': 'max-age=60' });
+    const p = fresh();
+    await send(gw.url, p);
+    await send(gw.url, `${p}/a`);
+    await send(gw.url, `${p}/b`);
+    expect(await cache.purge(p)).toBe(1);
+    expect((await send(gw.url, p)).headers['x-cache']).toBe('MISS');
+    expect(await cache.purgePrefix(`${p}/`)).toBe(2);
+    expect((await send(gw.url, `${p}/a`)).headers['x-cache']).toBe('MISS');
+    expect(cache.stats().memoryEntries).toBeGreaterThan(0);
+  });
+});
