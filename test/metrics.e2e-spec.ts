@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
 import { join } from 'node:path';
+import WebSocket, { WebSocketServer } from 'ws';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { send, waitFor } from './fixtures/http';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
@@ -125,6 +126,48 @@ describe('metrics (e2e)', () => {
     // A 500 is a failure too (not retried: only 502/503/504 are).
     expect(delta('upstream_errors_total', { route: 'api', kind: '5xx' })).toBe(1);
     expect(delta('http_requests_total', { endpoint: 'api', status: '500' })).toBe(1);
+  });
+
+  it('should count WebSocket upgrades (101 and refused) without their lifetime as latency', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    wss.on('connection', (socket) => socket.send('hi'));
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const wsUrl = `http://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    const wgw = await startGateway(config([{ name: 'ws', prefix: '/ws', upstreams: [wsUrl] }]));
+    try {
+      const before = (await scrape(wgw.url)).samples;
+      const ws = new WebSocket(`ws://127.0.0.1:${wgw.port}/ws/chat`);
+      await new Promise<void>((resolve, reject) => {
+        ws.once('message', () => resolve());
+        ws.once('error', reject);
+      });
+      // Held open for a while: a WebSocket's lifetime is not a request latency.
+      await new Promise((r) => setTimeout(r, 300));
+      ws.close();
+      await new Promise((r) => ws.once('close', r));
+      const refused = new WebSocket(`ws://127.0.0.1:${wgw.port}/elsewhere`);
+      await new Promise((r) => refused.once('error', r));
+      let after = (await scrape(wgw.url)).samples;
+      for (
+        let i = 0;
+        i < 50 && sampleSum(after, 'http_requests_total', { status: '101' }) === 0;
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 20));
+        after = (await scrape(wgw.url)).samples;
+      }
+      const delta = (name: string, labels: Record<string, string>) =>
+        sampleSum(after, name, labels) - sampleSum(before, name, labels);
+      expect(delta('http_requests_total', { method: 'GET', endpoint: 'ws', status: '101' })).toBe(
+        1,
+      );
+      expect(delta('http_requests_total', { endpoint: 'unmatched', status: '404' })).toBe(1);
+      expect(delta('http_request_duration_seconds_count', { endpoint: 'ws' })).toBe(0);
+      expect(delta('http_response_bytes_total', { route: 'ws' })).toBeGreaterThan(0);
+    } finally {
+      await wgw.close();
+      await new Promise((r) => wss.close(r));
+    }
   });
 
   it('should keep the series count bounded whatever paths clients send', async () => {
