@@ -7,7 +7,9 @@ import { GatewayExceptionFilter } from './common/filters/gateway-exception.filte
 import { GatewayConfigModule } from './config/gateway.config';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { HealthModule } from './health/health.module';
+import { DashboardModule } from './observability/dashboard/dashboard.module';
 import { MetricsModule } from './observability/metrics.module';
+import { MonitorModule } from './observability/monitor/monitor.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { RequestMetricsModule } from './observability/request-metrics.module';
 import { StatsHttpModule } from './observability/stats-http.module';
@@ -32,6 +34,8 @@ export class AppModule {
         // /metrics and /stats (may move to the admin listener).
         StatsHttpModule,
         HealthModule,
+        MonitorModule,
+        DashboardModule,
         // Empty without ADMIN_TOKEN: the admin API is off by default.
         AdminModule.forRoot(config),
         // Last: its wildcard must not shadow the gateway's own controllers.
