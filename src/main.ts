@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
+import { guardWorkerChannel } from './cluster/cluster-worker';
+import { startGatewayPrimary } from './cluster/gateway-primary';
 import { startDemoUpstream, type DemoUpstream } from './demo/demo-upstream';
-import { createGateway } from './gateway';
 import { loadGatewayConfig } from './config/load-config';
 import { createRootLogger } from './observability/root-logger';
 
@@ -15,7 +17,18 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
   const config = loaded.config;
-  const logger = createRootLogger(config.log);
+  if (config.server.workers > 1 && cluster.isPrimary) {
+    // The primary only supervises: Nest, pools and Redis are loaded by the workers alone.
+    await startGatewayPrimary(config, loaded.warnings, createRootLogger(config.log));
+    return;
+  }
+  // Workers' lines interleave on one stdout: each carries its pid.
+  const logger = cluster.isWorker
+    ? createRootLogger(config.log).child({ pid: process.pid })
+    : createRootLogger(config.log);
+  if (cluster.isWorker) {
+    guardWorkerChannel(logger);
+  }
 
   let demo: DemoUpstream | undefined;
   if (config.routes.length === 0 && config.demoUpstream) {
@@ -37,12 +50,15 @@ async function bootstrap(): Promise<void> {
       config.server.port,
     );
   }
-  for (const warning of loaded.warnings) {
+  for (const warning of cluster.isWorker ? [] : loaded.warnings) {
     if (!(demo && warning.startsWith('no routes'))) {
       logger.warn(warning);
     }
   }
 
+  // Required here, not at the top: a cluster primary must not load Nest.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createGateway } = require('./gateway') as typeof import('./gateway');
   const gateway = await createGateway(config, logger);
   const url = await gateway.listen();
   logger.info({ url, routes: config.routes.length }, 'gateway listening');

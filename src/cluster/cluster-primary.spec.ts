@@ -1,7 +1,7 @@
 import type { Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
-import { type ClusterLike, type PrimaryProcess, runClusterPrimary } from './cluster-primary';
+import { type PrimaryProcess, runClusterPrimary } from './cluster-primary';
 
 /** A node:cluster stand-in: workers are plain objects whose fate the test decides. */
 class FakeCluster extends EventEmitter {
@@ -17,8 +17,8 @@ class FakeCluster extends EventEmitter {
     return worker;
   }
 
-  listen(index: number): void {
-    this.emit('listening', this.workers[index]?.worker);
+  listen(index: number, port = 9777): void {
+    this.emit('listening', this.workers[index]?.worker, { port });
   }
 
   die(index: number, code = 1): void {
@@ -40,7 +40,14 @@ const sleep = (ms: number) => jest.advanceTimersByTime(ms);
 function start(cluster: FakeCluster, proc: FakeProcess, workers = 2, maxBootFailures = 3) {
   return runClusterPrimary(
     cluster,
-    { workers, shutdownTimeoutMs: 50, shutdownMarginMs: 50, maxBootFailures, restartDelayMs: 5 },
+    {
+      workers,
+      port: 9777,
+      shutdownTimeoutMs: 50,
+      shutdownMarginMs: 50,
+      maxBootFailures,
+      restartDelayMs: 5,
+    },
     logger,
     proc,
   );
@@ -98,6 +105,18 @@ describe('runClusterPrimary', () => {
     expect(cluster.workers[1]?.signals).toEqual(['SIGTERM']);
     cluster.die(1, 0);
     await expect(done).resolves.toBe(1);
+    expect(proc.exitCode).toBe(1);
+  });
+
+  it('should count a worker that listened only on another port as a boot failure', () => {
+    const cluster = new FakeCluster();
+    const proc = new FakeProcess();
+    void start(cluster, proc, 1, 2);
+    cluster.listen(0, 40000); // e.g. the built-in demo upstream
+    cluster.die(0);
+    sleep(30);
+    cluster.listen(1, 40000);
+    cluster.die(1);
     expect(proc.exitCode).toBe(1);
   });
 

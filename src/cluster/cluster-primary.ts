@@ -5,6 +5,11 @@ import type { Logger } from 'pino';
 export interface ClusterPrimaryOptions {
   /** Worker processes to keep running. */
   workers: number;
+  /**
+   * The gateway's listen port: a worker counts as booted when it listens there (not when it
+   * opens another listener first, such as the built-in demo upstream). Undefined: any listener.
+   */
+  port?: number;
   /** The gateway's SHUTDOWN_TIMEOUT: each worker's own drain bound. */
   shutdownTimeoutMs: number;
   /** Added to `shutdownTimeoutMs` before the primary kills workers that still have not exited. @default 5000 */
@@ -23,12 +28,15 @@ export interface ClusterPrimaryOptions {
 export interface ClusterLike {
   fork(): Worker;
   on(event: 'exit', listener: (worker: Worker, code: number, signal: string) => void): unknown;
-  on(event: 'listening', listener: (worker: Worker) => void): unknown;
+  on(
+    event: 'listening',
+    listener: (worker: Worker, address: { port: number | string }) => void,
+  ): unknown;
 }
 
 /** Signals and exit of the primary's own process; a parameter for tests. */
 export interface PrimaryProcess {
-  once(signal: NodeJS.Signals, listener: () => void): unknown;
+  on(signal: NodeJS.Signals, listener: () => void): unknown;
   exit(code: number): void;
 }
 
@@ -121,8 +129,11 @@ export function runClusterPrimary(
     killer.unref();
   };
 
-  cluster.on('listening', (worker) => {
+  cluster.on('listening', (worker, address) => {
     const state = states.get(worker);
+    if (options.port !== undefined && Number(address.port) !== options.port) {
+      return;
+    }
     if (state !== undefined && !state.listening) {
       state.listening = true;
       state.listeningAt = Date.now();
@@ -173,13 +184,15 @@ export function runClusterPrimary(
     pendingRestarts.add(timer);
   });
 
+  // Repeated signals (Ctrl-C twice, a supervisor signalling the whole group) are ignored while
+  // draining: the drain is bounded anyway, and dying here would orphan the workers' drains.
   const onSignal = (signal: NodeJS.Signals) => () => {
     if (!stopping) {
       stopAll(signal, 0);
     }
   };
-  proc.once('SIGTERM', onSignal('SIGTERM'));
-  proc.once('SIGINT', onSignal('SIGINT'));
+  proc.on('SIGTERM', onSignal('SIGTERM'));
+  proc.on('SIGINT', onSignal('SIGINT'));
 
   for (let i = 0; i < options.workers; i++) {
     fork();

@@ -33,7 +33,11 @@ export function startGatewayPrimary(
   cluster.schedulingPolicy = cluster.SCHED_RR;
   return runClusterPrimary(
     cluster,
-    { workers: config.server.workers, shutdownTimeoutMs: config.server.shutdownTimeoutMs },
+    {
+      workers: config.server.workers,
+      port: config.server.port,
+      shutdownTimeoutMs: config.server.shutdownTimeoutMs,
+    },
     logger,
   );
 }

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { GATEWAY_CONFIG } from '../../config/gateway.config';
 import type { GatewayConfig } from '../../config/gateway-config.types';
+import { planRedisConnection } from './redis-connection';
 import { RedisService } from './redis.service';
 
 /**
@@ -13,7 +14,8 @@ import { RedisService } from './redis.service';
   providers: [
     {
       provide: RedisService,
-      useFactory: (config: GatewayConfig) => new RedisService({ url: config.redis.url }),
+      useFactory: (config: GatewayConfig) =>
+        new RedisService({ connection: planRedisConnection(config.redis) }),
       inject: [GATEWAY_CONFIG],
     },
   ],

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { planRedisConnection, type RedisConnectionPlan } from './redis-connection';
 
 /** Options of {@link RedisService}; built from `config.redis` by `RedisModule`. */
 export interface RedisServiceOptions {
@@ -8,6 +9,11 @@ export interface RedisServiceOptions {
    * created and every consumer keeps its state in memory.
    */
   url?: string;
+  /**
+   * Topology from `config.redis` (see `planRedisConnection`): standalone, Sentinel or Cluster,
+   * with password and TLS. Takes precedence over `url`.
+   */
+  connection?: RedisConnectionPlan;
   /**
    * Longest wait for one command. Redis answers in well under a millisecond, so anything slower
    * is an outage; the caller falls back instead of holding the request.
@@ -18,10 +24,7 @@ export interface RedisServiceOptions {
   connectTimeoutMs?: number;
   /** While degraded, how often a PING checks whether Redis answers again. @default 500 */
   probeIntervalMs?: number;
-  /**
-   * Extra ioredis options, merged over the defaults: TLS settings, `sentinels` + `name` for
-   * Sentinel later, and so on. (Cluster needs `new Cluster(...)`, a later change here only.)
-   */
+  /** Extra ioredis options, merged over the defaults and the connection's (tests, tuning). */
   redisOptions?: RedisOptions;
 }
 
@@ -43,8 +46,14 @@ type StatusListener = (ready: boolean) => void;
  */
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
-  /** Undefined when no Redis is configured. Check {@link isReady} before each use. */
+  /**
+   * Undefined when no Redis is configured. Check {@link isReady} before each use. With Redis
+   * Cluster this is an ioredis `Cluster`, which has the same command methods; scripts must keep
+   * all their keys in one hash slot there.
+   */
   readonly client: Redis | undefined;
+  /** Standalone, Sentinel or Cluster; undefined without Redis. */
+  readonly topology: RedisConnectionPlan['kind'] | undefined;
 
   private readonly logger = new Logger(RedisService.name);
   private readonly duplicates: Redis[] = [];
@@ -55,10 +64,23 @@ export class RedisService implements OnApplicationShutdown {
   private commandsFailing = false;
   private probe: NodeJS.Timeout | undefined;
   private closing = false;
+  /** Set for Cluster only: its `duplicate` takes cluster-level options. */
+  private clusterOptions: ClusterOptions | undefined;
 
   constructor(options: RedisServiceOptions = {}) {
     this.probeIntervalMs = options.probeIntervalMs ?? 500;
-    if (options.url === undefined) {
+    const plan =
+      options.connection ??
+      (options.url === undefined
+        ? undefined
+        : planRedisConnection({
+            url: options.url,
+            sentinels: [],
+            sentinelName: 'mymaster',
+            clusterNodes: [],
+          }));
+    this.topology = plan?.kind;
+    if (plan === undefined) {
       return;
     }
     const redisOptions: RedisOptions & { disconnectTimeout: number } = {
@@ -76,13 +98,32 @@ export class RedisService implements OnApplicationShutdown {
       // Untyped but honoured: ioredis waits this long for a dead socket's 'close' on disconnect
       // (2 s by default), which would hold shutdown and test runs for nothing.
       disconnectTimeout: 200,
+      ...plan.options,
       ...options.redisOptions,
     };
     // Loaded only when Redis is configured: ioredis costs ~9 MB of RSS a gateway without it
     // should not pay (measured with process.memoryUsage around the require).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
-    this.client = new RedisClient(options.url, redisOptions);
+    const ioredis = require('ioredis') as typeof import('ioredis');
+    if (plan.kind === 'cluster') {
+      const { retryStrategy, enableOfflineQueue, ...nodeOptions } = redisOptions;
+      const clusterOptions: ClusterOptions = {
+        redisOptions: nodeOptions,
+        enableOfflineQueue,
+        clusterRetryStrategy: retryStrategy,
+        // A few MOVED/ASK hops happen while slots migrate; more means the cluster is broken and
+        // the caller should fall back instead of chasing it.
+        maxRedirections: 4,
+        // TLS nodes are addressed by the names in CLUSTER SLOTS; resolving them again would
+        // break certificate names on managed services (ElastiCache, Memorystore).
+        ...(plan.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+      };
+      this.clusterOptions = clusterOptions;
+      // Same command surface as a single connection for everything the gateway calls.
+      this.client = new ioredis.Cluster(plan.nodes, clusterOptions) as unknown as Redis;
+    } else {
+      this.client = new ioredis.Redis(redisOptions);
+    }
     this.client.on('error', (error: Error) => this.markDown(error.message));
     this.client.on('close', () => this.markDown('connection closed'));
     this.client.on('ready', () => {
@@ -124,7 +165,16 @@ export class RedisService implements OnApplicationShutdown {
     if (this.client === undefined) {
       return undefined;
     }
-    const copy = this.client.duplicate(options);
+    const copy =
+      this.clusterOptions === undefined
+        ? this.client.duplicate(options)
+        : ((this.client as unknown as Cluster).duplicate([], {
+            ...this.clusterOptions,
+            ...(options.enableOfflineQueue === undefined
+              ? {}
+              : { enableOfflineQueue: options.enableOfflineQueue }),
+            redisOptions: { ...this.clusterOptions.redisOptions, ...options },
+          }) as unknown as Redis);
     copy.on('error', () => undefined);
     this.duplicates.push(copy);
     return copy;
