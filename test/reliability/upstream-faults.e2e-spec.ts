@@ -172,6 +172,61 @@ describe('upstream faults (reliability)', () => {
     }
   });
 
+  it('should cut the client when the upstream ends the body short (FIN before Content-Length)', async () => {
+    const r = await attempt(gw.url, '/f/short/x', { timeoutMs: 5000 });
+    expect(r.status).toBe(200);
+    // A truncated body must never look complete.
+    expect(r.result).toBe('cut');
+    expect(r.bytes).toBeLessThan(100);
+  });
+
+  it('should never relay an unrequested second response an upstream wrote on a pooled socket', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const out = [];
+      for (let i = 0; i < 6; i++) {
+        out.push(
+          await attempt(gw.url, `/f/${i % 2 ? 'ok' : 'poison'}/${i}`, { agent, timeoutMs: 5000 }),
+        );
+      }
+      for (const o of out) {
+        expect(o.body).not.toContain('POISON');
+        expect(o.headers['x-poison']).toBeUndefined();
+        expect([200, 502]).toContain(o.status);
+      }
+      // The gateway got one response per request: the clean ones all succeed.
+      expect(out.filter((o, i) => i % 2 === 1).map((o) => o.status)).toEqual([200, 200, 200]);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('should answer 502 to response headers over the limit', async () => {
+    const r = await attempt(gw.url, '/f/bigheaders/x', { timeoutMs: 5000 });
+    expect(r.status).toBe(502);
+    expect(r.headers['x-big-1']).toBeUndefined();
+  });
+
+  it('should relay an early upstream answer to a large upload without hanging', async () => {
+    const r = await attempt(gw.url, '/f/early/x', {
+      method: 'POST',
+      body: Buffer.alloc(8 * 1024 * 1024, 1),
+      timeoutMs: 8000,
+    });
+    expect(r.result).not.toBe('timeout');
+    // The upstream's 401 when the gateway got it first; 502 when the reset won the race.
+    expect([401, 502]).toContain(r.status);
+    expect(fault.count('/early', 'POST')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('should cancel the upstream request when the client aborts, leaking nothing', async () => {
+    const before = fault.count('/hang/abort');
+    const aborted = await attempt(gw.url, '/f/hang/abort', { timeoutMs: 200 });
+    expect(aborted.result).toBe('timeout');
+    expect(fault.count('/hang/abort') - before).toBe(1);
+    // afterEach checks the slot, inFlight and pool counters are back to zero.
+  });
+
   it('should answer every request of a mixed fault storm within the bound and leak nothing', async () => {
     const paths = [
       '/f/ok',

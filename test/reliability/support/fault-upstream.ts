@@ -16,6 +16,10 @@ import type { AddressInfo, Socket } from 'node:net';
  *                    keep-alive socket closed by the upstream looks like to a client that reused it
  * - `/fin/...`       answers, then half-closes the socket without saying `Connection: close`
  * - `/status/<n>`    answers status n
+ * - `/short/...`     promises 100 body bytes, sends 10, then closes cleanly (FIN)
+ * - `/poison/...`    answers, then writes a second, unrequested response on the same socket
+ * - `/bigheaders/...` answers with 100 KB of response headers
+ * - `/early/...`     answers 401 and closes without reading the request body
  *
  * Every request is counted by path before anything else happens, so tests can assert exactly
  * how many times a request reached the upstream.
@@ -76,6 +80,29 @@ function handle(
     case 'fin':
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': BODY.length });
       res.end(BODY, () => socket.end());
+      return;
+    case 'short':
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+      res.write('0123456789', () => socket.end());
+      return;
+    case 'poison':
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': BODY.length });
+      res.end(BODY, () =>
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 6\r\nx-poison: 1\r\n\r\nPOISON'),
+      );
+      return;
+    case 'bigheaders':
+      res.writeHead(200, {
+        'content-length': BODY.length,
+        ...Object.fromEntries(
+          Array.from({ length: 100 }, (_, i) => [`x-big-${i}`, 'v'.repeat(1000)]),
+        ),
+      });
+      res.end(BODY);
+      return;
+    case 'early':
+      res.writeHead(401, { 'content-type': 'application/json', connection: 'close' });
+      res.end(BODY, () => socket.destroy());
       return;
     case 'status': {
       const status = Number(variant) || 500;
