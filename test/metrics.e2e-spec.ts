@@ -1,6 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { request as httpRequest, Agent } from 'node:http';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, Agent } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
@@ -366,4 +368,88 @@ describe('metrics: limits, blocks and Server-Timing (e2e)', () => {
       await off.close();
     }
   });
+});
+
+/** A free loopback port (Prometheus cannot listen on port 0 and report it). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('metrics: scraped by a real Prometheus (e2e)', () => {
+  it('should be ingested by Prometheus, which negotiates OpenMetrics', async () => {
+    const version = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
+    if (version.error) {
+      throw new Error('prometheus not found: install Debian package "prometheus" (.ci/run does)');
+    }
+    const up = await startUpstream();
+    const gw = await startGateway(config([{ name: 'api', prefix: '/api', upstreams: [up.url] }]));
+    const dir = mkdtempSync(join(tmpdir(), 'prom-'));
+    const webPort = await freePort();
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      [
+        'global: { scrape_interval: 1s }',
+        'scrape_configs:',
+        '  - job_name: gateway',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${gw.port}']`,
+        '',
+      ].join('\n'),
+    );
+    const prom = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${webPort}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const query = async (
+      q: string,
+    ): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
+      try {
+        const r = await send(
+          `http://127.0.0.1:${webPort}`,
+          `/api/v1/query?query=${encodeURIComponent(q)}`,
+        );
+        return r.status === 200 ? r.json<{ data: { result: never[] } }>().data.result : [];
+      } catch {
+        return [];
+      }
+    };
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await send(gw.url, '/api/x')).status).toBe(200);
+      }
+      // Bounded wait (machine may be loaded): Prometheus start plus a scrape or two.
+      const deadline = Date.now() + 60_000;
+      let requests: Awaited<ReturnType<typeof query>> = [];
+      while (Date.now() < deadline) {
+        requests = await query('http_requests_total{endpoint="api",status="200"}');
+        if (requests.length > 0) {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(requests.map((r) => Number(r.value[1]))).toEqual([3]);
+      const upValue = await query('up{job="gateway"}');
+      expect(upValue.map((r) => r.value[1])).toEqual(['1']);
+      // Histograms and default process metrics made it through the parser as well.
+      expect(
+        (await query('http_request_duration_seconds_bucket{endpoint="api",le="+Inf"}')).length,
+      ).toBe(1);
+      expect((await query('nodejs_eventloop_lag_p99_seconds')).length).toBe(1);
+    } finally {
+      prom.kill('SIGTERM');
+      await new Promise((r) => prom.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+      await gw.close();
+      await up.close();
+    }
+  }, 90_000);
 });
