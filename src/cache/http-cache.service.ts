@@ -471,6 +471,7 @@ export class HttpCacheService implements OnModuleInit {
     res.writeHead(
       status,
       base.concat(
+        kind === '304' || status === 204 ? [] : ['content-length', String(body.length)],
         'age',
         String(age),
         'x-cache',

@@ -92,15 +92,15 @@ export function buildView(
   tls: boolean,
 ): string[] {
   const out = headers.slice();
+  // The exact length of the bytes served is added per response (identity or compressed).
+  removeHeader(out, 'content-length');
   if (kind === '304') {
-    removeHeader(out, 'content-length');
     removeHeader(out, 'content-range');
   }
   if (varyOnEncoding) {
     addVaryAcceptEncoding(out);
   }
   if (kind === 'br' || kind === 'gzip') {
-    removeHeader(out, 'content-length');
     removeHeader(out, 'accept-ranges');
     weakenEtag(out);
     out.push('content-encoding', kind);
