@@ -37,14 +37,15 @@ export function setupAdminDocs(app: NestFastifyApplication): OpenAPIObject {
   // Swagger's own asset serving goes through @fastify/static (and its ESM-only dependencies);
   // the five files Swagger UI loads are served from memory instead.
   const withOwnAssets = new Proxy(app, {
-    get(target, property, receiver): unknown {
+    get(target, property, receiver: NestFastifyApplication): unknown {
       if (property === 'useStaticAssets') {
-        return (options: { prefix?: string }) => {
+        return (options: { prefix?: string }): NestFastifyApplication => {
           serveSwaggerAssets(app, options.prefix ?? '/docs');
           return receiver;
         };
       }
-      return Reflect.get(target, property, target) as unknown;
+      const value: unknown = Reflect.get(target, property, target);
+      return value;
     },
   });
   SwaggerModule.setup('docs', withOwnAssets, document, {

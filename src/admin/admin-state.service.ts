@@ -69,7 +69,6 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   /** Routes whose definition is not in the config file (environment, demo). */
   private readonly nonFileRoutes: ReadonlySet<string>;
   private drainRules: DrainRule[] = [];
-  private subscriber: Redis | undefined;
   private unsubscribeStatus: (() => void) | undefined;
 
   constructor(
@@ -256,12 +255,21 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     if (this.persistence !== 'redis') {
       return;
     }
-    this.subscriber = this.redis.duplicate();
-    this.subscriber?.on('message', (_channel: string, raw: string) => this.onMessage(raw));
-    // Subscriptions are re-established by ioredis after a reconnect (autoResubscribe).
-    void this.subscriber?.subscribe(ADMIN_CHANGES_CHANNEL).catch((err: unknown) => {
-      this.logger.warn(`cannot subscribe to ${ADMIN_CHANGES_CHANNEL}: ${String(err)}`);
-    });
+    // Closed by RedisService on shutdown, like every duplicate.
+    const subscriber = this.redis.duplicate();
+    if (subscriber !== undefined) {
+      subscriber.on('message', (_channel: string, raw: string) => this.onMessage(raw));
+      // On every (re)connect: without an offline queue a SUBSCRIBE sent earlier would fail.
+      const subscribe = (): void => {
+        subscriber.subscribe(ADMIN_CHANGES_CHANNEL).catch((err: unknown) => {
+          this.logger.warn(`cannot subscribe to ${ADMIN_CHANGES_CHANNEL}: ${String(err)}`);
+        });
+      };
+      subscriber.on('ready', subscribe);
+      if (subscriber.status === 'ready') {
+        subscribe();
+      }
+    }
     // Load at boot and after every reconnect: changes made while this replica was cut off.
     this.unsubscribeStatus = this.redis.onStatusChange((ready) => {
       if (ready) {
@@ -364,13 +372,17 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
       return 'memory';
     }
     try {
+      if (this.persistence === 'redis') {
+        await this.redisReady(2_000);
+      }
       await save();
       if (this.persistence === 'redis') {
         await this.publish({ from: this.instanceId, kind });
       }
       return this.persistence;
     } catch (err) {
-      if (this.persistence === 'redis') {
+      if (this.persistence === 'redis' && this.redis.isReady) {
+        // A command failed on a connection that looked fine: let the service probe it.
         this.redis.reportFailure(err);
       }
       this.logger.error(
@@ -378,6 +390,26 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
       );
       return 'failed';
     }
+  }
+
+  /** Waits (bounded) for Redis while it is still connecting, e.g. a change right after boot. */
+  private redisReady(timeoutMs: number): Promise<void> {
+    if (this.redis.isReady) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const stop = this.redis.onStatusChange((ready) => {
+        if (ready) {
+          done();
+        }
+      });
+      function done(): void {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      }
+    });
   }
 
   private async publish(message: ChangeMessage): Promise<void> {

@@ -17,12 +17,10 @@ export const createApiKeySchema = z.strictObject({
 export type CreateApiKey = z.infer<typeof createApiKeySchema>;
 
 export const apiKeySchema = z.object({
-  id: z
-    .string()
-    .meta({
-      description: 'First 16 hex digits of the SHA-256 of the key.',
-      example: '9f86d081884c7d65',
-    }),
+  id: z.string().meta({
+    description: 'First 16 hex digits of the SHA-256 of the key.',
+    example: '9f86d081884c7d65',
+  }),
   name: z.string().optional(),
   admin: z.boolean(),
   source: z
