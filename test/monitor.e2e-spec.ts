@@ -178,6 +178,9 @@ describe('/monitor and /api/system-metrics (e2e)', () => {
       expect(r.headers['x-frame-options']).toBe('DENY');
       expect(r.headers['cache-control']).toBe('no-cache');
       expect(r.text).toContain('<script src="/monitor/monitor.js?v=');
+      const slash = await send(gw.url, '/monitor/');
+      expect(slash.status).toBe(200);
+      expect(slash.text).toBe(r.text);
       const etag = r.headers.etag as string;
       const again = await send(gw.url, '/monitor', { headers: { 'if-none-match': etag } });
       expect(again.status).toBe(304);
@@ -207,6 +210,7 @@ describe('/monitor and /api/system-metrics (e2e)', () => {
       // Canonicalisation refuses `..` above the root before routing.
       const r = await send(gw.url, '/monitor/../../etc/passwd');
       expect([400, 404]).toContain(r.status);
+      expect((await send(gw.url, '/monitor/monitor.js/x')).status).toBe(404);
       const unknown = await send(gw.url, '/monitor/nope.js');
       expect(unknown.status).toBe(404);
       expect(unknown.json()).toMatchObject({ statusCode: 404, error: 'Not Found' });

@@ -22,12 +22,9 @@ export class MonitorController {
     this.send(req, reply, this.assets.page);
   }
 
-  @Get(':asset')
-  asset(
-    @Param('asset') name: string,
-    @Req() req: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ): void {
+  // find-my-way's wildcard also matches the empty rest, so `/monitor/` is the page too.
+  @Get('*')
+  asset(@Param('*') name: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
     const found = name === '' ? this.assets.page : this.assets.byName.get(name);
     if (!found) {
       throw new NotFoundException('No such monitor asset');
