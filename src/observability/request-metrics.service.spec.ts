@@ -70,6 +70,12 @@ describe('RequestMetricsService', () => {
     expect(stats.snapshot().totals).toMatchObject({ requests: 3, errors: 1, bytesOut: 7 });
   });
 
+  it("should create each configured route's series at 0 on start", async () => {
+    const { name } = setup();
+    const bytes = await register.getSingleMetric('http_response_bytes_total')!.get();
+    expect(bytes.values.find((v) => v.labels.route === name)?.value).toBe(0);
+  });
+
   it('should fold methods outside the standard set into OTHER', async () => {
     const { name, route, metrics } = setup();
     metrics.exchangeFinished(exchange(route, 'PROPFIND'), 200, 1);

@@ -181,6 +181,11 @@ export class RequestMetricsService implements OnModuleInit, OnApplicationShutdow
   }
 
   onModuleInit(): void {
+    // Every configured route's series exist (at 0) before its first request, so rate() and the
+    // dashboards see a route from the start; routes added by a reload get theirs on first use.
+    for (const route of this.routes.routes) {
+      this.series(route);
+    }
     this.removals.push(
       this.f.activeConnections.addSource(() => [[[], this.load.activeConnections]]),
       this.f.blockedIps.addSource(() => [[[], this.ipFilter.blockedIpsTotal]]),
