@@ -1,5 +1,5 @@
 import { Agent, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../../src/config/gateway-config.types';
 import { startGateway, testConfig, type RouteInput, type TestGateway } from '../fixtures/gateway';
 import { sleep } from '../fixtures/http';
@@ -225,6 +225,28 @@ describe('upstream faults (reliability)', () => {
     expect(aborted.result).toBe('timeout');
     expect(fault.count('/hang/abort') - before).toBe(1);
     // afterEach checks the slot, inFlight and pool counters are back to zero.
+  });
+
+  it('should leak nothing when clients abort at random points (downloads, uploads, retries)', async () => {
+    const paths = ['/f/ok', '/f/hang', '/f/stall', '/f/status/503', '/f/stale', '/refused'];
+    await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const socket = connect(gw.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        await new Promise<void>((r) => socket.once('connect', () => r()));
+        const path = `${paths[i % paths.length]}/abort-${i}`;
+        if (i % 3 === 0) {
+          // An upload cut half-way.
+          socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n`);
+          socket.write(Buffer.alloc(30_000, 1));
+        } else {
+          socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        }
+        await sleep(Math.floor(Math.random() * 300));
+        socket.destroy();
+      }),
+    );
+    await expectNoLeaks(gw, 8000);
   });
 
   it('should answer every request of a mixed fault storm within the bound and leak nothing', async () => {
