@@ -105,13 +105,19 @@ describe('DashboardService', () => {
 
   it('should build views from the traffic snapshot and the latest system sample', () => {
     const { service } = setup();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(10_000);
     service.view();
+    // A redraw within the same second (a resize) adds no point.
+    clock.mockReturnValue(10_100);
+    service.view();
+    clock.mockReturnValue(11_000);
     const v = service.view();
+    clock.mockRestore();
     expect(v.traffic.routes[0].name).toBe('api');
     expect(v.system?.host.cpuPercent).toBe(5);
     expect(v.algorithm).toBe('round-robin');
     // One req/s value per view: the sparkline is time-based.
-    expect(v.rpsHistory).toEqual([1, 2]);
+    expect(v.rpsHistory).toEqual([1, 3]);
   });
 
   it('should divert logs while running and give them back, with its signal hooks, on stop', () => {

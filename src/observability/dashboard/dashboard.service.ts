@@ -34,6 +34,7 @@ export class DashboardService implements OnApplicationBootstrap, OnApplicationSh
   private diversion: LogDiversion | undefined;
   private url = '';
   private readonly rpsHistory: number[] = [];
+  private lastPointAt = 0;
 
   constructor(
     @InjectGatewayConfig() private readonly config: GatewayConfig,
@@ -112,9 +113,14 @@ export class DashboardService implements OnApplicationBootstrap, OnApplicationSh
   /** The current view; public for tests. */
   view(): DashboardView {
     const traffic = this.traffic.snapshot();
-    this.rpsHistory.push(traffic.rates.requestsPerSecond);
-    if (this.rpsHistory.length > RPS_HISTORY) {
-      this.rpsHistory.shift();
+    // One value per refresh period, so extra redraws (a resize) keep the sparkline time-based.
+    const now = Date.now();
+    if (now - this.lastPointAt >= DASHBOARD_REFRESH_MS / 2) {
+      this.lastPointAt = now;
+      this.rpsHistory.push(traffic.rates.requestsPerSecond);
+      if (this.rpsHistory.length > RPS_HISTORY) {
+        this.rpsHistory.shift();
+      }
     }
     const report = this.system.report;
     return {
