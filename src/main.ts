@@ -62,6 +62,18 @@ async function bootstrap(): Promise<void> {
   const gateway = await createGateway(config, logger);
   const url = await gateway.listen();
   logger.info({ url, routes: config.routes.length }, 'gateway listening');
+  if (config.admin.token === undefined) {
+    logger.info(
+      'admin API disabled (/admin and /docs answer 404): set ADMIN_TOKEN to a random string of at least 32 characters (e.g. `openssl rand -hex 32`) to enable it; ADMIN_PORT serves it on a separate listener',
+    );
+  } else {
+    logger.info(
+      { adminUrl: gateway.adminUrl ?? url, docs: `${gateway.adminUrl ?? url}/docs` },
+      gateway.adminUrl === undefined
+        ? 'admin API enabled on the gateway port (set ADMIN_PORT to move it to its own listener)'
+        : 'admin API listening on its own port',
+    );
+  }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
