@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { send, waitFor } from './fixtures/http';
+import { testAuthConfig } from './fixtures/jwt';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
 import type { GatewayConfig } from '../src/config/gateway-config.types';
 import {
@@ -333,6 +335,40 @@ describe('metrics: limits, blocks and Server-Timing (e2e)', () => {
     }
   });
 
+  it('should count 401s and 403s refused before proxying under their route', async () => {
+    const key = 'live_0123456789abcdef0123';
+    const base = testConfig([]);
+    const auth = await startGateway(
+      config([{ name: 'private', requireAuth: true, upstreams: [up.url] }], {
+        auth: testAuthConfig({
+          apiKeys: [{ hash: createHash('sha256').update(key).digest('hex'), name: 'ci' }],
+        }),
+      }),
+    );
+    const denied = await startGateway(
+      config([{ name: 'walled', upstreams: [up.url] }], {
+        security: { ...base.security, ipBlacklist: ['127.0.0.1'] },
+      }),
+    );
+    try {
+      const before = (await scrape(auth.url)).samples;
+      expect((await send(auth.url, '/x')).status).toBe(401);
+      expect((await send(auth.url, '/x', { headers: { 'x-api-key': key } })).status).toBe(200);
+      expect((await send(denied.url, '/x')).status).toBe(403);
+      const after = (await scrape(auth.url)).samples;
+      const delta = (labels: Record<string, string>) =>
+        sampleSum(after, 'http_requests_total', labels) -
+        sampleSum(before, 'http_requests_total', labels);
+      expect(delta({ endpoint: 'private', status: '401' })).toBe(1);
+      expect(delta({ endpoint: 'private', status: '200' })).toBe(1);
+      // Both gateways share this test process's registry.
+      expect(delta({ endpoint: 'walled', status: '403' })).toBe(1);
+    } finally {
+      await auth.close();
+      await denied.close();
+    }
+  });
+
   it('should add Server-Timing and X-Gateway-Latency only when SERVER_TIMING is on', async () => {
     const base = testConfig([]);
     const on = await startGateway(
@@ -386,7 +422,10 @@ describe('metrics: scraped by a real Prometheus (e2e)', () => {
       throw new Error('prometheus not found: install Debian package "prometheus" (.ci/run does)');
     }
     const up = await startUpstream();
-    const gw = await startGateway(config([{ name: 'api', prefix: '/api', upstreams: [up.url] }]));
+    // A route name of its own: the registry is shared by every gateway in this test process.
+    const gw = await startGateway(
+      config([{ name: 'scraped', prefix: '/api', upstreams: [up.url] }]),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'prom-'));
     const webPort = await freePort();
     writeFileSync(
@@ -430,7 +469,7 @@ describe('metrics: scraped by a real Prometheus (e2e)', () => {
       const deadline = Date.now() + 60_000;
       let requests: Awaited<ReturnType<typeof query>> = [];
       while (Date.now() < deadline) {
-        requests = await query('http_requests_total{endpoint="api",status="200"}');
+        requests = await query('http_requests_total{endpoint="scraped",status="200"}');
         if (requests.length > 0) {
           break;
         }
@@ -441,7 +480,7 @@ describe('metrics: scraped by a real Prometheus (e2e)', () => {
       expect(upValue.map((r) => r.value[1])).toEqual(['1']);
       // Histograms and default process metrics made it through the parser as well.
       expect(
-        (await query('http_request_duration_seconds_bucket{endpoint="api",le="+Inf"}')).length,
+        (await query('http_request_duration_seconds_bucket{endpoint="scraped",le="+Inf"}')).length,
       ).toBe(1);
       expect((await query('nodejs_eventloop_lag_p99_seconds')).length).toBe(1);
     } finally {
