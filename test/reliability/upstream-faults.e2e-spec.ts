@@ -2,7 +2,7 @@ import { Agent, createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../../src/config/gateway-config.types';
 import { startGateway, testConfig, type RouteInput, type TestGateway } from '../fixtures/gateway';
-import { sleep } from '../fixtures/http';
+import { rawExchange, sleep } from '../fixtures/http';
 import { attempt, burst, tally } from './support/client';
 import { startFaultUpstream, type FaultUpstream } from './support/fault-upstream';
 import { counters, expectNoLeaks } from './support/leaks';
@@ -63,7 +63,10 @@ describe('upstream faults (reliability)', () => {
   });
 
   afterAll(async () => {
+    const started = Date.now();
     await gw.close();
+    // A graceful close is bounded by SHUTDOWN_TIMEOUT (5 s in tests).
+    expect(Date.now() - started).toBeLessThan(8000);
     await fault.close();
   });
 
@@ -247,6 +250,56 @@ describe('upstream faults (reliability)', () => {
       }),
     );
     await expectNoLeaks(gw, 8000);
+  });
+
+  describe('WebSocket upgrades to faulty upstreams', () => {
+    const upgrade = (path: string, waitMs = 4000) =>
+      rawExchange(
+        gw.port,
+        `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        waitMs,
+      );
+
+    it('should answer 502 to an upgrade on a refused upstream', async () => {
+      expect(await upgrade('/refused/ws')).toMatch(/^HTTP\/1\.1 502/);
+    });
+
+    it('should answer 504 to an upstream that never answers the upgrade, within the route timeout', async () => {
+      const started = Date.now();
+      expect(await upgrade('/f/hang/ws')).toMatch(/^HTTP\/1\.1 504/);
+      expect(Date.now() - started).toBeLessThan(ROUTE_TIMEOUT + 2000);
+    });
+
+    it("should relay an upstream's refusal of the upgrade", async () => {
+      expect(await upgrade('/f/status/ws')).toMatch(/^HTTP\/1\.1 403/);
+    });
+
+    it('should close the client when the upstream resets an open WebSocket', async () => {
+      const started = Date.now();
+      const raw = await upgrade('/f/reset/ws', 5000);
+      expect(raw).toMatch(/^HTTP\/1\.1 101/);
+      expect(Date.now() - started).toBeLessThan(3000);
+    });
+
+    it('should release everything when clients drop 100 upgrades at random points', async () => {
+      const paths = ['/f/ok/ws', '/f/hang/ws', '/f/reset/ws', '/refused/ws'];
+      await Promise.all(
+        Array.from({ length: 100 }, async (_, i) => {
+          const socket = connect(gw.port, '127.0.0.1');
+          socket.on('error', () => undefined);
+          await new Promise<void>((r) => socket.once('connect', () => r()));
+          socket.write(
+            `GET ${paths[i % paths.length]} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n` +
+              'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+              'Sec-WebSocket-Version: 13\r\n\r\n',
+          );
+          await sleep(Math.floor(Math.random() * 300));
+          socket.destroy();
+        }),
+      );
+      await expectNoLeaks(gw, 8000);
+    });
   });
 
   it('should answer every request of a mixed fault storm within the bound and leak nothing', async () => {

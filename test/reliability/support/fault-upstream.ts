@@ -21,6 +21,9 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `/bigheaders/...` answers with 100 KB of response headers
  * - `/early/...`     answers 401 and closes without reading the request body
  *
+ * Upgrade requests (counted as `UPGRADE path`) follow the same modes: `hang` never answers,
+ * `status` refuses with 403, `reset` switches protocols then resets, anything else echoes.
+ *
  * Every request is counted by path before anything else happens, so tests can assert exactly
  * how many times a request reached the upstream.
  */
@@ -120,6 +123,7 @@ function handle(
 export async function startFaultUpstream(port = 0): Promise<FaultUpstream> {
   const hits: string[] = [];
   const perSocket = new WeakMap<Socket, number>();
+  const upgraded = new Set<Socket>();
   let server = makeServer();
   function makeServer(): Server {
     const s = createServer((req, res) => {
@@ -127,6 +131,29 @@ export async function startFaultUpstream(port = 0): Promise<FaultUpstream> {
       // Bodies are read (and dropped) so keep-alive works for uploads too.
       req.resume();
       handle(req, res, perSocket);
+    });
+    s.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+      hits.push(`UPGRADE ${req.url}`);
+      // Upgraded sockets leave the server's bookkeeping: closeAllConnections() misses them.
+      upgraded.add(socket);
+      socket.once('close', () => upgraded.delete(socket));
+      socket.on('error', () => undefined);
+      const [, mode] = (req.url ?? '/').split(/[/?]/);
+      if (mode === 'hang') {
+        return;
+      }
+      if (mode === 'status') {
+        socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\nconnection: close\r\n\r\nno');
+        return;
+      }
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+      );
+      if (mode === 'reset') {
+        setTimeout(() => socket.resetAndDestroy(), 20);
+        return;
+      }
+      socket.pipe(socket);
     });
     s.keepAliveTimeout = 60_000;
     return s;
@@ -141,6 +168,9 @@ export async function startFaultUpstream(port = 0): Promise<FaultUpstream> {
   const stop = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();
+      for (const socket of upgraded) {
+        socket.destroy();
+      }
       server.close(() => resolve());
     });
   return {
