@@ -1,5 +1,6 @@
 import { Agent, createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { RouteTableService } from '../../src/routing/route-table.service';
 import type { GatewayConfig } from '../../src/config/gateway-config.types';
 import { startGateway, testConfig, type RouteInput, type TestGateway } from '../fixtures/gateway';
 import { rawExchange, sleep } from '../fixtures/http';
@@ -36,6 +37,54 @@ function config(routes: RouteInput[], resilience: Partial<GatewayConfig['resilie
 }
 
 const ROUTE_TIMEOUT = 800;
+
+/**
+ * A minimal keep-alive HTTP/1.1 server on raw sockets that closes a connection after `idleMs`
+ * without a request and, unlike Node's server, never advertises that timeout.
+ */
+async function startIdleClosingUpstream(idleMs: number) {
+  const hits: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buf = Buffer.alloc(0);
+    let timer = setTimeout(() => socket.end(), idleMs);
+    socket.on('data', (d: Buffer) => {
+      clearTimeout(timer);
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end === -1) {
+          return;
+        }
+        const head = buf.subarray(0, end).toString('latin1');
+        const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buf.length < end + 4 + length) {
+          return;
+        }
+        buf = buf.subarray(end + 4 + length);
+        const [method, path] = head.split(' ');
+        hits.push(`${method} ${path}`);
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        timer = setTimeout(() => socket.end(), idleMs);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hits,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) {
+          s.destroy();
+        }
+        server.close(() => r());
+      }),
+  };
+}
 
 describe('upstream faults (reliability)', () => {
   let fault: FaultUpstream;
@@ -161,6 +210,52 @@ describe('upstream faults (reliability)', () => {
     // never two hits.
     expect(hits).toBe(1);
     expect([200, 502]).toContain(r.status);
+  });
+
+  it('should survive the idle-close race with an upstream that closes idle sockets silently', async () => {
+    // Like nginx or Go upstreams: no Keep-Alive timeout hint, idle sockets closed after 150 ms.
+    const idle = await startIdleClosingUpstream(150);
+    const table = gw.gateway.app.get(RouteTableService);
+    const routes = table.routes.map((r) => r.config);
+    table.replace([
+      ...routes,
+      { ...routes[0], name: 'idle', prefix: '/idle', upstreams: [{ url: idle.url, weight: 1 }] },
+    ]);
+    try {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const out: Awaited<ReturnType<typeof attempt>>[] = [];
+      for (let i = 0; i < 40; i++) {
+        // Land requests right around the upstream's idle close.
+        await sleep(140 + (i % 5) * 5);
+        const post = i % 2 === 1;
+        out.push(
+          await attempt(gw.url, `/idle/${post ? 'post' : 'get'}-${i}`, {
+            agent,
+            method: post ? 'POST' : 'GET',
+            body: post ? `body-${i}` : undefined,
+            timeoutMs: 5000,
+          }),
+        );
+      }
+      agent.destroy();
+      const gets = out.filter((_, i) => i % 2 === 0);
+      const posts = out.filter((_, i) => i % 2 === 1);
+      expect(gets.map((o) => o.status)).toEqual(Array(20).fill(200));
+      for (const o of posts) {
+        expect([200, 502]).toContain(o.status);
+      }
+      // Never a POST twice.
+      for (let i = 1; i < 40; i += 2) {
+        expect(idle.hits.filter((h) => h === `POST /idle/post-${i}`).length).toBeLessThanOrEqual(1);
+      }
+      process.stdout.write(
+        `idle-close race: GET ${JSON.stringify(tally(gets))} POST ${JSON.stringify(tally(posts))}, ` +
+          `upstream hits ${idle.hits.length} for 40 requests\n`,
+      );
+    } finally {
+      table.replace(routes);
+      await idle.close();
+    }
   });
 
   it('should not fail requests on sockets the upstream half-closes after each answer', async () => {
