@@ -433,6 +433,36 @@ describe('response cache (RFC 9111, memory store)', () => {
     expect(b.status).toBe(500);
   });
 
+  it('stale-if-error with the upstream down (connection refused): STALE within the window, 502 past it', async () => {
+    const down = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=1, stale-if-error=3' });
+      res.end('last good');
+    });
+    const base = testConfig([]);
+    const g = await startGateway(
+      testConfig(
+        [{ prefix: '/', upstreams: [down.url], cache: { enabled: true, allowSetCookie: false } }],
+        { cache: { ...base.cache, enabled: true, compression: false } },
+      ),
+    );
+    try {
+      await send(g.url, '/sie');
+      await down.close();
+      await sleep(1500);
+      const stale = await send(g.url, '/sie');
+      expect(stale.status).toBe(200);
+      expect(stale.text).toBe('last good');
+      expect(stale.headers['x-cache']).toBe('STALE');
+      expect(stale.headers['cache-status']).toContain('stale-if-error');
+      await sleep(3000);
+      const gone = await send(g.url, '/sie');
+      expect(gone.status).toBeGreaterThanOrEqual(502);
+      expect(gone.headers['x-cache']).toBe('MISS');
+    } finally {
+      await g.close();
+    }
+  });
+
   it('metrics: cache_hits_total, cache_misses_total, cache_stale_total per route', async () => {
     const m = await send(gw.url, '/metrics');
     expect(m.text).toMatch(/cache_hits_total\{route="route0"\} [1-9]/);

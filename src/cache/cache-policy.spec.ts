@@ -1,0 +1,149 @@
+import type { CacheEntry } from './cache-entry';
+import {
+  decideStore,
+  notModified,
+  parseVary,
+  requestPolicy,
+  type StoreContext,
+  usability,
+} from './cache-policy';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+function ctx(headers: string[], over: Partial<StoreContext> = {}): StoreContext {
+  return {
+    status: 200,
+    headers,
+    authenticated: false,
+    requestNoStore: false,
+    defaultTtlMs: 300_000,
+    allowSetCookie: false,
+    requestTime: T0,
+    responseTime: T0,
+    ...over,
+  };
+}
+
+function entryOf(headers: string[], over: Partial<StoreContext> = {}): CacheEntry {
+  const v = decideStore(ctx(headers, over));
+  if (!v.store) {throw new Error(`not storable: ${v.reason}`);}
+  return { ...v.entry, headers, body: Buffer.alloc(0), variant: '', compressible: false };
+}
+
+describe('decideStore (RFC 9111 §3)', () => {
+  it.each([
+    [['cache-control', 'no-store'], 'no-store'],
+    [['cache-control', 'private, max-age=60'], 'private'],
+    [['cache-control', 'max-age=60', 'vary', 'Accept, *'], 'vary *'],
+    [['cache-control', 'max-age=60', 'set-cookie', 'a=1'], 'set-cookie'],
+  ])('%p is not stored (%s)', (headers, reason) => {
+    expect(decideStore(ctx(headers))).toEqual({ store: false, reason });
+  });
+
+  it('206, 304 and non-heuristic statuses without explicit freshness are not stored', () => {
+    expect(decideStore(ctx([], { status: 206 })).store).toBe(false);
+    expect(decideStore(ctx([], { status: 304 })).store).toBe(false);
+    expect(decideStore(ctx([], { status: 302 })).store).toBe(false);
+    expect(decideStore(ctx([], { status: 500 })).store).toBe(false);
+    expect(decideStore(ctx(['cache-control', 'max-age=10'], { status: 302 })).store).toBe(true);
+  });
+
+  it('freshness: s-maxage > max-age > Expires > default TTL', () => {
+    expect(entryOf(['cache-control', 'max-age=10, s-maxage=20']).freshnessMs).toBe(20_000);
+    expect(entryOf(['cache-control', 'max-age=10']).freshnessMs).toBe(10_000);
+    const date = new Date(T0).toUTCString();
+    const expires = new Date(T0 + 30_000).toUTCString();
+    expect(entryOf(['date', date, 'expires', expires]).freshnessMs).toBe(30_000);
+    expect(entryOf(['etag', '"x"', 'expires', 'garbage']).freshnessMs).toBe(0);
+    expect(entryOf([]).freshnessMs).toBe(300_000);
+  });
+
+  it('Authorization: stored only with public, s-maxage or must-revalidate (§3.5)', () => {
+    expect(decideStore(ctx(['cache-control', 'max-age=60'], { authenticated: true })).store).toBe(
+      false,
+    );
+    for (const cc of ['public, max-age=60', 's-maxage=60', 'must-revalidate, max-age=60']) {
+      expect(decideStore(ctx(['cache-control', cc], { authenticated: true })).store).toBe(true);
+    }
+  });
+
+  it('Set-Cookie stored when the route allows it', () => {
+    expect(decideStore(ctx(['set-cookie', 'a=1'], { allowSetCookie: true })).store).toBe(true);
+  });
+
+  it('age: corrected initial age from Age, Date and the response delay (§4.2.3)', () => {
+    const e = entryOf(['cache-control', 'max-age=100'], {
+      age: '20',
+      requestTime: T0 - 2_000,
+      responseTime: T0,
+    });
+    expect(e.initialAgeMs).toBe(22_000);
+    const skewed = entryOf([
+      'cache-control',
+      'max-age=100',
+      'date',
+      new Date(T0 - 50_000).toUTCString(),
+    ]);
+    expect(skewed.initialAgeMs).toBe(50_000);
+  });
+
+  it('must-revalidate and s-maxage disable stale serving; no-cache means revalidate always', () => {
+    const strict = entryOf([
+      'cache-control',
+      'max-age=1, must-revalidate, stale-if-error=60, stale-while-revalidate=60',
+    ]);
+    expect(strict.staleIfErrorMs).toBe(0);
+    expect(strict.staleWhileRevalidateMs).toBe(0);
+    const lax = entryOf(['cache-control', 'max-age=1, stale-if-error=60']);
+    expect(lax.staleIfErrorMs).toBe(60_000);
+    const nc = entryOf(['cache-control', 'no-cache', 'etag', '"a"']);
+    expect(nc.noCache).toBe(true);
+    expect(usability(nc, requestPolicy(undefined, undefined), 0)).toBe('revalidate');
+  });
+
+  it('a response stale on arrival without validators is not worth storing', () => {
+    expect(decideStore(ctx(['cache-control', 'max-age=0'])).store).toBe(false);
+    expect(decideStore(ctx(['cache-control', 'max-age=0', 'etag', '"v"'])).store).toBe(true);
+  });
+});
+
+describe('requestPolicy and usability', () => {
+  const e = entryOf(['cache-control', 'max-age=60, stale-while-revalidate=30']);
+  it('fresh, stale-while-revalidate, then revalidate', () => {
+    const p = requestPolicy(undefined, undefined);
+    expect(usability(e, p, 10_000)).toBe('fresh');
+    expect(usability(e, p, 70_000)).toBe('stale-while-revalidate');
+    expect(usability(e, p, 100_000)).toBe('revalidate');
+  });
+  it('request no-cache, max-age=0, Pragma, max-age and min-fresh', () => {
+    expect(usability(e, requestPolicy('no-cache', undefined), 0)).toBe('revalidate');
+    expect(usability(e, requestPolicy('max-age=0', undefined), 0)).toBe('revalidate');
+    expect(usability(e, requestPolicy(undefined, 'no-cache'), 0)).toBe('revalidate');
+    // Pragma is ignored when Cache-Control is present.
+    expect(usability(e, requestPolicy('max-age=600', 'no-cache'), 0)).toBe('fresh');
+    expect(usability(e, requestPolicy('max-age=5', undefined), 10_000)).toBe('revalidate');
+    expect(usability(e, requestPolicy('min-fresh=55', undefined), 10_000)).toBe('revalidate');
+    expect(usability(e, requestPolicy('max-stale=100', undefined), 90_000)).toBe('fresh');
+  });
+});
+
+describe('parseVary and notModified', () => {
+  it('normalises Vary names; * wins', () => {
+    expect(parseVary('Accept-Language, accept-encoding,  Origin')).toEqual([
+      'accept-encoding',
+      'accept-language',
+      'origin',
+    ]);
+    expect(parseVary('Origin, *')).toEqual(['*']);
+  });
+  it('If-None-Match (weak comparison, lists, *) takes precedence over If-Modified-Since', () => {
+    const lm = new Date(T0).toUTCString();
+    const entry = { etag: '"v1"', lastModified: lm, headers: [] };
+    expect(notModified(entry, 'W/"v1"', undefined)).toBe(true);
+    expect(notModified(entry, '"x", "v1"', undefined)).toBe(true);
+    expect(notModified(entry, '*', undefined)).toBe(true);
+    expect(notModified(entry, '"x"', new Date(T0 + 1000).toUTCString())).toBe(false);
+    expect(notModified(entry, undefined, new Date(T0 + 1000).toUTCString())).toBe(true);
+    expect(notModified(entry, undefined, new Date(T0 - 1000).toUTCString())).toBe(false);
+  });
+});
