@@ -9,6 +9,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { send, waitFor } from './fixtures/http';
 import { testAuthConfig } from './fixtures/jwt';
+import { spawnGateway } from './fixtures/process';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
 import type { GatewayConfig } from '../src/config/gateway-config.types';
 import {
@@ -491,4 +492,54 @@ describe('metrics: scraped by a real Prometheus (e2e)', () => {
       await up.close();
     }
   }, 90_000);
+});
+
+describe('metrics: GATEWAY_WORKERS (e2e, built gateway)', () => {
+  it("should serve the whole pool's counters from whichever worker is scraped", async () => {
+    const up = await startUpstream();
+    const gw = await spawnGateway({
+      GATEWAY_WORKERS: '2',
+      LOG_LEVEL: 'info',
+      MAX_REQUESTS_PER_SECOND: '100000',
+      MAX_BURST_SIZE: '100000',
+      SERVICE_ROUTES: JSON.stringify([{ name: 'pool', prefix: '/', target_url: up.url }]),
+    });
+    try {
+      const pids = (): Set<number> =>
+        new Set(
+          gw
+            .stdout()
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .map((l) => JSON.parse(l) as { msg?: string; pid?: number })
+            .filter((l) => l.msg === 'request completed')
+            .map((l) => l.pid ?? -1),
+        );
+      await waitFor(
+        () => gw.stdout().split('primary: worker listening').length - 1 >= 2,
+        20_000,
+        50,
+      );
+      // Fresh connections: the primary hands them to the workers in turn.
+      for (let i = 0; i < 20; i++) {
+        expect((await send(gw.url, `/x/${i}`)).status).toBe(200);
+      }
+      await waitFor(() => pids().size >= 2, 5_000);
+      for (let i = 0; i < 4; i++) {
+        const { samples } = await scrape(gw.url);
+        expect(sampleSum(samples, 'http_requests_total', { endpoint: 'pool', status: '200' })).toBe(
+          20,
+        );
+      }
+      const om = await send(gw.url, '/metrics', {
+        headers: { accept: 'application/openmetrics-text; version=1.0.0' },
+      });
+      expect(om.text).toMatch(
+        /^http_requests_total\{method="GET",endpoint="pool",status="200"\} 20$/m,
+      );
+    } finally {
+      await gw.stop();
+      await up.close();
+    }
+  }, 60_000);
 });

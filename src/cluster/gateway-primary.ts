@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/gateway-config.types';
+import { serveClusterMetrics } from '../observability/metrics/cluster-metrics';
 import { runClusterPrimary } from './cluster-primary';
 
 /**
@@ -31,6 +32,8 @@ export function startGatewayPrimary(
   // Round-robin in the primary (the default on Linux, set here for every platform): the OS's
   // own balancing across accept() callers piles connections onto a few workers.
   cluster.schedulingPolicy = cluster.SCHED_RR;
+  // One /metrics for the whole pool: a scrape reaches any worker, which asks the primary to merge.
+  serveClusterMetrics(cluster);
   return runClusterPrimary(
     cluster,
     {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { makeCounterProvider, makeGaugeProvider } from '@willsoto/nestjs-prometheus';
 import { collectDefaultMetrics, register } from 'prom-client';
+import { clusterMetrics } from './metrics/cluster-metrics';
 import { BACKEND_HEALTH_STATUS, CIRCUIT_BREAKER_TRIPS } from './metrics.constants';
 
 /**
@@ -21,10 +22,15 @@ if (register.getSingleMetric('nodejs_eventloop_lag_seconds') === undefined) {
   }
 }
 
+// A cluster worker answers the primary's metric collections (GATEWAY_WORKERS > 1).
+clusterMetrics.install();
+
 const backendHealthStatus = makeGaugeProvider({
   name: BACKEND_HEALTH_STATUS,
   help: 'Upstream health: 1 when probed up and not ejected, 0 otherwise.',
   labelNames: ['backend'],
+  // Across cluster workers (each probes and ejects on its own): 1 only if every worker can use it.
+  aggregator: 'min',
 });
 
 const circuitBreakerTrips = makeCounterProvider({
