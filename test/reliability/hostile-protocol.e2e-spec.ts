@@ -18,16 +18,29 @@ const statuses = (raw: string): number[] =>
 describe('hostile clients: protocol abuse (reliability)', () => {
   let pub: TestUpstream;
   let other: TestUpstream;
+  let sse: TestUpstream;
   let gw: TestGateway;
 
   beforeAll(async () => {
     [pub, other] = await Promise.all([startUpstream(), startUpstream()]);
+    sse = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let n = 0;
+      const timer = setInterval(() => {
+        res.write(`data: event-${n}\n\n`);
+        if (++n === 3) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 100);
+    });
     const base = testConfig([]);
     gw = await startGateway(
       testConfig(
         [
           // strip-prefix onto a base path: the upstream must only ever see /root/...
           { name: 'pub', prefix: '/pub', stripPrefix: true, upstreams: [`${pub.url}/root`] },
+          { name: 'sse', prefix: '/events', upstreams: [sse.url] },
           { name: 'other', prefix: '/', upstreams: [other.url] },
         ],
         {
@@ -44,7 +57,7 @@ describe('hostile clients: protocol abuse (reliability)', () => {
 
   afterAll(async () => {
     await gw.close();
-    await Promise.all([pub.close(), other.close()]);
+    await Promise.all([pub.close(), other.close(), sse.close()]);
   });
 
   afterEach(async () => {
@@ -376,6 +389,19 @@ describe('hostile clients: protocol abuse (reliability)', () => {
       expect(statuses(raw)).toEqual([200, 400]);
       expect(pub.requests.slice(before).map((r) => r.url)).toEqual(['/root/p1']);
     });
+  });
+
+  it('should finish a streaming response before answering a bad request pipelined behind it', async () => {
+    const raw = await rawExchange(
+      gw.port,
+      'GET /events/stream HTTP/1.1\r\nHost: x\r\n\r\nGET /pub/x HTTP/1.1\r\nBad Header\r\n\r\n',
+      5000,
+    );
+    expect(raw).toMatch(/^HTTP\/1\.1 200/);
+    for (const n of [0, 1, 2]) {
+      expect(raw).toContain(`data: event-${n}`);
+    }
+    expect(statuses(raw)).toEqual([200, 400]);
   });
 
   it('should keep serving after all of the above', async () => {
