@@ -4,6 +4,7 @@ import { RouteTableService } from '../../src/routing/route-table.service';
 import type { GatewayConfig } from '../../src/config/gateway-config.types';
 import { startGateway, testConfig, type RouteInput, type TestGateway } from '../fixtures/gateway';
 import { rawExchange, sleep } from '../fixtures/http';
+import { startUpstream } from '../fixtures/upstream';
 import { attempt, burst, tally } from './support/client';
 import { startFaultUpstream, type FaultUpstream } from './support/fault-upstream';
 import { counters, expectNoLeaks } from './support/leaks';
@@ -471,6 +472,35 @@ describe('5xx bursts, breakers, ejection and restarts (reliability)', () => {
     // POSTs: each reached exactly one upstream once; the 503 is relayed, not retried.
     expect(a.count('/status/503/post', 'POST') + b.count('/ok/post', 'POST')).toBe(40);
     expect(posts.filter((o) => o.status === 503).length).toBe(a.count('/status/503/post', 'POST'));
+  });
+
+  it('should move an upload whose upstream refused the connection, body intact', async () => {
+    const echo = await startUpstream();
+    try {
+      gw = await startGateway(
+        config(
+          [
+            {
+              name: 'pair',
+              prefix: '/p',
+              upstreams: [`http://127.0.0.1:${await closedPort()}`, echo.url],
+            },
+          ],
+          { circuitBreakerMax: 1e6, retryBaseDelayMs: 1 },
+        ),
+      );
+      const body = Buffer.alloc(256 * 1024, 'x');
+      const out = await burst(20, 4, (i) =>
+        attempt(gw.url, `/p/up-${i}`, { method: i % 2 ? 'PUT' : 'POST', body, timeoutMs: 8000 }),
+      );
+      // A refused connect sent nothing, so even a POST may move: every upload lands once, whole.
+      expect(tally(out)).toEqual({ '200': 20 });
+      expect(echo.requests.length).toBe(20);
+      expect(echo.requests.every((r) => r.body.length === body.length)).toBe(true);
+    } finally {
+      await expectNoLeaks(gw);
+      await echo.close();
+    }
   });
 
   it('should open the breaker on a failing upstream and send the rest to the healthy one', async () => {
