@@ -503,6 +503,27 @@ describe('5xx bursts, breakers, ejection and restarts (reliability)', () => {
     }
   });
 
+  it('should not multiply a total 503 outage into a retry storm (retry budget)', async () => {
+    gw = await startGateway(
+      config(
+        [{ name: 'down', prefix: '/d', stripPrefix: true, upstreams: [`${a.url}/status/503`] }],
+        {
+          circuitBreakerMax: 1e6,
+        },
+      ),
+    );
+    const n = 400;
+    const out = await burst(n, 50, (i) => attempt(gw.url, `/d/${i}`, { timeoutMs: 10_000 }));
+    expect(tally(out)).toEqual({ '503': n });
+    const hits = a.count('/status/503');
+    process.stdout.write(
+      `retry storm: ${n} GETs, ${hits} upstream hits (3 attempts each unbudgeted = ${3 * n})\n`,
+    );
+    // RETRY_ATTEMPTS=3 without a budget would be 3n; the 20% budget keeps it far below.
+    expect(hits).toBeGreaterThanOrEqual(n);
+    expect(hits).toBeLessThan(1.5 * n);
+  });
+
   it('should open the breaker on a failing upstream and send the rest to the healthy one', async () => {
     gw = await startGateway(
       config(
