@@ -1,32 +1,5 @@
-import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import type { GatewayConfig } from '../config/gateway-config.types';
-import { HealthModule } from '../health/health.module';
-import { LoadBalancingModule } from '../load-balancing/load-balancing.module';
-import { RoutingModule } from '../routing/routing.module';
-import { SecurityModule } from '../security/security.module';
-import { AdminAuthGuard } from './admin-auth.guard';
-import { AdminAuthLimiter } from './admin-auth-limiter';
-import { AdminExceptionFilter } from './admin-exception.filter';
-import { AdminJsonBodyInterceptor } from './admin-json-body.interceptor';
-import { AdminStateService } from './admin-state.service';
-import { ApiKeysService } from './api-keys.service';
-import { AuditLogService } from './audit-log.service';
-import { ApiKeysController } from './controllers/api-keys.controller';
-import { BlocksController } from './controllers/blocks.controller';
-import { ConfigController } from './controllers/config.controller';
-import { IpListsController } from './controllers/ip-lists.controller';
-import { RoutesController } from './controllers/routes.controller';
-import { UpstreamsController } from './controllers/upstreams.controller';
-
-/** Controllers of the admin API, in the order Swagger UI lists their tags. */
-export const ADMIN_CONTROLLERS: Type[] = [
-  RoutesController,
-  UpstreamsController,
-  IpListsController,
-  BlocksController,
-  ApiKeysController,
-  ConfigController,
-];
 
 /**
  * The admin API. Without `ADMIN_TOKEN` the module is empty: no admin route exists, so every
@@ -38,19 +11,10 @@ export class AdminModule {
     if (config.admin.token === undefined) {
       return { module: AdminModule };
     }
-    return {
-      module: AdminModule,
-      imports: [SecurityModule, RoutingModule, LoadBalancingModule, HealthModule],
-      controllers: ADMIN_CONTROLLERS,
-      providers: [
-        { provide: AdminAuthLimiter, useFactory: () => new AdminAuthLimiter() },
-        AdminAuthGuard,
-        AdminJsonBodyInterceptor,
-        AdminExceptionFilter,
-        AdminStateService,
-        AuditLogService,
-        ApiKeysService,
-      ],
-    };
+    const { adminModuleParts } =
+      // Loaded only when enabled, so a gateway without the admin API does not pay for it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('./admin-parts') as typeof import('./admin-parts');
+    return { module: AdminModule, ...adminModuleParts() };
   }
 }
