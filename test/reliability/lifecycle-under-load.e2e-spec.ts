@@ -1,4 +1,7 @@
-import { Agent } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RouteConfig } from '../../src/config/gateway-config.types';
 import { RouteTableService } from '../../src/routing/route-table.service';
 import { startGateway, testConfig, type TestGateway } from '../fixtures/gateway';
@@ -189,5 +192,92 @@ describe('route reload under load (reliability)', () => {
     expect(after.status).toBe(404);
     expect((await attempt(gw.url, '/new/x')).status).toBe(200);
     await expectNoLeaks(gw);
+  });
+});
+
+describe('POST /admin/config/reload under load (reliability)', () => {
+  const TOKEN = 'reliability-admin-token-0123456789abcdef';
+  let a: TestUpstream;
+  let b: TestUpstream;
+  let dir: string;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startUpstream(), startUpstream()]);
+    dir = mkdtempSync(join(tmpdir(), 'gateway-reload-'));
+  });
+  afterAll(async () => {
+    await Promise.all([a.close(), b.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const writeRoutes = (file: string, upstream: string, extra: string): void =>
+    writeFileSync(
+      file,
+      `routes:\n  - name: svc\n    prefix: /svc\n    target_url: ${upstream}\n${extra}`,
+    );
+
+  const reload = (port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/admin/config/reload',
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-length': '0' },
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('should drop nothing while the config file is reloaded 10 times under traffic', async () => {
+    const file = join(dir, 'gateway.yaml');
+    writeRoutes(file, a.url, '');
+    const gw = await spawnGateway({
+      GATEWAY_CONFIG: file,
+      ADMIN_TOKEN: TOKEN,
+      MAX_REQUESTS_PER_SECOND: '1000000',
+      MAX_BURST_SIZE: '1000000',
+      DDOS_THRESHOLD: '100000000',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      const outcomes: Outcome[] = [];
+      let running = true;
+      const workers = Array.from({ length: 8 }, async (_, w) => {
+        const agent = w % 2 ? new Agent({ keepAlive: true, maxSockets: 1 }) : false;
+        for (let i = 0; running && i < 10_000; i++) {
+          outcomes.push(await attempt(gw.url, `/svc/${w}-${i}`, { agent, timeoutMs: 5000 }));
+        }
+        if (agent) {
+          agent.destroy();
+        }
+      });
+      const reloads: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        await sleep(150);
+        writeRoutes(
+          file,
+          i % 2 ? a.url : b.url,
+          i % 2 ? '' : `  - name: extra\n    prefix: /extra\n    target_url: ${b.url}\n`,
+        );
+        reloads.push(await reload(gw.port));
+      }
+      running = false;
+      await Promise.all(workers);
+      expect(reloads).toEqual(Array(10).fill(200));
+      expect(tally(outcomes)).toEqual({ '200': outcomes.length });
+      expect(outcomes.length).toBeGreaterThan(50);
+      expect(a.requests.length).toBeGreaterThan(0);
+      expect(b.requests.length).toBeGreaterThan(0);
+    } finally {
+      await gw.stop();
+    }
   });
 });
