@@ -474,3 +474,53 @@ describe('Admin API (e2e)', () => {
     });
   });
 });
+
+describe('Admin API: cache purge and stats (e2e)', () => {
+  let gw: TestGateway;
+  let up: TestUpstream;
+
+  beforeAll(async () => {
+    up = await startUpstream((req, res) => {
+      const body = `hello ${req.url}`;
+      res.writeHead(200, {
+        'content-type': 'text/plain',
+        'cache-control': 'public, max-age=300',
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(body);
+    });
+    const base = testConfig([]);
+    gw = await startGateway(
+      testConfig(
+        [{ prefix: '/', upstreams: [up.url], cache: { enabled: true, allowSetCookie: false } }],
+        { admin: { token: TOKEN }, cache: { ...base.cache, enabled: true, compression: false } },
+      ),
+    );
+  });
+  afterAll(async () => {
+    await gw.close();
+    await up.close();
+  });
+
+  it('should purge one URL or a prefix, report stats, and audit the purge', async () => {
+    for (const path of ['/p/a', '/p/b', '/q/c']) {
+      await send(gw.url, path);
+      expect((await send(gw.url, path)).headers['x-cache']).toBe('HIT');
+    }
+    const stats = await admin(gw, 'GET', '/admin/cache/stats');
+    expect(stats.json()).toMatchObject({ store: 'memory', memoryEntries: 3 });
+    expect(stats.json<{ hits: number }>().hits).toBeGreaterThanOrEqual(3);
+
+    const one = await admin(gw, 'POST', '/admin/cache/purge', { url: '/q/c' });
+    expect(one.json()).toEqual({ url: '/q/c', removed: 1 });
+    expect((await send(gw.url, '/q/c')).headers['x-cache']).toBe('MISS');
+    const prefix = await admin(gw, 'POST', '/admin/cache/purge', { prefix: '/p/' });
+    expect(prefix.json()).toEqual({ prefix: '/p/', removed: 2 });
+    expect((await send(gw.url, '/p/a')).headers['x-cache']).toBe('MISS');
+    expect(auditLines(gw).map((l) => l.action)).toEqual(['cache.purge', 'cache.purge-prefix']);
+
+    const both = await admin(gw, 'POST', '/admin/cache/purge', { url: '/a', prefix: '/b' });
+    expect(both.status).toBe(400);
+    expect((await admin(gw, 'POST', '/admin/cache/purge', { url: 'ftp://x' })).status).toBe(400);
+  });
+});

@@ -31,6 +31,8 @@ const ADMIN_OPERATIONS = [
   'get /admin/api-keys',
   'post /admin/api-keys',
   'delete /admin/api-keys/{id}',
+  'post /admin/cache/purge',
+  'get /admin/cache/stats',
   'get /admin/config',
   'post /admin/config/reload',
 ];

@@ -1,4 +1,5 @@
 import type { ModuleMetadata, Type } from '@nestjs/common';
+import { CacheModule } from '../cache/cache.module';
 import { HealthModule } from '../health/health.module';
 import { LoadBalancingModule } from '../load-balancing/load-balancing.module';
 import { RoutingModule } from '../routing/routing.module';
@@ -12,6 +13,7 @@ import { ApiKeysService } from './api-keys.service';
 import { AuditLogService } from './audit-log.service';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { BlocksController } from './controllers/blocks.controller';
+import { CacheController } from './controllers/cache.controller';
 import { ConfigController } from './controllers/config.controller';
 import { IpListsController } from './controllers/ip-lists.controller';
 import { RoutesController } from './controllers/routes.controller';
@@ -24,6 +26,7 @@ export const ADMIN_CONTROLLERS: Type[] = [
   IpListsController,
   BlocksController,
   ApiKeysController,
+  CacheController,
   ConfigController,
 ];
 
@@ -35,7 +38,7 @@ export function adminModuleParts(): Required<
   Pick<ModuleMetadata, 'imports' | 'controllers' | 'providers'>
 > {
   return {
-    imports: [SecurityModule, RoutingModule, LoadBalancingModule, HealthModule],
+    imports: [SecurityModule, RoutingModule, LoadBalancingModule, HealthModule, CacheModule],
     controllers: ADMIN_CONTROLLERS,
     providers: [
       { provide: AdminAuthLimiter, useFactory: () => new AdminAuthLimiter() },
