@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { RedisService } from '../src/common/redis/redis.service';
 import { HttpCacheService } from '../src/cache/http-cache.service';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
@@ -15,12 +16,12 @@ const fresh = () => `/r/${Date.now()}-${++n}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const calls = (path: string) => upstream.requests.filter((r) => r.url === path).length;
 
-function gatewayConfig(redisUrl: string) {
+function gatewayConfig(redisUrl: string, compression = false) {
   const base = testConfig([]);
   return testConfig(
     [{ prefix: '/', upstreams: [upstream.url], cache: { enabled: true, allowSetCookie: false } }],
     {
-      cache: { ...base.cache, enabled: true, compression: false },
+      cache: { ...base.cache, enabled: true, compression },
       redis: { ...base.redis, url: redisUrl },
     },
   );
@@ -175,6 +176,34 @@ describe('Redis-backed cache shared by two gateways', () => {
     expect((await untilHit(b, p, { 'accept-language': 'it' })).text).toBe('lang=it');
     expect((await untilHit(b, p, { 'accept-language': 'de' })).text).toBe('lang=de');
     expect(calls(p)).toBe(2);
+  });
+
+  it('entries from Redis are compressed on the way out (identity stored, gzip and br served)', async () => {
+    const text = JSON.stringify(Array.from({ length: 300 }, (_, i) => ({ id: i })));
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=60' });
+      res.end(text);
+    };
+    const c = await startGateway(gatewayConfig(process.env.TEST_REDIS_URL!, true));
+    try {
+      await ready(c);
+      const p = fresh();
+      await send(a.url, p);
+      for (const coding of ['gzip', 'br', 'gzip']) {
+        const hit = await untilHit(c, p, { 'accept-encoding': coding });
+        expect(hit.headers['content-encoding']).toBe(coding);
+        const plainText =
+          coding === 'gzip'
+            ? gunzipSync(hit.body).toString()
+            : brotliDecompressSync(hit.body).toString();
+        expect(plainText).toBe(text);
+      }
+      const identity = await send(c.url, p);
+      expect(identity.text).toBe(text);
+      expect(calls(p)).toBe(1);
+    } finally {
+      await c.close();
+    }
   });
 
   it('a POST through one replica invalidates for both; purge on one purges for all', async () => {

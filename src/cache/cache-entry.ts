@@ -46,7 +46,14 @@ export interface EntryViews {
   encoded: Map<string, Buffer>;
 }
 
-export type LiveEntry = CacheEntry & { views?: EntryViews };
+export type LiveEntry = CacheEntry & {
+  views?: EntryViews;
+  /**
+   * Entries read from Redis are new objects on every read: this names the stored version
+   * (`primary \n variant \n responseTime`) so compressed copies can be memoised per replica.
+   */
+  sharedId?: string;
+};
 
 /** Current age in ms (RFC 9111 §4.2.3). */
 export function currentAgeMs(entry: CacheEntry, now: number): number {

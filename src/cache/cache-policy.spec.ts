@@ -26,7 +26,9 @@ function ctx(headers: string[], over: Partial<StoreContext> = {}): StoreContext 
 
 function entryOf(headers: string[], over: Partial<StoreContext> = {}): CacheEntry {
   const v = decideStore(ctx(headers, over));
-  if (!v.store) {throw new Error(`not storable: ${v.reason}`);}
+  if (!v.store) {
+    throw new Error(`not storable: ${v.reason}`);
+  }
   return { ...v.entry, headers, body: Buffer.alloc(0), variant: '', compressible: false };
 }
 

@@ -33,6 +33,8 @@ import {
 /** Requests waiting for one upstream response (nginx `proxy_cache_lock`). */
 export interface Fill {
   waiters: ((entry: LiveEntry | undefined) => void)[];
+  /** Date.now() when the leader went upstream; an older fill is treated as abandoned. */
+  startedAt: number;
 }
 
 /** Longest a coalesced request waits for the leader before going upstream itself (nginx: 5 s). */
@@ -73,6 +75,13 @@ export class HttpCacheService implements OnModuleInit {
   private readonly shared: RedisStore | undefined;
   private readonly security: SecurityHeaderSet;
   private readonly fills = new Map<string, Fill>();
+  /**
+   * Compressed copies of Redis entries, per replica, keyed by stored version and coding; FIFO
+   * within a quarter of CACHE_MAX_SIZE. A purged or replaced entry is never read again, since
+   * its version id is gone from Redis, so its copy simply ages out.
+   */
+  private readonly sharedEncoded = new Map<string, Buffer>();
+  private sharedEncodedBytes = 0;
   private readonly refreshing = new Set<string>();
   private readonly logger = new Logger(HttpCacheService.name);
   private readonly counts = { hits: 0, misses: 0, stale: 0, bypass: 0, stores: 0, coalesced: 0 };
@@ -226,7 +235,11 @@ export class HttpCacheService implements OnModuleInit {
           : 'miss';
     if (entry === undefined && !policy.revalidate) {
       const fill = this.fills.get(primary);
-      if (fill !== undefined) {
+      // A leader that vanished without an outcome (its client left during a retry back-off)
+      // must not hold the key: past the lock timeout the next miss leads instead.
+      if (fill !== undefined && now - fill.startedAt > LOCK_TIMEOUT_MS) {
+        this.releaseFill(primary, fill, undefined);
+      } else if (fill !== undefined) {
         this.counts.coalesced++;
         this.await(exchange, host, settings, primary, policy, authenticated, fill);
         return true;
@@ -234,7 +247,7 @@ export class HttpCacheService implements OnModuleInit {
     }
     let fill: Fill | undefined;
     if (entry === undefined && !policy.noStore) {
-      fill = { waiters: [] };
+      fill = { waiters: [], startedAt: now };
       this.fills.set(primary, fill);
     }
     this.prepareUpstream(
@@ -415,11 +428,15 @@ export class HttpCacheService implements OnModuleInit {
       const coding = negotiateEncoding(req.headers['accept-encoding']);
       if (coding !== undefined) {
         const views = (entry.views ??= newViews());
-        const encoded = views.encoded.get(coding);
+        const memoKey = entry.sharedId === undefined ? undefined : `${entry.sharedId}\n${coding}`;
+        const encoded =
+          memoKey === undefined ? views.encoded.get(coding) : this.sharedEncoded.get(memoKey);
         if (encoded === undefined) {
           compressBuffer(coding, entry.body).then(
             (body) => {
-              if (!views.encoded.has(coding)) {
+              if (memoKey !== undefined) {
+                this.memoiseShared(memoKey, body);
+              } else if (!views.encoded.has(coding)) {
                 views.encoded.set(coding, body);
                 this.memory.grow(entry, body.length);
               }
@@ -766,6 +783,22 @@ export class HttpCacheService implements OnModuleInit {
         this.logger.debug(`background refresh of ${primary} failed: ${String(error)}`);
       })
       .finally(() => this.refreshing.delete(refreshKey));
+  }
+
+  private memoiseShared(key: string, body: Buffer): void {
+    const budget = this.memory.capacityBytes / 4;
+    if (body.length > budget || this.sharedEncoded.has(key)) {
+      return;
+    }
+    this.sharedEncoded.set(key, body);
+    this.sharedEncodedBytes += body.length;
+    for (const [oldKey, old] of this.sharedEncoded) {
+      if (this.sharedEncodedBytes <= budget) {
+        break;
+      }
+      this.sharedEncoded.delete(oldKey);
+      this.sharedEncodedBytes -= old.length;
+    }
   }
 
   private metricsFor(route: string): RouteCacheMetrics {

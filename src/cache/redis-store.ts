@@ -44,13 +44,13 @@ export class RedisStore {
         return undefined;
       }
       if (!isVaryMarker(first)) {
-        return first;
+        return { ...first, sharedId: `${primary}\n\n${first.responseTime}` };
       }
       const variantRaw = await client.hgetBuffer(key, secondaryOf(first.vary));
       const variant = variantRaw === null ? undefined : decodeItem(variantRaw);
       return variant === undefined || isVaryMarker(variant) || variant.expiresAt <= now
         ? undefined
-        : variant;
+        : { ...variant, sharedId: `${primary}\n${variant.variant}\n${variant.responseTime}` };
     } catch (error) {
       this.redis.reportFailure(error);
       return undefined;
