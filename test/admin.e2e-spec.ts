@@ -1,4 +1,5 @@
 import { AdminAuthLimiter } from '../src/admin/admin-auth-limiter';
+import { UpstreamPoolsService } from '../src/load-balancing/upstream-pools.service';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { send, sleep, waitFor, type Reply } from './fixtures/http';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
@@ -278,6 +279,32 @@ describe('Admin API (e2e)', () => {
       expect((await admin(gw, 'DELETE', '/admin/routes/new')).status).toBe(200);
       expect((await send(gw.url, '/new/thing')).status).toBe(404);
       expect((await admin(gw, 'DELETE', '/admin/routes/new')).status).toBe(404);
+    });
+
+    it('should let a request in flight on a removed route finish, then close its pool', async () => {
+      let release: (() => void) | undefined;
+      const temp = await startUpstream((_req, res) => {
+        release = () => res.end('late answer');
+      });
+      try {
+        const pools = gw.gateway.app.get(UpstreamPoolsService);
+        await admin(gw, 'POST', '/admin/routes', {
+          name: 'temp',
+          prefix: '/temp',
+          target_url: temp.url,
+        });
+        const before = pools.poolCount;
+        const pending = send(gw.url, '/temp/slow');
+        await waitFor(() => release !== undefined, 10_000);
+        expect((await admin(gw, 'DELETE', '/admin/routes/temp')).status).toBe(200);
+        expect((await send(gw.url, '/temp/new')).status).toBe(404);
+        release?.();
+        const res = await pending;
+        expect([res.status, res.text]).toEqual([200, 'late answer']);
+        await waitFor(() => pools.poolCount === before - 1, 10_000);
+      } finally {
+        await temp.close();
+      }
     });
 
     it('should reject an invalid route with the config file messages and keep the running table', async () => {
