@@ -36,7 +36,10 @@ describe('Admin API on a separate listener (e2e)', () => {
       expect([path, pub.status]).toEqual([path, 404]);
       expect(pub.json()).toMatchObject({ statusCode: 404 });
     }
-    expect((await send(adminUrl, '/admin/routes', { headers: AUTH })).status).toBe(200);
+    const routes = await send(adminUrl, '/admin/routes', { headers: AUTH });
+    expect(routes.status).toBe(200);
+    expect(routes.headers['x-content-type-options']).toBe('nosniff');
+    expect(routes.headers['content-security-policy']).toBe("default-src 'self'");
     expect((await send(adminUrl, '/admin/routes')).status).toBe(401);
     expect((await send(adminUrl, '/docs-json')).status).toBe(200);
     expect((await send(adminUrl, '/metrics')).status).toBe(200);
