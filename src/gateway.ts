@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import { writeRawError } from './common/errors/gateway-error';
 import { buildSecurityHeaders } from './security/headers/security-headers';
 import { resolveRequestId } from './common/http/request-id';
+import { serializePipelinedRequests } from './common/http/serialize-pipelined-requests';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { ShutdownState } from './health/shutdown-state';
 import { GatewayLoad } from './observability/metrics/gateway-load';
@@ -78,6 +79,8 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   const server: Server = app.getHttpServer();
   server.headersTimeout = config.server.headersTimeoutMs;
   server.requestTimeout = 0;
+  // One pipelined request at a time per connection, as nginx and Envoy run them.
+  serializePipelinedRequests(server);
 
   let inFlight = 0;
   let closing = false;

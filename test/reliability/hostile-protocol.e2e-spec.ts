@@ -19,10 +19,20 @@ describe('hostile clients: protocol abuse (reliability)', () => {
   let pub: TestUpstream;
   let other: TestUpstream;
   let sse: TestUpstream;
+  let slow: TestUpstream;
+  let slowNow = 0;
+  let slowPeak = 0;
   let gw: TestGateway;
 
   beforeAll(async () => {
     [pub, other] = await Promise.all([startUpstream(), startUpstream()]);
+    slow = await startUpstream((_req, res) => {
+      slowPeak = Math.max(slowPeak, ++slowNow);
+      setTimeout(() => {
+        slowNow--;
+        res.end('ok');
+      }, 5);
+    });
     sse = await startUpstream((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       let n = 0;
@@ -41,6 +51,7 @@ describe('hostile clients: protocol abuse (reliability)', () => {
           // strip-prefix onto a base path: the upstream must only ever see /root/...
           { name: 'pub', prefix: '/pub', stripPrefix: true, upstreams: [`${pub.url}/root`] },
           { name: 'sse', prefix: '/events', upstreams: [sse.url] },
+          { name: 'slow', prefix: '/slowpipe', upstreams: [slow.url] },
           { name: 'other', prefix: '/', upstreams: [other.url] },
         ],
         {
@@ -57,7 +68,7 @@ describe('hostile clients: protocol abuse (reliability)', () => {
 
   afterAll(async () => {
     await gw.close();
-    await Promise.all([pub.close(), other.close(), sse.close()]);
+    await Promise.all([pub.close(), other.close(), sse.close(), slow.close()]);
   });
 
   afterEach(async () => {
@@ -374,6 +385,23 @@ describe('hostile clients: protocol abuse (reliability)', () => {
       expect(pub.requests.slice(before).map((r) => r.url)).toEqual(
         Array.from({ length: n }, (_, i) => `/root/pipe/${i}`),
       );
+    });
+
+    it('should run 1,000 pipelined requests one at a time, never fanning out upstream', async () => {
+      const n = 1000;
+      let payload = '';
+      for (let i = 0; i < n; i++) {
+        payload += `GET /slowpipe/${i} HTTP/1.1\r\nHost: x\r\n${i === n - 1 ? 'Connection: close\r\n' : ''}\r\n`;
+      }
+      slowPeak = 0;
+      const before = slow.requests.length;
+      const raw = await rawExchange(gw.port, payload, 30_000);
+      expect(statuses(raw)).toEqual(Array(n).fill(200));
+      expect(slow.requests.slice(before).map((r) => r.url)).toEqual(
+        Array.from({ length: n }, (_, i) => `/slowpipe/${i}`),
+      );
+      // One connection is one request in flight upstream (before the fix: ~500 at once).
+      expect(slowPeak).toBe(1);
     });
 
     it('should answer the good requests before a malformed one in a pipeline, then 400 and close', async () => {
