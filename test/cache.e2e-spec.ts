@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpCacheService } from '../src/cache/http-cache.service';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { send } from './fixtures/http';
+import { testAuthConfig } from './fixtures/jwt';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
@@ -580,5 +582,109 @@ describe('response cache (RFC 9111, memory store)', () => {
     expect(await cache.purgePrefix(`${p}/`)).toBe(2);
     expect((await send(gw.url, `${p}/a`)).headers['x-cache']).toBe('MISS');
     expect(cache.stats().memoryEntries).toBeGreaterThan(0);
+  });
+});
+
+describe('per-route cache settings and the edge checks in front of the cache', () => {
+  const KEY_A = 'cache-test-key-alice-0123456789';
+  const KEY_B = 'cache-test-key-bob-0123456789ab';
+  const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+  let g: TestGateway;
+
+  beforeAll(async () => {
+    const base = testConfig([]);
+    const on = { enabled: true, allowSetCookie: false };
+    g = await startGateway(
+      testConfig(
+        [
+          {
+            name: 'cookie',
+            prefix: '/cookie',
+            upstreams: [upstream.url],
+            cache: { enabled: true, allowSetCookie: true },
+          },
+          {
+            name: 'off',
+            prefix: '/off',
+            upstreams: [upstream.url],
+            cache: { enabled: false, allowSetCookie: false },
+          },
+          {
+            name: 'short',
+            prefix: '/short',
+            upstreams: [upstream.url],
+            cache: { ...on, ttlMs: 1000 },
+          },
+          {
+            name: 'keyed',
+            prefix: '/keyed',
+            requireAuth: true,
+            upstreams: [upstream.url],
+            cache: on,
+          },
+        ],
+        {
+          cache: { ...base.cache, enabled: true, compression: false },
+          auth: testAuthConfig({
+            apiKeys: [
+              { hash: sha256(KEY_A), name: 'alice' },
+              { hash: sha256(KEY_B), name: 'bob' },
+            ],
+          }),
+        },
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await g.close();
+  });
+
+  it('allow_set_cookie stores and replays Set-Cookie', async () => {
+    handler = reply({ 'cache-control': 'max-age=60', 'set-cookie': 'sid=42' });
+    await send(g.url, '/cookie/a');
+    const hit = await send(g.url, '/cookie/a');
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(hit.headers['set-cookie']).toEqual(['sid=42']);
+  });
+
+  it('a route with cache.enabled=false neither caches nor adds X-Cache', async () => {
+    handler = reply({ 'cache-control': 'max-age=60' });
+    await send(g.url, '/off/a');
+    const b = await send(g.url, '/off/a');
+    expect(b.headers['x-cache']).toBeUndefined();
+    expect(upstream.requests.filter((r) => r.url === '/off/a')).toHaveLength(2);
+  });
+
+  it("the route's ttl applies to responses that state no freshness", async () => {
+    handler = reply({});
+    await send(g.url, '/short/a');
+    expect((await send(g.url, '/short/a')).headers['x-cache']).toBe('HIT');
+    await sleep(1500);
+    expect((await send(g.url, '/short/a')).headers['x-cache']).toBe('MISS');
+  });
+
+  it('only-if-cached answers 504 on a miss', async () => {
+    const r = await send(g.url, '/short/never', { headers: { 'cache-control': 'only-if-cached' } });
+    expect(r.status).toBe(504);
+    expect(upstream.requests.some((q) => q.url === '/short/never')).toBe(false);
+  });
+
+  it('API-key users: authentication still runs before the cache; private answers are not shared', async () => {
+    handler = (req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=60' });
+      res.end(`for ${String(req.headers['x-api-key'])}`);
+    };
+    const alice = await send(g.url, '/keyed/me', { headers: { 'x-api-key': KEY_A } });
+    const bob = await send(g.url, '/keyed/me', { headers: { 'x-api-key': KEY_B } });
+    expect(alice.text).toBe(`for ${KEY_A}`);
+    expect(bob.text).toBe(`for ${KEY_B}`);
+    handler = reply({ 'cache-control': 'public, max-age=60' }, 'catalogue');
+    await send(g.url, '/keyed/public', { headers: { 'x-api-key': KEY_A } });
+    expect(
+      (await send(g.url, '/keyed/public', { headers: { 'x-api-key': KEY_B } })).headers['x-cache'],
+    ).toBe('HIT');
+    const anonymous = await send(g.url, '/keyed/public');
+    expect(anonymous.status).toBe(401);
   });
 });
