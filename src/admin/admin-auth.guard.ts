@@ -56,7 +56,8 @@ export class AdminAuthGuard implements CanActivate {
   private async authenticate(req: AdminRequest, ip: string): Promise<AdminActor | undefined> {
     const authorization = req.headers.authorization;
     if (typeof authorization === 'string' && this.tokenDigest !== undefined) {
-      const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+      // The rest of the header, as is: ADMIN_TOKEN is not trimmed either.
+      const match = /^Bearer[ \t]+(.+)$/i.exec(authorization);
       if (match !== null && timingSafeEqual(sha256(match[1]), this.tokenDigest)) {
         return { kind: 'token', ip };
       }
