@@ -551,3 +551,55 @@ describe('Admin API: cache purge and stats (e2e)', () => {
     expect((await admin(gw, 'POST', '/admin/cache/purge', { url: 'ftp://x' })).status).toBe(400);
   });
 });
+
+describe('Admin API: health checks follow a replaced route table (e2e)', () => {
+  let gw: TestGateway;
+  let up: TestUpstream;
+
+  beforeAll(async () => {
+    up = await startUpstream();
+    const base = testConfig([]);
+    gw = await startGateway(
+      testConfig([{ name: 'live', prefix: '/live', upstreams: [up.url] }], {
+        admin: { token: TOKEN },
+        loadBalancing: {
+          ...base.loadBalancing,
+          healthCheckFails: 1,
+          healthCheckIntervalMs: 60_000,
+        },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await gw.close();
+    await up.close();
+  });
+
+  it('should probe the upstreams of a route added over the API at once', async () => {
+    const dead = await startUpstream();
+    const deadUrl = dead.url;
+    await dead.close();
+    const res = await admin(gw, 'POST', '/admin/routes', {
+      name: 'dead',
+      prefix: '/dead',
+      target_url: deadUrl,
+    });
+    expect(res.status).toBe(201);
+    // The next probe is a minute away: only an immediate one can mark it down.
+    const deadline = Date.now() + 10_000;
+    let entry: { healthy: boolean } | undefined;
+    while (Date.now() < deadline) {
+      const list = await admin(gw, 'GET', '/admin/upstreams');
+      entry = list
+        .json<{ upstreams: { route: string; healthy: boolean }[] }>()
+        .upstreams.find((u) => u.route === 'dead');
+      if (entry?.healthy === false) {
+        break;
+      }
+      await sleep(50);
+    }
+    expect(entry).toMatchObject({ healthy: false });
+    expect((await send(gw.url, '/dead/x')).status).toBe(503);
+    expect((await send(gw.url, '/live/x')).status).toBe(200);
+  });
+});
