@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { serializePipelinedRequests } from './serialize-pipelined-requests';
 
 /** Writes `payload` on one connection and collects everything until the server closes it. */
@@ -52,11 +52,21 @@ describe('serializePipelinedRequests', () => {
       // Padded so the pipeline spans several reads and the pause/resume path runs.
       payload += `GET /r${i} HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(100)}\r\n${i === n - 1 ? 'Connection: close\r\n' : ''}\r\n`;
     }
+    let pauses = 0;
+    server.once('connection', (socket: Socket) => {
+      const pause = socket.pause.bind(socket);
+      socket.pause = () => {
+        pauses++;
+        return pause();
+      };
+    });
     const out = await exchange(port, payload);
     const bodies = out.match(/\/r\d+\n/g) ?? [];
     expect(bodies).toEqual(Array.from({ length: n }, (_, i) => `/r${i}\n`));
     expect(handled).toHaveLength(n);
     expect(peak).toBe(1);
+    // The queue filled up and the connection stopped being read, then resumed.
+    expect(pauses).toBeGreaterThan(0);
   });
 
   it('should leave separate connections concurrent', async () => {
