@@ -640,6 +640,13 @@ describe('per-route cache settings and the edge checks in front of the cache', (
     await g.close();
   });
 
+  it('metric children exist per caching route from boot; none for a route that does not cache', async () => {
+    const m = (await send(g.url, '/metrics')).text;
+    expect(m).toContain('cache_misses_total{route="keyed"} 0');
+    expect(m).toContain('cache_stale_total{route="short"} 0');
+    expect(m).not.toContain('cache_hits_total{route="off"}');
+  });
+
   it('allow_set_cookie stores and replays Set-Cookie', async () => {
     handler = reply({ 'cache-control': 'max-age=60', 'set-cookie': 'sid=42' });
     await send(g.url, '/cookie/a');

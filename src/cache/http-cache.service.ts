@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import { GatewayErrorCode } from '../common/errors/gateway-error';
@@ -63,7 +63,7 @@ export interface CacheStats {
  * synchronously from a header array built once per entry.
  */
 @Injectable()
-export class HttpCacheService implements OnModuleInit {
+export class HttpCacheService implements OnApplicationBootstrap {
   /** Cache-Status cache name (RFC 9211). */
   readonly name = 'nest-edge-gateway';
   readonly maxObjectBytes: number;
@@ -111,8 +111,9 @@ export class HttpCacheService implements OnModuleInit {
     }
   }
 
-  onModuleInit(): void {
-    // Label children per route at boot, so a scrape shows every cached route from the start.
+  onApplicationBootstrap(): void {
+    // Label children per route once the route table is compiled, each at 0, so a scrape shows
+    // every caching route from the start (rates need the zero sample).
     for (const route of this.routes.routes) {
       if (route.cache !== undefined) {
         route.cache.metrics ??= this.metricsFor(route.name);
@@ -171,21 +172,27 @@ export class HttpCacheService implements OnModuleInit {
     const now = Date.now();
     const found = this.lookup(primary, req, now);
     if (found instanceof Promise) {
-      found.then(
-        (entry) => {
-          if (
-            !exchange.isClosed &&
-            !this.decide(exchange, host, settings, primary, policy, authenticated, entry)
-          ) {
-            host.proceed(exchange);
-          }
-        },
-        () => {
-          if (!exchange.isClosed) {
-            host.proceed(exchange);
-          }
-        },
-      );
+      found
+        .then(
+          (entry) => {
+            if (
+              !exchange.isClosed &&
+              !this.decide(exchange, host, settings, primary, policy, authenticated, entry)
+            ) {
+              host.proceed(exchange);
+            }
+          },
+          () => {
+            if (!exchange.isClosed) {
+              host.proceed(exchange);
+            }
+          },
+        )
+        .catch((error: unknown) => {
+          // Nothing thrown while answering may escape as an unhandled rejection.
+          this.logger.error(`cache lookup failed: ${String(error)}`);
+          exchange.res.destroy();
+        });
       return true;
     }
     return this.decide(exchange, host, settings, primary, policy, authenticated, found);
@@ -485,20 +492,24 @@ export class HttpCacheService implements OnModuleInit {
     const ttl = Math.floor(remainingFreshMs(entry, now) / 1000);
     const base = exchange.responseHeaders ? mergeExtra(view, exchange.responseHeaders) : view;
     const status = kind === '304' ? 304 : entry.status;
-    res.writeHead(
-      status,
-      base.concat(
-        kind === '304' || status === 204 ? [] : ['content-length', String(body.length)],
-        'age',
-        String(age),
-        'x-cache',
-        verdict,
-        'cache-status',
-        `${this.name}; ${detail}; ttl=${ttl}`,
-        'x-request-id',
-        exchange.requestId,
-      ),
+    const headers = base.concat(
+      kind === '304' || status === 204 ? [] : ['content-length', String(body.length)],
+      'age',
+      String(age),
+      'x-cache',
+      verdict,
+      'cache-status',
+      `${this.name}; ${detail}; ttl=${ttl}`,
+      'x-request-id',
+      exchange.requestId,
     );
+    try {
+      res.writeHead(status, headers);
+    } catch {
+      // A stored header Node refuses (only possible after a 304 merged new ones): never crash.
+      res.destroy();
+      return;
+    }
     exchange.status = status;
     exchange.cacheStatus = verdict;
     if (kind === '304' || req.method === 'HEAD') {
@@ -802,11 +813,15 @@ export class HttpCacheService implements OnModuleInit {
   }
 
   private metricsFor(route: string): RouteCacheMetrics {
-    return {
+    const metrics = {
       hits: this.hitsMetric.labels(route),
       misses: this.missesMetric.labels(route),
       stale: this.staleMetric.labels(route),
     };
+    metrics.hits.inc(0);
+    metrics.misses.inc(0);
+    metrics.stale.inc(0);
+    return metrics;
   }
 }
 
