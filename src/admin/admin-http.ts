@@ -7,7 +7,6 @@ import { resolveRequestId } from '../common/http/request-id';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { BASE_SECURITY_HEADERS } from '../security/headers/security-headers';
 import { isAdminOnlyPath } from './admin.constants';
-import { setupAdminDocs } from './admin-docs';
 
 /**
  * Swagger UI needs inline styles and data: images; scripts stay same-origin only, and "Try it
@@ -79,6 +78,10 @@ export function installAdminHttp(app: NestFastifyApplication, config: GatewayCon
   });
 
   if (config.admin.token !== undefined) {
+    const { setupAdminDocs } =
+      // Loaded only when the admin API is enabled: a gateway without it does not pay for it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('./admin-docs') as typeof import('./admin-docs');
     setupAdminDocs(app);
   }
 
