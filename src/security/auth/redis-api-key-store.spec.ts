@@ -64,4 +64,52 @@ describe('RedisApiKeyStore', () => {
     expect(store.lookup(digest('shared-key-0123456789'))).toBeUndefined();
     expect(calls).toEqual([]);
   });
+  it('should store admin-created keys by hash, drop a cached miss, and revoke them', async () => {
+    const hash: Record<string, string> = {};
+    const redis = {
+      isReady: true,
+      client: {
+        hget: (_h: string, field: string) => Promise.resolve(hash[field] ?? null),
+        hset: (_h: string, field: string, value: string) => {
+          hash[field] = value;
+          return Promise.resolve(1);
+        },
+        hgetall: () => Promise.resolve({ ...hash }),
+        hdel: (_h: string, field: string) => {
+          delete hash[field];
+          return Promise.resolve(1);
+        },
+      },
+      reportFailure: () => undefined,
+    } as unknown as RedisService;
+    const store = new RedisApiKeyStore(fileStore, redis);
+    const key = digest('gw_admin-created-0123456789');
+    const hex = key.toString('hex');
+    // A miss is cached before the key exists…
+    await expect(store.lookup(key)).resolves.toBeUndefined();
+
+    const record = await store.add({ hash: hex, name: 'bot', admin: true, createdAt: 7 });
+    expect(record).toEqual({
+      id: hex.slice(0, 16),
+      name: 'bot',
+      admin: true,
+      createdAt: 7,
+      source: 'redis',
+    });
+    expect(JSON.parse(hash[hex])).toEqual({ name: 'bot', admin: true, created: 7 });
+    // …and dropped by add(), so the key works at once.
+    await expect(store.lookup(key)).resolves.toMatchObject({ name: 'bot', admin: true });
+    expect((await store.list()).map((r) => r.source)).toEqual(['file', 'redis']);
+
+    const fileId = digest(fileKey).toString('hex').slice(0, 16);
+    await expect(store.revoke(fileId)).resolves.toEqual({ ok: false, reason: 'file' });
+    await expect(store.revoke(hex.slice(0, 16))).resolves.toMatchObject({ ok: true, hash: hex });
+    expect(hash).toEqual({});
+    // The cached hit is gone with the key: the next lookup asks Redis, which no longer has it.
+    await expect(Promise.resolve(store.lookup(key))).resolves.toBeUndefined();
+    await expect(store.revoke(hex.slice(0, 16))).resolves.toEqual({
+      ok: false,
+      reason: 'not-found',
+    });
+  });
 });
