@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { RedisService } from '../common/redis/redis.service';
 import {
   type CacheEntry,
@@ -24,10 +25,24 @@ function globEscape(s: string): string {
  * failure is reported to RedisService (logged once per outage) and reads as a miss.
  */
 export class RedisStore {
-  constructor(private readonly redis: RedisService) {}
+  private readonly client: Redis;
+
+  constructor(private readonly redis: RedisService) {
+    // Its own connection with a longer command timeout: writing a 1 MiB body can take longer
+    // than the 100 ms that rightly marks Redis as failing for a rate-limit check, and a slow
+    // cache write must not switch the limiter and IP lists to local state.
+    this.client = redis.duplicate({ commandTimeout: 1_000 }) ?? redis.client!;
+  }
 
   get ready(): boolean {
-    return this.redis.isReady;
+    return this.redis.isReady && this.client.status === 'ready';
+  }
+
+  /** Outages are reported (logged once by RedisService); a slow command only loses this entry. */
+  private failed(error: unknown): void {
+    if (!(error instanceof Error && /timed out/i.test(error.message))) {
+      this.redis.reportFailure(error);
+    }
   }
 
   async lookup(
@@ -35,7 +50,7 @@ export class RedisStore {
     secondaryOf: (vary: readonly string[]) => string,
     now: number,
   ): Promise<LiveEntry | undefined> {
-    const client = this.redis.client!;
+    const client = this.client;
     const key = REDIS_CACHE_PREFIX + primary;
     try {
       const raw = await client.hgetBuffer(key, PRIMARY_FIELD);
@@ -52,13 +67,13 @@ export class RedisStore {
         ? undefined
         : { ...variant, sharedId: `${primary}\n${variant.variant}\n${variant.responseTime}` };
     } catch (error) {
-      this.redis.reportFailure(error);
+      this.failed(error);
       return undefined;
     }
   }
 
   async save(primary: string, entry: CacheEntry, secondary: string, now: number): Promise<void> {
-    const client = this.redis.client!;
+    const client = this.client;
     const key = REDIS_CACHE_PREFIX + primary;
     const ttl = Math.max(1, Math.ceil(entry.expiresAt - now));
     try {
@@ -96,7 +111,7 @@ export class RedisStore {
       tx.pexpire(key, ttl, 'NX');
       await tx.exec();
     } catch (error) {
-      this.redis.reportFailure(error);
+      this.failed(error);
     }
   }
 
@@ -106,9 +121,9 @@ export class RedisStore {
       return 0;
     }
     try {
-      return await this.redis.client!.del(...primaries.map((p) => REDIS_CACHE_PREFIX + p));
+      return await this.client.del(...primaries.map((p) => REDIS_CACHE_PREFIX + p));
     } catch (error) {
-      this.redis.reportFailure(error);
+      this.failed(error);
       return 0;
     }
   }
@@ -118,7 +133,7 @@ export class RedisStore {
    * escaped, without the prefix). SCAN, never KEYS: the keyspace may be large and shared.
    */
   async deleteMatching(pattern: string, match: (primary: string) => boolean): Promise<number> {
-    const client = this.redis.client!;
+    const client = this.client;
     let removed = 0;
     let cursor = '0';
     do {
