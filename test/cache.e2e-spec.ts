@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { HttpCacheService } from '../src/cache/http-cache.service';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { send } from './fixtures/http';
@@ -383,6 +383,29 @@ describe('response cache (RFC 9111, memory store)', () => {
     expect(replies.every((r) => r.status === 200 && r.text === 'slow')).toBe(true);
     expect(hits(p)).toBe(1);
     expect(replies.filter((r) => r.headers['x-cache'] === 'MISS')).toHaveLength(1);
+  });
+
+  it('the leader of a coalesced miss leaving does not strand the requests waiting on it', async () => {
+    handler = (_req, res) => {
+      setTimeout(() => {
+        if (!res.destroyed) {
+          res.writeHead(200, { 'cache-control': 'max-age=60' });
+          res.end('late');
+        }
+      }, 400);
+    };
+    const p = fresh();
+    const url = new URL(gw.url);
+    const leader = request({ host: url.hostname, port: url.port, path: p, agent: false });
+    leader.on('error', () => undefined);
+    leader.end();
+    await sleep(100);
+    const waiter = send(gw.url, p);
+    await sleep(100);
+    leader.destroy();
+    const r = await waiter;
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('late');
   });
 
   it('non-storable result: coalesced waiters go upstream themselves', async () => {
