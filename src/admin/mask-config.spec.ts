@@ -9,6 +9,7 @@ describe('maskConfig', () => {
         ADMIN_TOKEN: 't'.repeat(40),
         REDIS_URL: 'redis://user:hunter2@127.0.0.1:6379/0',
         REDIS_PASSWORD: 'other-secret',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'https://tracer:collector-pass@otel.example.com',
         DEMO_UPSTREAM: 'false',
       },
       cwd: __dirname,
@@ -26,6 +27,7 @@ describe('maskConfig', () => {
     expect(text).not.toContain('t'.repeat(40));
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('other-secret');
+    expect(text).not.toContain('collector-pass');
     expect(text).not.toContain('ab'.repeat(32));
     expect(masked.auth).toMatchObject({
       jwtSecret: '***',

@@ -3,16 +3,19 @@ import type { GatewayConfig } from '../config/gateway-config.types';
 export const MASK = '***';
 
 /**
- * The effective config with every secret replaced: JWT secret, admin token, Redis password and
- * URL credentials, and API keys shown by id (never their hashes).
+ * The effective config with every secret replaced: JWT secret, admin token, Redis password,
+ * credentials in URLs (Redis, JWKS, trace collector), and API keys shown by id (never their
+ * hashes).
  */
 export function maskConfig(config: GatewayConfig): Record<string, unknown> {
-  const { auth, admin, redis } = config;
+  const { auth, admin, redis, observability } = config;
+  const tracing = observability.tracing;
   return {
     ...config,
     auth: {
       ...auth,
       ...(auth.jwtSecret === undefined ? {} : { jwtSecret: MASK }),
+      ...(auth.jwksUrl === undefined ? {} : { jwksUrl: maskUrlCredentials(auth.jwksUrl) }),
       apiKeys: auth.apiKeys.map((key) => ({
         id: key.hash.slice(0, 16),
         ...(key.name === undefined ? {} : { name: key.name }),
@@ -21,6 +24,16 @@ export function maskConfig(config: GatewayConfig): Record<string, unknown> {
       })),
     },
     admin: { ...admin, ...(admin.token === undefined ? {} : { token: MASK }) },
+    // Collector URLs may carry basic-auth credentials.
+    observability: {
+      ...observability,
+      tracing: {
+        ...tracing,
+        ...(tracing.endpoint === undefined
+          ? {}
+          : { endpoint: maskUrlCredentials(tracing.endpoint) }),
+      },
+    },
     redis: {
       ...redis,
       ...(redis.url === undefined ? {} : { url: maskUrlCredentials(redis.url) }),
