@@ -377,6 +377,13 @@ describe('loadGatewayConfig', () => {
       expect(problemsOf({ ADMIN_TOKEN: 'short' })).toEqual([
         'ADMIN_TOKEN: shorter than 32 characters; use a random token (e.g. `openssl rand -hex 32`)',
       ]);
+      expect(problemsOf({ GATEWAY_PORT: '9777', ADMIN_PORT: '9777' })).toEqual([
+        'ADMIN_PORT: must differ from GATEWAY_PORT (9777): the admin API has a listener of its own',
+      ]);
+      // Same port on two different addresses binds fine.
+      expect(
+        loadOk({ GATEWAY_PORT: '10.0.0.5:9777', ADMIN_PORT: '127.0.0.1:9777' }).config.admin.listen,
+      ).toEqual({ host: '127.0.0.1', port: 9777 });
     });
 
     it('should reject conflicting or invalid Redis settings', () => {

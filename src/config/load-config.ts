@@ -200,6 +200,7 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
     );
   }
   checkRemovedSettings(env, report);
+  checkAdminListener(config, report);
   checkAuthConfig(config, settings, report);
   warnAboutFlags(config, settings, report);
 
@@ -1141,6 +1142,24 @@ function checkConflicts(routes: { route: RouteConfig }[], report: Report): void 
 
 // ---------------------------------------------------------------------------------------------
 // Cross-setting checks and startup warnings.
+
+/** The admin listener cannot share the gateway's address (it would fail to bind at start). */
+function checkAdminListener(config: GatewayConfig, report: Report): void {
+  const admin = config.admin.listen;
+  const server = config.server;
+  const anyHost = (host: string) => host === '0.0.0.0' || host === '::' || host === '';
+  if (
+    admin !== undefined &&
+    admin.port !== 0 &&
+    admin.port === server.port &&
+    (admin.host === server.host || anyHost(admin.host) || anyHost(server.host))
+  ) {
+    report.problem(
+      'ADMIN_PORT',
+      `must differ from GATEWAY_PORT (${server.port}): the admin API has a listener of its own`,
+    );
+  }
+}
 
 function checkRemovedSettings(env: Env, report: Report): void {
   const vxcloud = env.ENABLE_VXCLOUD_DEFAULT_ROUTES?.trim();
