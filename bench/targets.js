@@ -14,8 +14,8 @@
 //   path       request path (default /bench/item); headers: extra request headers
 //   skipBodyCheck   the pre-run check accepts any 200 body (e.g. a cache that rewrites it)
 //
-// Ratios in the report are taken against the targets with ids 'direct', 'nginx' and
-// 'fast-gateway'.
+// Ratios in the report are taken against the targets with ids 'direct', 'nginx',
+// 'fast-gateway' and 'gateway-full'.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -26,6 +26,13 @@ const { freePort, pinnedCommand, startChild, waitForHttp, which } = require('./p
 const REPO_ROOT = path.join(__dirname, '..');
 const GATEWAY_MAIN = path.join(REPO_ROOT, 'dist', 'main.js');
 const DEFAULT_PATH = '/bench/item';
+
+/** API key file and access-log path of the full-pipeline targets. */
+function fullPipelineSetup(ctx) {
+  const keys = path.join(ctx.tmpDir, 'api-keys.txt');
+  fs.writeFileSync(keys, 'bench-key-0123456789abcdef bench\n');
+  return { API_KEYS_FILE: keys, ACCESS_LOG_FILE: path.join(ctx.tmpDir, 'access.log') };
+}
 
 const TARGETS = [
   { id: 'direct', label: 'direct (upstream)', kind: 'direct', byDefault: true },
@@ -43,12 +50,15 @@ const TARGETS = [
       MAX_REQUESTS_PER_SECOND: '1000000',
       MAX_BURST_SIZE: '1000000',
       DDOS_THRESHOLD: '100000000',
+      ENABLE_CACHING: 'false',
+      ENABLE_COMPRESSION: 'false',
     },
   },
 
   // The full default pipeline: request id, security headers, per-IP token bucket (limits set
   // high so every request is admitted and still pays for the check), flood counting, API-key
-  // auth, access log at info to a file. Metrics join it with the observability issue.
+  // auth, Prometheus metrics, access log at info to a file, compression negotiation (the
+  // 100-byte body stays under its threshold). The cache is off: this is the proxied path.
   {
     id: 'gateway-full',
     label: 'gateway (full pipeline)',
@@ -59,12 +69,30 @@ const TARGETS = [
       MAX_REQUESTS_PER_SECOND: '1000000',
       MAX_BURST_SIZE: '1000000',
       DDOS_THRESHOLD: '100000000',
+      ENABLE_CACHING: 'false',
     },
-    setup: (ctx) => {
-      const keys = path.join(ctx.tmpDir, 'api-keys.txt');
-      fs.writeFileSync(keys, 'bench-key-0123456789abcdef bench\n');
-      return { API_KEYS_FILE: keys, ACCESS_LOG_FILE: path.join(ctx.tmpDir, 'access.log') };
+    setup: fullPipelineSetup,
+    routeOverrides: { require_auth: true },
+    headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
+  },
+
+  // The same pipeline with the in-memory cache on: the upstream's answer (no Cache-Control)
+  // is fresh for CACHE_TTL, so after the first request every one is a HIT served by the
+  // gateway after the edge checks (issue 3: HIT path >= 2x the proxied path).
+  {
+    id: 'gateway-cache',
+    label: 'gateway (full, cache HIT)',
+    kind: 'gateway',
+    byDefault: true,
+    env: {
+      LOG_LEVEL: 'info',
+      MAX_REQUESTS_PER_SECOND: '1000000',
+      MAX_BURST_SIZE: '1000000',
+      DDOS_THRESHOLD: '100000000',
+      ENABLE_CACHING: 'true',
+      CACHE_TTL: '1h',
     },
+    setup: fullPipelineSetup,
     routeOverrides: { require_auth: true },
     headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
   },
