@@ -7,28 +7,22 @@ import { RedisService } from '../common/redis/redis.service';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { applyCompression, CompressionHook } from '../proxy/compression-hook';
-import { compressBuffer, negotiateEncoding, removeHeader } from '../proxy/compression';
+import { removeHeader } from '../proxy/compression';
 import type { UpstreamExchange } from '../proxy/upstream-exchange';
 import { RouteTableService } from '../routing/route-table.service';
-import { buildSecurityHeaders, type SecurityHeaderSet } from '../security/headers/security-headers';
-import { currentAgeMs, type EntryViews, type LiveEntry, remainingFreshMs } from './cache-entry';
+import { buildSecurityHeaders } from '../security/headers/security-headers';
+import { currentAgeMs, type LiveEntry } from './cache-entry';
+import { CacheResponder } from './cache-responder';
 import type { CacheHost } from './cache-host';
 import { parseTarget, pathPartOf, primaryKey, secondaryKey } from './cache-key';
-import { decideStore, notModified, requestPolicy, usability } from './cache-policy';
+import { decideStore, requestPolicy, usability } from './cache-policy';
 import { CacheTransaction } from './cache-transaction';
 import { CACHE_HITS, CACHE_MISSES, CACHE_STALE } from './cache.constants';
 import { MemoryStore } from './memory-store';
 import { globEscape, RedisStore } from './redis-store';
 import type { HookedExchange } from './response-hook';
 import type { RouteCacheMetrics, RouteCacheSettings } from './route-cache';
-import {
-  buildView,
-  isEntryCompressible,
-  mergeExtra,
-  storedHeaders,
-  updateHeaders,
-  type ViewKind,
-} from './stored-headers';
+import { isEntryCompressible, storedHeaders, updateHeaders } from './stored-headers';
 
 /** Requests waiting for one upstream response (nginx `proxy_cache_lock`). */
 export interface Fill {
@@ -73,15 +67,8 @@ export class HttpCacheService implements OnApplicationBootstrap {
   private readonly compressionMinBytes: number;
   private readonly memory: MemoryStore;
   private readonly shared: RedisStore | undefined;
-  private readonly security: SecurityHeaderSet;
+  private readonly responder: CacheResponder;
   private readonly fills = new Map<string, Fill>();
-  /**
-   * Compressed copies of Redis entries, per replica, keyed by stored version and coding; FIFO
-   * within a quarter of CACHE_MAX_SIZE. A purged or replaced entry is never read again, since
-   * its version id is gone from Redis, so its copy simply ages out.
-   */
-  private readonly sharedEncoded = new Map<string, Buffer>();
-  private sharedEncodedBytes = 0;
   private readonly refreshing = new Set<string>();
   private readonly logger = new Logger(HttpCacheService.name);
   private readonly counts = { hits: 0, misses: 0, stale: 0, bypass: 0, stores: 0, coalesced: 0 };
@@ -98,7 +85,12 @@ export class HttpCacheService implements OnApplicationBootstrap {
     this.compression = config.cache.compression;
     this.compressionMinBytes = config.cache.compressionMinBytes;
     this.memory = new MemoryStore(config.cache.maxMemoryBytes);
-    this.security = buildSecurityHeaders(config.security.securityHeaders);
+    this.responder = new CacheResponder(
+      this.name,
+      config.cache.compression ? config.cache.compressionMinBytes : undefined,
+      buildSecurityHeaders(config.security.securityHeaders),
+      this.memory,
+    );
     this.active = config.cache.enabled || config.cache.compression;
     if (redis.client !== undefined && config.cache.enabled) {
       this.shared = new RedisStore(redis);
@@ -402,13 +394,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
     );
   }
 
-  // --- serving --------------------------------------------------------------------------
-
-  /**
-   * Answers from a stored entry: 304 when the client's conditionals match, the compressed copy
-   * when the client accepts one (made once per entry and coding, off the event loop), else
-   * the stored body. Synchronous unless a compressed copy has to be made first.
-   */
+  /** Answers from a stored entry (see CacheResponder). */
   serve(
     exchange: HookedExchange,
     req: IncomingMessage,
@@ -416,113 +402,12 @@ export class HttpCacheService implements OnApplicationBootstrap {
     verdict: 'HIT' | 'STALE',
     detail: string,
   ): void {
-    const now = Date.now();
-    let kind: ViewKind = '';
-    const inm = req.headers['if-none-match'];
-    const ims = req.headers['if-modified-since'];
-    if (
-      (inm !== undefined || ims !== undefined) &&
-      entry.status === 200 &&
-      notModified(entry, inm, ims)
-    ) {
-      kind = '304';
-    } else if (
-      this.compression &&
-      entry.compressible &&
-      entry.body.length >= this.compressionMinBytes &&
-      req.method !== 'HEAD'
-    ) {
-      const coding = negotiateEncoding(req.headers['accept-encoding']);
-      if (coding !== undefined) {
-        const views = (entry.views ??= newViews());
-        const memoKey = entry.sharedId === undefined ? undefined : `${entry.sharedId}\n${coding}`;
-        const encoded =
-          memoKey === undefined ? views.encoded.get(coding) : this.sharedEncoded.get(memoKey);
-        if (encoded === undefined) {
-          compressBuffer(coding, entry.body).then(
-            (body) => {
-              if (memoKey !== undefined) {
-                this.memoiseShared(memoKey, body);
-              } else if (!views.encoded.has(coding)) {
-                views.encoded.set(coding, body);
-                this.memory.grow(entry, body.length);
-              }
-              this.write(exchange, req, entry, verdict, detail, coding, body, Date.now());
-            },
-            () => this.write(exchange, req, entry, verdict, detail, '', entry.body, Date.now()),
-          );
-          return;
-        }
-        this.write(exchange, req, entry, verdict, detail, coding, encoded, now);
-        return;
-      }
-    }
-    this.write(exchange, req, entry, verdict, detail, kind, entry.body, now);
-  }
-
-  private write(
-    exchange: HookedExchange,
-    req: IncomingMessage,
-    entry: LiveEntry,
-    verdict: 'HIT' | 'STALE',
-    detail: string,
-    kind: ViewKind,
-    body: Buffer,
-    now: number,
-  ): void {
-    const res = exchange.res;
-    if (res.destroyed || res.writableEnded) {
-      return;
-    }
-    const views = (entry.views ??= newViews());
-    const tls = exchange.tls;
-    const viewKey = tls ? `t${kind}` : kind;
-    let view = views.headers.get(viewKey);
-    if (view === undefined) {
-      view = buildView(
-        entry.headers,
-        kind,
-        this.compression && entry.compressible,
-        this.security,
-        tls,
-      );
-      views.headers.set(viewKey, view);
-    }
-    const age = Math.floor(currentAgeMs(entry, now) / 1000);
-    const ttl = Math.floor(remainingFreshMs(entry, now) / 1000);
-    const base = exchange.responseHeaders ? mergeExtra(view, exchange.responseHeaders) : view;
-    const status = kind === '304' ? 304 : entry.status;
-    const headers = base.concat(
-      kind === '304' || status === 204 ? [] : ['content-length', String(body.length)],
-      'age',
-      String(age),
-      'x-cache',
-      verdict,
-      'cache-status',
-      `${this.name}; ${detail}; ttl=${ttl}`,
-      'x-request-id',
-      exchange.requestId,
-    );
-    try {
-      res.writeHead(status, headers);
-    } catch {
-      // A stored header Node refuses (only possible after a 304 merged new ones): never crash.
-      res.destroy();
-      return;
-    }
-    exchange.status = status;
-    exchange.cacheStatus = verdict;
-    if (kind === '304' || req.method === 'HEAD') {
-      res.end();
-    } else {
-      exchange.bytesOut = body.length;
-      res.end(body);
-    }
     if (verdict === 'HIT') {
       this.counts.hits++;
     } else {
       this.counts.stale++;
     }
+    this.responder.serve(exchange, req, entry, verdict, detail);
   }
 
   /** Headers of a 304 the gateway writes from a full response's header list. */
@@ -796,22 +681,6 @@ export class HttpCacheService implements OnApplicationBootstrap {
       .finally(() => this.refreshing.delete(refreshKey));
   }
 
-  private memoiseShared(key: string, body: Buffer): void {
-    const budget = this.memory.capacityBytes / 4;
-    if (body.length > budget || this.sharedEncoded.has(key)) {
-      return;
-    }
-    this.sharedEncoded.set(key, body);
-    this.sharedEncodedBytes += body.length;
-    for (const [oldKey, old] of this.sharedEncoded) {
-      if (this.sharedEncodedBytes <= budget) {
-        break;
-      }
-      this.sharedEncoded.delete(oldKey);
-      this.sharedEncodedBytes -= old.length;
-    }
-  }
-
   private metricsFor(route: string): RouteCacheMetrics {
     const metrics = {
       hits: this.hitsMetric.labels(route),
@@ -823,8 +692,4 @@ export class HttpCacheService implements OnApplicationBootstrap {
     metrics.stale.inc(0);
     return metrics;
   }
-}
-
-function newViews(): EntryViews {
-  return { headers: new Map<string, string[]>(), encoded: new Map<string, Buffer>() };
 }

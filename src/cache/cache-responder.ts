@@ -1,0 +1,168 @@
+import type { IncomingMessage } from 'node:http';
+import { compressBuffer, negotiateEncoding } from '../proxy/compression';
+import type { SecurityHeaderSet } from '../security/headers/security-headers';
+import { currentAgeMs, type EntryViews, type LiveEntry, remainingFreshMs } from './cache-entry';
+import { notModified } from './cache-policy';
+import type { MemoryStore } from './memory-store';
+import type { HookedExchange } from './response-hook';
+import { buildView, mergeExtra, type ViewKind } from './stored-headers';
+
+/**
+ * Writes responses from stored entries: 304 to matching client conditionals, compressed copies
+ * made once per entry and coding, header arrays built once per entry and kind, so a memory hit
+ * only computes Age, Cache-Status, Content-Length and X-Request-Id.
+ */
+export class CacheResponder {
+  /**
+   * Compressed copies of Redis entries, per replica, keyed by stored version and coding; FIFO
+   * within a quarter of CACHE_MAX_SIZE. A purged or replaced entry is never read again, since
+   * its version id is gone from Redis, so its copy simply ages out.
+   */
+  private readonly sharedEncoded = new Map<string, Buffer>();
+  private sharedEncodedBytes = 0;
+
+  constructor(
+    /** Cache-Status cache name. */
+    private readonly name: string,
+    /** COMPRESSION_MIN_SIZE, or undefined when compression is off. */
+    private readonly compressionMinBytes: number | undefined,
+    private readonly security: SecurityHeaderSet,
+    private readonly memory: MemoryStore,
+  ) {}
+
+  /**
+   * Answers from a stored entry: 304 when the client's conditionals match, the compressed copy
+   * when the client accepts one (made once per entry and coding, off the event loop), else
+   * the stored body. Synchronous unless a compressed copy has to be made first.
+   */
+  serve(
+    exchange: HookedExchange,
+    req: IncomingMessage,
+    entry: LiveEntry,
+    verdict: 'HIT' | 'STALE',
+    detail: string,
+  ): void {
+    const now = Date.now();
+    let kind: ViewKind = '';
+    const inm = req.headers['if-none-match'];
+    const ims = req.headers['if-modified-since'];
+    if (
+      (inm !== undefined || ims !== undefined) &&
+      entry.status === 200 &&
+      notModified(entry, inm, ims)
+    ) {
+      kind = '304';
+    } else if (
+      this.compressionMinBytes !== undefined &&
+      entry.compressible &&
+      entry.body.length >= this.compressionMinBytes &&
+      req.method !== 'HEAD'
+    ) {
+      const coding = negotiateEncoding(req.headers['accept-encoding']);
+      if (coding !== undefined) {
+        const views = (entry.views ??= newViews());
+        const memoKey = entry.sharedId === undefined ? undefined : `${entry.sharedId}\n${coding}`;
+        const encoded =
+          memoKey === undefined ? views.encoded.get(coding) : this.sharedEncoded.get(memoKey);
+        if (encoded === undefined) {
+          compressBuffer(coding, entry.body).then(
+            (body) => {
+              if (memoKey !== undefined) {
+                this.memoiseShared(memoKey, body);
+              } else if (!views.encoded.has(coding)) {
+                views.encoded.set(coding, body);
+                this.memory.grow(entry, body.length);
+              }
+              this.write(exchange, req, entry, verdict, detail, coding, body, Date.now());
+            },
+            () => this.write(exchange, req, entry, verdict, detail, '', entry.body, Date.now()),
+          );
+          return;
+        }
+        this.write(exchange, req, entry, verdict, detail, coding, encoded, now);
+        return;
+      }
+    }
+    this.write(exchange, req, entry, verdict, detail, kind, entry.body, now);
+  }
+
+  private write(
+    exchange: HookedExchange,
+    req: IncomingMessage,
+    entry: LiveEntry,
+    verdict: 'HIT' | 'STALE',
+    detail: string,
+    kind: ViewKind,
+    body: Buffer,
+    now: number,
+  ): void {
+    const res = exchange.res;
+    if (res.destroyed || res.writableEnded) {
+      return;
+    }
+    const views = (entry.views ??= newViews());
+    const tls = exchange.tls;
+    const viewKey = tls ? `t${kind}` : kind;
+    let view = views.headers.get(viewKey);
+    if (view === undefined) {
+      view = buildView(
+        entry.headers,
+        kind,
+        this.compressionMinBytes !== undefined && entry.compressible,
+        this.security,
+        tls,
+      );
+      views.headers.set(viewKey, view);
+    }
+    const age = Math.floor(currentAgeMs(entry, now) / 1000);
+    const ttl = Math.floor(remainingFreshMs(entry, now) / 1000);
+    const base = exchange.responseHeaders ? mergeExtra(view, exchange.responseHeaders) : view;
+    const status = kind === '304' ? 304 : entry.status;
+    const headers = base.concat(
+      kind === '304' || status === 204 ? [] : ['content-length', String(body.length)],
+      'age',
+      String(age),
+      'x-cache',
+      verdict,
+      'cache-status',
+      `${this.name}; ${detail}; ttl=${ttl}`,
+      'x-request-id',
+      exchange.requestId,
+    );
+    try {
+      res.writeHead(status, headers);
+    } catch {
+      // A stored header Node refuses (only possible after a 304 merged new ones): never crash.
+      res.destroy();
+      return;
+    }
+    exchange.status = status;
+    exchange.cacheStatus = verdict;
+    if (kind === '304' || req.method === 'HEAD') {
+      res.end();
+    } else {
+      exchange.bytesOut = body.length;
+      res.end(body);
+    }
+  }
+
+  private memoiseShared(key: string, body: Buffer): void {
+    const budget = this.memory.capacityBytes / 4;
+    if (body.length > budget || this.sharedEncoded.has(key)) {
+      return;
+    }
+    this.sharedEncoded.set(key, body);
+    this.sharedEncodedBytes += body.length;
+    for (const [oldKey, old] of this.sharedEncoded) {
+      if (this.sharedEncodedBytes <= budget) {
+        break;
+      }
+      this.sharedEncoded.delete(oldKey);
+      this.sharedEncodedBytes -= old.length;
+    }
+  }
+}
+
+function newViews(): EntryViews {
+  return { headers: new Map<string, string[]>(), encoded: new Map<string, Buffer>() };
+}
