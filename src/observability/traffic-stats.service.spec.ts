@@ -11,6 +11,7 @@ function setup() {
   b.healthy = false;
   b.inFlight = 3;
   b.breaker = { isAvailable: () => false, state: 'open' };
+  b.draining = true;
   const routes = {
     routes: [
       { name: 'users', group: { upstreams: [a, b] } },
@@ -50,7 +51,7 @@ describe('TrafficStatsService', () => {
         url: 'http://10.0.0.2:8080/',
         healthy: false,
         ejected: false,
-        draining: false,
+        draining: true,
         circuit: 'open',
         inFlight: 3,
         requests: 0,

@@ -112,7 +112,7 @@ export class TrafficStatsService {
           url: u.key,
           healthy: u.healthy,
           ejected: u.ejected,
-          draining: (u as { draining?: boolean }).draining === true,
+          draining: u.draining,
           circuit: u.breaker?.state ?? 'closed',
           inFlight: u.inFlight,
           requests: counted?.requests ?? 0,
