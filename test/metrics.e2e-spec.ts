@@ -526,10 +526,21 @@ describe('metrics: GATEWAY_WORKERS (e2e, built gateway)', () => {
       }
       await waitFor(() => pids().size >= 2, 5_000);
       for (let i = 0; i < 4; i++) {
-        const { samples } = await scrape(gw.url);
+        const { text, samples } = await scrape(gw.url);
         expect(sampleSum(samples, 'http_requests_total', { endpoint: 'pool', status: '200' })).toBe(
           20,
         );
+        if (i === 0) {
+          // The merged exposition is as valid as a single process's.
+          const check = spawnSync('promtool', ['check', 'metrics'], {
+            input: text,
+            encoding: 'utf8',
+          });
+          expect({ status: check.status, out: check.stdout + check.stderr }).toEqual({
+            status: 0,
+            out: '',
+          });
+        }
       }
       const om = await send(gw.url, '/metrics', {
         headers: { accept: 'application/openmetrics-text; version=1.0.0' },
