@@ -12,6 +12,7 @@ import { testAuthConfig } from './fixtures/jwt';
 import { spawnGateway } from './fixtures/process';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
 import type { GatewayConfig } from '../src/config/gateway-config.types';
+import { GATEWAY_METRIC_NAMES } from '../src/observability/metrics.constants';
 import {
   familyNames,
   parsePrometheusText,
@@ -287,6 +288,8 @@ describe('metrics (e2e)', () => {
     }
     expect(used.size).toBeGreaterThan(15);
     expect([...used].filter((n) => !exported(n))).toEqual([]);
+    // And the documented list of the gateway's own metrics is what it exports.
+    expect(GATEWAY_METRIC_NAMES.filter((n) => !families.has(n))).toEqual([]);
   });
 });
 
