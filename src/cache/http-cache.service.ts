@@ -12,6 +12,7 @@ import type { UpstreamExchange } from '../proxy/upstream-exchange';
 import { RouteTableService } from '../routing/route-table.service';
 import { buildSecurityHeaders } from '../security/headers/security-headers';
 import { currentAgeMs, type LiveEntry } from './cache-entry';
+import { BackgroundRefresher } from './background-refresh';
 import { CacheResponder } from './cache-responder';
 import type { CacheHost } from './cache-host';
 import { parseTarget, pathPartOf, primaryKey, secondaryKey } from './cache-key';
@@ -22,7 +23,7 @@ import { MemoryStore } from './memory-store';
 import { globEscape, RedisStore } from './redis-store';
 import type { HookedExchange } from './response-hook';
 import type { RouteCacheMetrics, RouteCacheSettings } from './route-cache';
-import { isEntryCompressible, storedHeaders, updateHeaders } from './stored-headers';
+import { updateHeaders } from './stored-headers';
 
 /** Requests waiting for one upstream response (nginx `proxy_cache_lock`). */
 export interface Fill {
@@ -69,7 +70,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
   private readonly shared: RedisStore | undefined;
   private readonly responder: CacheResponder;
   private readonly fills = new Map<string, Fill>();
-  private readonly refreshing = new Set<string>();
+  private readonly refresher = new BackgroundRefresher(this);
   private readonly logger = new Logger(HttpCacheService.name);
   private readonly counts = { hits: 0, misses: 0, stale: 0, bypass: 0, stores: 0, coalesced: 0 };
 
@@ -214,7 +215,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       if (use === 'stale-while-revalidate') {
         this.serve(exchange, exchange.req, entry, 'STALE', 'hit; detail=stale-while-revalidate');
         settings.metrics!.stale.inc();
-        this.refreshInBackground(exchange, host, settings, primary, entry, authenticated);
+        this.refresher.start(exchange, host, settings, primary, entry, authenticated);
         return true;
       }
     }
@@ -587,98 +588,6 @@ export class HttpCacheService implements OnApplicationBootstrap {
       evictions: this.memory.evictions,
       ...this.counts,
     };
-  }
-
-  // --- background refresh ---------------------------------------------------------------
-
-  private refreshInBackground(
-    exchange: UpstreamExchange,
-    host: CacheHost,
-    settings: RouteCacheSettings,
-    primary: string,
-    stale: LiveEntry,
-    authenticated: boolean,
-  ): void {
-    const refreshKey = `${primary}\n${stale.variant}`;
-    if (this.refreshing.has(refreshKey)) {
-      return;
-    }
-    this.refreshing.add(refreshKey);
-    const conditional: Record<string, string> = {};
-    if (stale.etag !== undefined) {
-      conditional['if-none-match'] = stale.etag;
-    }
-    if (stale.lastModified !== undefined) {
-      conditional['if-modified-since'] = stale.lastModified;
-    }
-    const req = exchange.req;
-    const requestTime = Date.now();
-    host
-      .fetchInBackground(exchange, conditional)
-      .then(async (response) => {
-        const responseTime = Date.now();
-        const raw: string[] = [];
-        for (const [name, value] of Object.entries(response.headers)) {
-          for (const v of Array.isArray(value) ? value : [value ?? '']) {
-            raw.push(name, v);
-          }
-        }
-        const headers = storedHeaders(raw);
-        if (response.statusCode === 304) {
-          await response.body.dump();
-          this.refresh(
-            stale,
-            headers,
-            settings,
-            authenticated,
-            requestTime,
-            responseTime,
-            primary,
-            req,
-          );
-          return;
-        }
-        const verdict = decideStore({
-          status: response.statusCode,
-          headers,
-          age: typeof response.headers.age === 'string' ? response.headers.age : undefined,
-          authenticated,
-          requestNoStore: false,
-          defaultTtlMs: settings.ttlMs,
-          allowSetCookie: settings.allowSetCookie,
-          requestTime,
-          responseTime,
-        });
-        if (!verdict.store) {
-          await response.body.dump();
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of response.body) {
-          size += (chunk as Buffer).length;
-          if (size > this.maxObjectBytes) {
-            response.body.destroy();
-            return;
-          }
-          chunks.push(chunk as Buffer);
-        }
-        this.save(
-          primary,
-          {
-            ...verdict.entry,
-            headers,
-            body: Buffer.concat(chunks, size),
-            variant: '',
-            compressible: isEntryCompressible(headers),
-          },
-          req,
-        );
-      })
-      .catch((error: unknown) => {
-        this.logger.debug(`background refresh of ${primary} failed: ${String(error)}`);
-      })
-      .finally(() => this.refreshing.delete(refreshKey));
   }
 
   private metricsFor(route: string): RouteCacheMetrics {
