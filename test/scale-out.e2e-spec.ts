@@ -1,0 +1,101 @@
+import { send, sleep, waitFor } from './fixtures/http';
+import { type GatewayProcess, spawnGateway } from './fixtures/process';
+import { startUpstream, type TestUpstream } from './fixtures/upstream';
+import { killRedisServer, type RedisServerHandle, startRedisServer } from './support/redis-server';
+
+const RATE = 1; // tokens per second
+const BURST = 100;
+
+/**
+ * Three gateway processes (what three pods are) sharing one real redis-server that this suite
+ * owns, so it can kill and restart it.
+ */
+describe('scale-out: three replicas sharing one Redis (e2e, built gateway)', () => {
+  let upstream: TestUpstream;
+  let redis: RedisServerHandle;
+  let replicas: GatewayProcess[] = [];
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    redis = await startRedisServer();
+    const env = {
+      SERVICE_ROUTES: JSON.stringify([{ name: 'app', prefix: '/', target_url: upstream.url }]),
+      REDIS_URL: redis.url,
+      MAX_REQUESTS_PER_SECOND: String(RATE),
+      MAX_BURST_SIZE: String(BURST),
+      // Flood blocking out of the way: this suite measures the token bucket.
+      DDOS_THRESHOLD: '100000',
+      LOG_LEVEL: 'info',
+    };
+    replicas = await Promise.all([spawnGateway(env), spawnGateway(env), spawnGateway(env)]);
+    // Each replica connects to Redis right after boot (a few ms); leave it ample time.
+    await sleep(500);
+    expect(replicas.every((r) => !r.stdout().includes('Redis unavailable'))).toBe(true);
+  });
+
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await killRedisServer(redis);
+    await upstream.close();
+  });
+
+  /** One client (127.0.0.1) spreading `count` requests over the replicas in turn. */
+  async function spread(count: number, tag: string) {
+    const started = Date.now();
+    const statuses: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const replica = replicas[i % replicas.length];
+      statuses.push((await send(replica.url, `/${tag}/${i}`)).status);
+    }
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    return {
+      statuses,
+      allowed: statuses.filter((s) => s === 200).length,
+      limited: statuses.filter((s) => s === 429).length,
+      // What one bucket may have let through: the burst plus the refill while we sent.
+      maxExpected: BURST + RATE * elapsedSeconds,
+    };
+  }
+
+  function expectSharedBudget(result: Awaited<ReturnType<typeof spread>>): void {
+    expect(result.allowed + result.limited).toBe(result.statuses.length);
+    // One budget (±5 %), not three: per-replica buckets would let 3 × BURST through.
+    expect(result.allowed).toBeGreaterThanOrEqual(Math.floor(BURST * 0.95));
+    expect(result.allowed).toBeLessThanOrEqual(Math.ceil(result.maxExpected * 1.05));
+    // Every replica turned the client away once the shared bucket was empty.
+    for (let r = 0; r < replicas.length; r++) {
+      const own = result.statuses.filter((_, i) => i % replicas.length === r);
+      expect(own.slice(-5)).toEqual([429, 429, 429, 429, 429]);
+    }
+  }
+
+  it('should give a client spread over the three replicas one configured budget', async () => {
+    expectSharedBudget(await spread(BURST * 2, 'budget'));
+  });
+
+  it('should keep serving when Redis dies (fail-open), and share the budget again once it is back', async () => {
+    const port = redis.port;
+    await killRedisServer(redis);
+
+    // Traffic keeps flowing: each replica falls back to its own in-memory buckets, which are
+    // fresh (full), so nothing is refused and nothing fails.
+    const during = await spread(30, 'outage');
+    expect(during.statuses).toEqual(Array<number>(30).fill(200));
+    await waitFor(() => replicas.every((r) => r.stdout().includes('Redis unavailable')), 10_000);
+    for (const replica of replicas) {
+      // Logged once per outage, not per request.
+      expect(replica.stdout().split('Redis unavailable').length - 1).toBe(1);
+    }
+
+    // Same address, empty data: the replicas reconnect by themselves.
+    redis = await startRedisServer(port);
+    await waitFor(
+      () => replicas.every((r) => r.stdout().includes('Redis available again')),
+      20_000,
+      100,
+    );
+    await sleep(200);
+    // The fresh Redis holds a full bucket again; the three replicas share it, as before.
+    expectSharedBudget(await spread(BURST * 2, 'after'));
+  });
+});
