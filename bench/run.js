@@ -330,6 +330,16 @@ async function main() {
     if (fixedRate) {
       printTable(`fixed rate ${opts.rate} req/s: medians of ${opts.rounds} runs`, tables.fixedRate);
     }
+    const one = throughput.summaries['gateway-full'];
+    const two = throughput.summaries['gateway-workers'];
+    if (one && two && one.rps && one.cpuUsPerReq && two.cpuUsPerReq) {
+      log(
+        `\nGATEWAY_WORKERS: 2 workers ${Math.round(two.rps)} req/s vs 1 process ` +
+          `${Math.round(one.rps)} req/s (${(two.rps / one.rps).toFixed(2)}x); CPU ` +
+          `${two.cpuUsPerReq.toFixed(1)} vs ${one.cpuUsPerReq.toFixed(1)} µs/req` +
+          (ctx.plan.cpus <= 2 ? ' (the load generator shares the cores on this machine)' : ''),
+      );
+    }
     const busyRuns = [throughput, fixedRate]
       .filter(Boolean)
       .flatMap((phase) => Object.values(phase.runs).flat())

@@ -10,7 +10,8 @@
 //   env        gateway only: extra environment for `node dist/main.js`
 //   setup      gateway only: (ctx) => extra env; may write files (keys, log paths) in ctx.tmpDir
 //   routeOverrides  gateway only: fields merged into the single bench route (require_auth...)
-//   cpus       gateway only: taskset CPU list instead of the proxy core (e.g. '0,1' for workers)
+//   cpus       gateway only: taskset CPU list instead of the proxy core (e.g. '0,1'), or 'all'
+//              for no pinning at all (cluster workers)
 //   path       request path (default /bench/item); headers: extra request headers
 //   skipBodyCheck   the pre-run check accepts any 200 body (e.g. a cache that rewrites it)
 //
@@ -97,11 +98,32 @@ const TARGETS = [
     headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
   },
 
+  // The full pipeline on two cluster workers (GATEWAY_WORKERS=2), not pinned: the workers (and
+  // the primary, which only hands connections over) may use every core, including the load
+  // generator's on a 2-core machine. Compare req/s and CPU µs/req with 'gateway-full' (one
+  // process on one core); per-pid CPU in the results file shows both workers took traffic.
+  // Without Redis the workers' buckets are separate, which these never-biting limits hide.
+  {
+    id: 'gateway-workers',
+    label: 'gateway (full, 2 workers)',
+    kind: 'gateway',
+    byDefault: true,
+    cpus: 'all',
+    env: {
+      GATEWAY_WORKERS: '2',
+      LOG_LEVEL: 'info',
+      MAX_REQUESTS_PER_SECOND: '1000000',
+      MAX_BURST_SIZE: '1000000',
+      DDOS_THRESHOLD: '100000000',
+      ENABLE_CACHING: 'false',
+    },
+    setup: fullPipelineSetup,
+    routeOverrides: { require_auth: true },
+    headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
+  },
+
   // ---------------------------------------------------------------------------------------
   // SLOT for later issues: more gateway configurations, measured in the same run.
-  //
-  // Issue 9 (GATEWAY_WORKERS=2): { id: 'gateway-2w', kind: 'gateway', env: { GATEWAY_WORKERS: '2' },
-  // cpus: '0,1' } — the report keeps per-process CPU so you can see both workers took traffic.
   // ---------------------------------------------------------------------------------------
 ];
 
@@ -202,7 +224,7 @@ const LAUNCHERS = {
       ...(def.env || {}),
       ...(def.setup ? def.setup(ctx) : {}),
     };
-    const cpu = def.cpus || ctx.plan.proxyCpu;
+    const cpu = def.cpus === 'all' ? null : def.cpus || ctx.plan.proxyCpu;
     const cmd = pinnedCommand(ctx.plan, cpu, process.execPath, [GATEWAY_MAIN]);
     const child = startChild(def.label, { ...cmd, env, cwd: REPO_ROOT });
     const base = `http://127.0.0.1:${port}`;
