@@ -700,21 +700,31 @@ describe('per-route cache settings and the edge checks in front of the cache', (
     expect(upstream.requests.some((q) => q.url === '/short/never')).toBe(false);
   });
 
-  it('API-key users: authentication still runs before the cache; private answers are not shared', async () => {
+  it('API-key consumers: each gets its own variant (as Kong keys on the consumer); auth still runs first', async () => {
     handler = (req, res) => {
+      if (req.method === 'POST') {
+        res.writeHead(204);
+        res.end();
+        return;
+      }
       res.writeHead(200, { 'cache-control': 'max-age=60' });
       res.end(`for ${String(req.headers['x-api-key'])}`);
     };
-    const alice = await send(g.url, '/keyed/me', { headers: { 'x-api-key': KEY_A } });
-    const bob = await send(g.url, '/keyed/me', { headers: { 'x-api-key': KEY_B } });
-    expect(alice.text).toBe(`for ${KEY_A}`);
-    expect(bob.text).toBe(`for ${KEY_B}`);
-    handler = reply({ 'cache-control': 'public, max-age=60' }, 'catalogue');
-    await send(g.url, '/keyed/public', { headers: { 'x-api-key': KEY_A } });
+    const get = (key?: string) =>
+      send(g.url, '/keyed/me', { headers: key === undefined ? {} : { 'x-api-key': key } });
+    expect((await get(KEY_A)).text).toBe(`for ${KEY_A}`);
+    expect((await get(KEY_B)).text).toBe(`for ${KEY_B}`);
+    const alice = await get(KEY_A);
+    const bob = await get(KEY_B);
+    expect([alice.headers['x-cache'], alice.text]).toEqual(['HIT', `for ${KEY_A}`]);
+    expect([bob.headers['x-cache'], bob.text]).toEqual(['HIT', `for ${KEY_B}`]);
+    // The edge check runs before the cache: no key, no cached answer.
+    expect((await get()).status).toBe(401);
+    // Invalidation is per URL: one consumer's POST clears every consumer's variant.
+    await send(g.url, '/keyed/me', { method: 'POST', body: 'x', headers: { 'x-api-key': KEY_A } });
+    expect((await get(KEY_B)).headers['x-cache']).toBe('MISS');
     expect(
-      (await send(g.url, '/keyed/public', { headers: { 'x-api-key': KEY_B } })).headers['x-cache'],
-    ).toBe('HIT');
-    const anonymous = await send(g.url, '/keyed/public');
-    expect(anonymous.status).toBe(401);
+      upstream.requests.filter((r) => r.url === '/keyed/me' && r.method === 'GET'),
+    ).toHaveLength(3);
   });
 });

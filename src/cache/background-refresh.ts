@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { UpstreamExchange } from '../proxy/upstream-exchange';
 import type { LiveEntry } from './cache-entry';
 import type { CacheHost } from './cache-host';
+import { PRINCIPAL_VARY, withPrincipalVary } from './cache-key';
 import { decideStore } from './cache-policy';
 import type { HttpCacheService } from './http-cache.service';
 import type { RouteCacheSettings } from './route-cache';
@@ -96,6 +97,9 @@ export class BackgroundRefresher {
           primary,
           {
             ...verdict.entry,
+            vary: stale.vary.includes(PRINCIPAL_VARY)
+              ? withPrincipalVary(verdict.entry.vary)
+              : verdict.entry.vary,
             headers,
             body: Buffer.concat(chunks, size),
             variant: '',

@@ -1,4 +1,15 @@
-import { parseTarget, pathPartOf, primaryKey, secondaryKey } from './cache-key';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import {
+  parseTarget,
+  pathPartOf,
+  primaryKey,
+  PRINCIPAL_VARY,
+  scopeToPrincipal,
+  secondaryKey,
+  withPrincipalVary,
+} from './cache-key';
+
+const req = (headers: IncomingHttpHeaders) => ({ headers }) as IncomingMessage;
 
 describe('cache keys', () => {
   it('primary key: scheme, normalised host, path and query; method-independent', () => {
@@ -9,20 +20,38 @@ describe('cache keys', () => {
   });
 
   it('secondary key: whitespace and repeated fields normalised; absent differs from empty', () => {
-    expect(secondaryKey(['foo'], { foo: '1,2' })).toBe(secondaryKey(['foo'], { foo: ' 1 , 2 ' }));
-    expect(secondaryKey(['foo'], { foo: '' })).not.toBe(secondaryKey(['foo'], {}));
-    expect(secondaryKey(['a', 'b'], { a: '1', b: '2' })).not.toBe(
-      secondaryKey(['a', 'b'], { a: '12' }),
+    expect(secondaryKey(['foo'], req({ foo: '1,2' }))).toBe(
+      secondaryKey(['foo'], req({ foo: ' 1 , 2 ' })),
+    );
+    expect(secondaryKey(['foo'], req({ foo: '' }))).not.toBe(secondaryKey(['foo'], req({})));
+    expect(secondaryKey(['a', 'b'], req({ a: '1', b: '2' }))).not.toBe(
+      secondaryKey(['a', 'b'], req({ a: '12' })),
     );
   });
 
   it('Accept-Encoding reduces to the coding the gateway would pick', () => {
-    const br = secondaryKey(['accept-encoding'], { 'accept-encoding': 'gzip, deflate, br, zstd' });
-    expect(secondaryKey(['accept-encoding'], { 'accept-encoding': 'br' })).toBe(br);
-    expect(secondaryKey(['accept-encoding'], { 'accept-encoding': 'gzip' })).not.toBe(br);
+    const br = secondaryKey(
+      ['accept-encoding'],
+      req({ 'accept-encoding': 'gzip, deflate, br, zstd' }),
+    );
+    expect(secondaryKey(['accept-encoding'], req({ 'accept-encoding': 'br' }))).toBe(br);
+    expect(secondaryKey(['accept-encoding'], req({ 'accept-encoding': 'gzip' }))).not.toBe(br);
     // Codings the gateway does not produce stay distinct, since the upstream may use them.
-    expect(secondaryKey(['accept-encoding'], { 'accept-encoding': 'deflate' })).not.toBe(
-      secondaryKey(['accept-encoding'], {}),
+    expect(secondaryKey(['accept-encoding'], req({ 'accept-encoding': 'deflate' }))).not.toBe(
+      secondaryKey(['accept-encoding'], req({})),
+    );
+  });
+
+  it('API-key consumers get their own variant through the principal pseudo-header', () => {
+    const vary = withPrincipalVary(['accept-language']);
+    expect(vary).toEqual([PRINCIPAL_VARY, 'accept-language']);
+    const alice = req({ 'accept-language': 'en' });
+    const bob = req({ 'accept-language': 'en' });
+    scopeToPrincipal(alice, 'alice');
+    scopeToPrincipal(bob, 'bob');
+    expect(secondaryKey(vary, alice)).not.toBe(secondaryKey(vary, bob));
+    expect(secondaryKey(vary, alice)).not.toBe(
+      secondaryKey(vary, req({ 'accept-language': 'en' })),
     );
   });
 

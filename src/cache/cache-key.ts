@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { normalizeHost } from '../common/http/normalize-host';
 import { negotiateEncoding } from '../proxy/compression';
 import { VARIANT_SEPARATOR } from './memory-store';
@@ -15,15 +15,39 @@ export function primaryKey(tls: boolean, host: string | undefined, path: string,
 const ABSENT = '\u0001';
 
 /**
+ * Pseudo selecting header of entries stored for a request the gateway authenticated by API key
+ * (or a JWT outside `Authorization`): like Kong's proxy-cache, each consumer gets its own
+ * variant, so one consumer's answer never reaches another, while the URL (purge, invalidation)
+ * still covers them all.
+ */
+export const PRINCIPAL_VARY = ':principal';
+const PRINCIPAL = Symbol('gateway.cache-principal');
+type ScopedRequest = IncomingMessage & { [PRINCIPAL]?: string };
+
+export function scopeToPrincipal(req: IncomingMessage, principal: string): void {
+  (req as ScopedRequest)[PRINCIPAL] = principal;
+}
+
+export function isPrincipalScoped(req: IncomingMessage): boolean {
+  return (req as ScopedRequest)[PRINCIPAL] !== undefined;
+}
+
+/** `vary` plus the principal pseudo-header (sorted first, as `:` sorts before letters). */
+export function withPrincipalVary(vary: string[]): string[] {
+  return vary.includes(PRINCIPAL_VARY) ? vary : [PRINCIPAL_VARY, ...vary];
+}
+
+/**
  * Normalised request values of the headers a response varies on (RFC 9111 §4.1): whitespace
  * collapsed, and Accept-Encoding reduced to the coding the gateway would pick, so the hundreds
  * of browser spellings of "gzip, br" share one variant (as Varnish does).
  */
-export function secondaryKey(vary: readonly string[], headers: IncomingHttpHeaders): string {
+export function secondaryKey(vary: readonly string[], req: IncomingMessage): string {
+  const headers = req.headers;
   let key = '';
   for (let i = 0; i < vary.length; i++) {
     const name = vary[i];
-    const raw = headers[name];
+    const raw = name === PRINCIPAL_VARY ? (req as ScopedRequest)[PRINCIPAL] : headers[name];
     let value: string;
     if (raw === undefined) {
       value = ABSENT;

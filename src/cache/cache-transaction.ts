@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayErrorCode } from '../common/errors/gateway-error';
 import { currentAgeMs, type LiveEntry } from './cache-entry';
+import { isPrincipalScoped, withPrincipalVary } from './cache-key';
 import { decideStore, getHeader, notModified } from './cache-policy';
 import type { HookedExchange, ResponseHook } from './response-hook';
 import { DISCARD_SINK } from './response-hook';
@@ -117,6 +118,9 @@ export class CacheTransaction implements ResponseHook {
     ) {
       this.pendingEntry = {
         ...verdict.entry,
+        vary: isPrincipalScoped(this.req)
+          ? withPrincipalVary(verdict.entry.vary)
+          : verdict.entry.vary,
         headers,
         variant: '',
         compressible: isEntryCompressible(headers),

@@ -15,7 +15,15 @@ import { currentAgeMs, type LiveEntry } from './cache-entry';
 import { BackgroundRefresher } from './background-refresh';
 import { CacheResponder } from './cache-responder';
 import type { CacheHost } from './cache-host';
-import { parseTarget, pathPartOf, primaryKey, secondaryKey } from './cache-key';
+import {
+  parseTarget,
+  pathPartOf,
+  primaryKey,
+  PRINCIPAL_VARY,
+  scopeToPrincipal,
+  secondaryKey,
+  withPrincipalVary,
+} from './cache-key';
 import { decideStore, requestPolicy, usability } from './cache-policy';
 import { CacheTransaction } from './cache-transaction';
 import { CACHE_HITS, CACHE_MISSES, CACHE_STALE } from './cache.constants';
@@ -132,8 +140,12 @@ export class HttpCacheService implements OnApplicationBootstrap {
     settings.metrics ??= this.metricsFor(route.name);
     const method = req.method;
     const primary = primaryKey(exchange.tls, req.headers.host, exchange.path, exchange.query);
-    const authenticated =
-      req.headers.authorization !== undefined || exchange.principalId !== undefined;
+    // §3.5 is about `Authorization`. A consumer the gateway authenticated otherwise (API key)
+    // gets its own variants instead (see PRINCIPAL_VARY).
+    const authenticated = req.headers.authorization !== undefined;
+    if (!authenticated && exchange.principalId !== undefined) {
+      scopeToPrincipal(req, exchange.principalId);
+    }
     if (method !== 'GET' && method !== 'HEAD') {
       const unsafe = method !== 'OPTIONS' && method !== 'TRACE';
       exchange.hook = this.transaction(
@@ -334,7 +346,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       if (
         entry !== undefined &&
         (!authenticated || entry.sharedWithAuth) &&
-        entry.variant === secondaryKey(entry.vary, exchange.req.headers) &&
+        entry.variant === secondaryKey(entry.vary, exchange.req) &&
         usability(entry, policy, currentAgeMs(entry, Date.now())) === 'fresh'
       ) {
         this.serve(exchange, exchange.req, entry, 'HIT', 'hit; detail=coalesced');
@@ -432,7 +444,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
     req: IncomingMessage,
     now: number,
   ): LiveEntry | undefined | Promise<LiveEntry | undefined> {
-    const secondaryOf = (vary: readonly string[]) => secondaryKey(vary, req.headers);
+    const secondaryOf = (vary: readonly string[]) => secondaryKey(vary, req);
     if (this.shared !== undefined && this.shared.ready) {
       return this.shared.lookup(primary, secondaryOf, now);
     }
@@ -441,7 +453,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
 
   /** Stores a complete response; returns the entry as stored (with its variant key). */
   save(primary: string, entry: LiveEntry, req: IncomingMessage): LiveEntry {
-    entry.variant = entry.vary.length === 0 ? '' : secondaryKey(entry.vary, req.headers);
+    entry.variant = entry.vary.length === 0 ? '' : secondaryKey(entry.vary, req);
     this.counts.stores++;
     if (this.shared !== undefined && this.shared.ready) {
       void this.shared.save(primary, entry, entry.variant, Date.now());
@@ -480,6 +492,10 @@ export class HttpCacheService implements OnApplicationBootstrap {
       primary,
       {
         ...verdict.entry,
+        // The principal scope is the gateway's, not in the headers: it carries over.
+        vary: stale.vary.includes(PRINCIPAL_VARY)
+          ? withPrincipalVary(verdict.entry.vary)
+          : verdict.entry.vary,
         headers,
         body: stale.body,
         variant: stale.variant,
