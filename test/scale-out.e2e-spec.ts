@@ -5,6 +5,15 @@ import { killRedisServer, type RedisServerHandle, startRedisServer } from './sup
 
 const RATE = 1; // tokens per second
 const BURST = 100;
+const ADMIN_TOKEN = 'scale-out-admin-token-0123456789abcdef';
+
+/** A client of its own (its own buckets), believed because 127.0.0.1 is a trusted proxy. */
+const as = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
+const admin = (body: unknown) => ({
+  method: 'POST',
+  headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 /**
  * Three gateway processes (what three pods are) sharing one real redis-server that this suite
@@ -12,11 +21,13 @@ const BURST = 100;
  */
 describe('scale-out: three replicas sharing one Redis (e2e, built gateway)', () => {
   let upstream: TestUpstream;
+  let late: TestUpstream;
   let redis: RedisServerHandle;
   let replicas: GatewayProcess[] = [];
 
   beforeAll(async () => {
     upstream = await startUpstream();
+    late = await startUpstream((_req, res) => res.end('late-upstream'));
     redis = await startRedisServer();
     const env = {
       SERVICE_ROUTES: JSON.stringify([{ name: 'app', prefix: '/', target_url: upstream.url }]),
@@ -25,6 +36,9 @@ describe('scale-out: three replicas sharing one Redis (e2e, built gateway)', () 
       MAX_BURST_SIZE: String(BURST),
       // Flood blocking out of the way: this suite measures the token bucket.
       DDOS_THRESHOLD: '100000',
+      ADMIN_TOKEN,
+      TRUSTED_PROXIES: '127.0.0.1',
+      ENABLE_CACHING: 'true',
       LOG_LEVEL: 'info',
     };
     replicas = await Promise.all([spawnGateway(env), spawnGateway(env), spawnGateway(env)]);
@@ -37,6 +51,7 @@ describe('scale-out: three replicas sharing one Redis (e2e, built gateway)', () 
     await Promise.all(replicas.map((r) => r.stop()));
     await killRedisServer(redis);
     await upstream.close();
+    await late.close();
   });
 
   /** One client (127.0.0.1) spreading `count` requests over the replicas in turn. */
@@ -71,6 +86,69 @@ describe('scale-out: three replicas sharing one Redis (e2e, built gateway)', () 
 
   it('should give a client spread over the three replicas one configured budget', async () => {
     expectSharedBudget(await spread(BURST * 2, 'budget'));
+  });
+
+  it('should apply a blacklist entry added on one replica on the others within a second', async () => {
+    const ip = '203.0.113.7';
+    for (const replica of replicas) {
+      expect((await send(replica.url, '/before', as(ip))).status).toBe(200);
+    }
+    const added = await send(replicas[0]?.url ?? '', '/admin/blacklist', admin({ ip }));
+    expect(added.status).toBeLessThan(300);
+    const started = Date.now();
+    const statusOn = async (r: GatewayProcess) => (await send(r.url, '/after', as(ip))).status;
+    for (const replica of replicas.slice(1)) {
+      // Pub/sub makes it milliseconds; the bound is generous for a loaded machine.
+      for (let status = await statusOn(replica); status !== 403; status = await statusOn(replica)) {
+        expect(Date.now() - started).toBeLessThan(5_000);
+        await sleep(20);
+      }
+    }
+    expect((await send(replicas[2]?.url ?? '', '/x', as('203.0.113.8'))).status).toBe(200);
+  });
+
+  it('should serve a route added through the admin API of one replica on the others', async () => {
+    const ip = '203.0.113.20';
+    for (const replica of replicas) {
+      expect((await send(replica.url, '/late/x', as(ip))).text).not.toBe('late-upstream');
+    }
+    const added = await send(
+      replicas[1]?.url ?? '',
+      '/admin/routes',
+      admin({ name: 'late', prefix: '/late', target_url: late.url, strip_prefix: true }),
+    );
+    expect(added.status).toBeLessThan(300);
+    const started = Date.now();
+    for (const replica of [replicas[0], replicas[2]] as GatewayProcess[]) {
+      for (;;) {
+        const reply = await send(replica.url, `/late/${Date.now()}`, as(ip));
+        if (reply.text === 'late-upstream') {
+          break;
+        }
+        expect(Date.now() - started).toBeLessThan(5_000);
+        await sleep(20);
+      }
+    }
+  });
+
+  it('should answer from the shared cache on a replica that never saw the request', async () => {
+    const ip = '203.0.113.30';
+    const path = '/cached/item?v=1';
+    const first = await send(replicas[0]?.url ?? '', path, as(ip));
+    expect(first.status).toBe(200);
+    expect(first.headers['x-cache']).toBe('MISS');
+    const before = upstream.requests.length;
+    // The store write is asynchronous: retry briefly until the other replica hits.
+    let second = await send(replicas[1]?.url ?? '', path, as(ip));
+    for (let i = 0; i < 50 && second.headers['x-cache'] !== 'HIT'; i++) {
+      await sleep(20);
+      second = await send(replicas[1]?.url ?? '', path, as(ip));
+    }
+    expect(second.headers['x-cache']).toBe('HIT');
+    expect(second.text).toBe(first.text);
+    const third = await send(replicas[2]?.url ?? '', path, as(ip));
+    expect(third.headers['x-cache']).toBe('HIT');
+    expect(upstream.requests.length).toBe(before);
   });
 
   it('should keep serving when Redis dies (fail-open), and share the budget again once it is back', async () => {
