@@ -31,8 +31,12 @@ function reply(
 }
 
 function decode(encoding: string | undefined, body: Buffer): string {
-  if (encoding === 'gzip') {return gunzipSync(body).toString();}
-  if (encoding === 'br') {return brotliDecompressSync(body).toString();}
+  if (encoding === 'gzip') {
+    return gunzipSync(body).toString();
+  }
+  if (encoding === 'br') {
+    return brotliDecompressSync(body).toString();
+  }
   return body.toString();
 }
 
