@@ -77,6 +77,8 @@ describe('GATEWAY_WORKERS (e2e, built gateway)', () => {
       expect(pids.size).toBe(2);
       expect(pids.has(gw.child.pid ?? -1)).toBe(false); // the primary serves nothing itself
       expect(new Set(listeningWorkers(gw))).toEqual(pids);
+      // No Redis: the operator is told that limits are per worker, once (by the primary).
+      expect(gw.stdout().split('without Redis: workers share nothing').length - 1).toBe(1);
     } finally {
       expect(await gw.stop()).toBe(0);
     }
@@ -129,6 +131,21 @@ describe('GATEWAY_WORKERS (e2e, built gateway)', () => {
     expect(gw.stdout()).toContain('primary: all workers exited');
     // Not restarted during the drain.
     expect(listeningWorkers(gw)).toHaveLength(2);
+  });
+
+  it('should serve the built-in demo upstream from every worker when no route is configured', async () => {
+    const gw = await spawnGateway({ GATEWAY_WORKERS: '2', LOG_LEVEL: 'info' });
+    try {
+      await waitFor(() => listeningWorkers(gw).length >= 2, 20_000, 50);
+      for (let i = 0; i < 10; i++) {
+        const reply = await send(gw.url, `/demo/anything/${i}`);
+        expect(reply.status).toBe(200);
+        expect(reply.json()).toMatchObject({ service: 'demo-upstream', path: `/anything/${i}` });
+      }
+      await waitFor(() => servingPids(gw, '/demo/').size >= 2, 5_000);
+    } finally {
+      expect(await gw.stop()).toBe(0);
+    }
   });
 
   it('should refuse an invalid configuration in the primary, before forking', async () => {
