@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { send, sleep, waitFor } from './fixtures/http';
 import { type GatewayProcess, spawnGateway } from './fixtures/process';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
@@ -145,6 +148,44 @@ describe('GATEWAY_WORKERS (e2e, built gateway)', () => {
       await waitFor(() => servingPids(gw, '/demo/').size >= 2, 5_000);
     } finally {
       expect(await gw.stop()).toBe(0);
+    }
+  });
+
+  it('should load neither Nest nor the upstream client in the primary', async () => {
+    // Preloaded in every process (NODE_OPTIONS reaches the workers too): reports, at exit, which
+    // libraries the process had loaded.
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-workers-'));
+    const hook = join(dir, 'loaded-modules.js');
+    writeFileSync(
+      hook,
+      `const cluster = require('node:cluster');
+process.on('exit', () => {
+  const loaded = Object.keys(require.cache);
+  const count = (lib) => loaded.filter((m) => m.includes('/node_modules/' + lib + '/')).length;
+  process.stderr.write('LOADED ' + JSON.stringify({ primary: cluster.isPrimary,
+    nest: count('@nestjs/core'), undici: count('undici'), ioredis: count('ioredis') }) + '\\n');
+});
+`,
+    );
+    try {
+      const gw = await start({ NODE_OPTIONS: `--require ${hook}` });
+      expect(await gw.stop()).toBe(0);
+      const reports = gw
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('LOADED '))
+        .map((l) => JSON.parse(l.slice(7)) as Record<string, number | boolean>);
+      expect(reports.filter((r) => r.primary)).toEqual([
+        { primary: true, nest: 0, undici: 0, ioredis: 0 },
+      ]);
+      const workers = reports.filter((r) => !r.primary);
+      expect(workers).toHaveLength(2);
+      for (const worker of workers) {
+        expect(worker.nest).toBeGreaterThan(0);
+        expect(worker.undici).toBeGreaterThan(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
