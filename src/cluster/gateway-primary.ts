@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
+import { isRedisConfigured } from '../common/redis/redis-connection';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { serveClusterMetrics } from '../observability/metrics/cluster-metrics';
 import { runClusterPrimary } from './cluster-primary';
@@ -21,7 +22,7 @@ export function startGatewayPrimary(
       logger.warn(warning);
     }
   }
-  if (config.redis.url === undefined && config.redis.clusterNodes.length === 0) {
+  if (!isRedisConfigured(config.redis)) {
     logger.warn(
       { workers: config.server.workers },
       'GATEWAY_WORKERS > 1 without Redis: workers share nothing, so rate limits, flood counters ' +
