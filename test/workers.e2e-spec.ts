@@ -87,6 +87,37 @@ describe('GATEWAY_WORKERS (e2e, built gateway)', () => {
     }
   });
 
+  it('should share one rate-limit budget between the workers through Redis', async () => {
+    const burst = 40;
+    const gw = await start({
+      REDIS_URL: process.env.TEST_REDIS_URL ?? '',
+      MAX_REQUESTS_PER_SECOND: '1',
+      MAX_BURST_SIZE: String(burst),
+      DDOS_THRESHOLD: '100000',
+      TRUSTED_PROXIES: '127.0.0.1',
+    });
+    try {
+      // A client of its own (a fresh bucket in the shared Redis), over fresh connections that
+      // the primary hands to both workers in turn.
+      const client = { headers: { 'x-forwarded-for': `198.51.100.${process.pid % 250}` } };
+      await sleep(300); // both workers connect to Redis right after boot
+      const started = Date.now();
+      const statuses: number[] = [];
+      for (let i = 0; i < burst * 2; i++) {
+        statuses.push((await send(gw.url, `/shared/${i}`, client)).status);
+      }
+      const refill = (Date.now() - started) / 1000; // 1 token per second
+      const allowed = statuses.filter((s) => s === 200).length;
+      expect(servingPids(gw, '/shared').size).toBe(2);
+      // One budget (per-worker buckets would allow 2 × burst).
+      expect(allowed).toBeGreaterThanOrEqual(burst);
+      expect(allowed).toBeLessThanOrEqual(Math.ceil((burst + refill) * 1.05));
+      expect(gw.stdout()).not.toContain('without Redis');
+    } finally {
+      expect(await gw.stop()).toBe(0);
+    }
+  });
+
   it('should keep answering on the port when a worker is killed, and start a replacement', async () => {
     const gw = await start();
     try {
