@@ -188,7 +188,9 @@ describe('Redis faults under traffic (reliability)', () => {
     }
     const onA = await get(a, '/open/flood-check', ip);
     expect(onA.status).toBe(429);
-    expect(JSON.parse(onA.body)).toMatchObject({ message: expect.stringContaining('blocked') as string });
+    expect(JSON.parse(onA.body)).toMatchObject({
+      message: expect.stringContaining('blocked') as string,
+    });
     // B never saw this client flood: the block reached it through Redis.
     const deadline = Date.now() + 5000;
     let onB = await get(b, '/open/flood-check', ip);
@@ -197,6 +199,8 @@ describe('Redis faults under traffic (reliability)', () => {
       onB = await get(b, '/open/flood-check', ip);
     }
     expect(onB.status).toBe(429);
-    expect(JSON.parse(onB.body)).toMatchObject({ message: expect.stringContaining('blocked') as string });
+    expect(JSON.parse(onB.body)).toMatchObject({
+      message: expect.stringContaining('blocked') as string,
+    });
   });
 });

@@ -300,7 +300,7 @@ describe('upstream faults (reliability)', () => {
         expect([200, 502]).toContain(o.status);
       }
       // The gateway got one response per request: the clean ones all succeed.
-      expect(out.filter((o, i) => i % 2 === 1).map((o) => o.status)).toEqual([200, 200, 200]);
+      expect(out.filter((_, i) => i % 2 === 1).map((o) => o.status)).toEqual([200, 200, 200]);
     } finally {
       agent.destroy();
     }
