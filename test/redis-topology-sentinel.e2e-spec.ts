@@ -25,6 +25,7 @@ const MASTER_NAME = 'gateway-master';
 describe('RedisService through Redis Sentinel (e2e)', () => {
   let dir: string;
   let master: RedisServerHandle;
+  let replica: RedisServerHandle;
   let sentinel: ChildProcess;
   let sentinelPort: number;
   let direct: Redis;
@@ -32,7 +33,14 @@ describe('RedisService through Redis Sentinel (e2e)', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream();
-    master = await startRedisServer(undefined, ['--requirepass', PASSWORD]);
+    const auth = ['--requirepass', PASSWORD, '--masterauth', PASSWORD];
+    master = await startRedisServer(undefined, auth);
+    replica = await startRedisServer(undefined, [
+      ...auth,
+      '--replicaof',
+      '127.0.0.1',
+      String(master.port),
+    ]);
     direct = new Redis({ host: '127.0.0.1', port: master.port, password: PASSWORD });
     dir = mkdtempSync(join(tmpdir(), 'gateway-sentinel-'));
     sentinelPort = await freePort();
@@ -46,6 +54,8 @@ describe('RedisService through Redis Sentinel (e2e)', () => {
         `dir ${dir}`,
         `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${master.port} 1`,
         `sentinel auth-pass ${MASTER_NAME} ${PASSWORD}`,
+        `sentinel down-after-milliseconds ${MASTER_NAME} 1000`,
+        `sentinel failover-timeout ${MASTER_NAME} 10000`,
         '',
       ].join('\n'),
     );
@@ -79,6 +89,7 @@ describe('RedisService through Redis Sentinel (e2e)', () => {
     direct.disconnect();
     sentinel.kill('SIGKILL');
     await killRedisServer(master);
+    await killRedisServer(replica);
     rmSync(dir, { recursive: true, force: true });
     await upstream.close();
   });
@@ -130,4 +141,41 @@ describe('RedisService through Redis Sentinel (e2e)', () => {
       await gw.stop();
     }
   });
+
+  // Last: it kills the master.
+  it('should follow a failover to the promoted replica', async () => {
+    const service = new RedisService({
+      connection: planRedisConnection({
+        password: PASSWORD,
+        sentinels: [{ host: '127.0.0.1', port: sentinelPort }],
+        sentinelName: MASTER_NAME,
+        clusterNodes: [],
+      }),
+      commandTimeoutMs: 2_000,
+    });
+    const promoted = new Redis({ host: '127.0.0.1', port: replica.port, password: PASSWORD });
+    try {
+      await waitFor(() => service.isReady, 10_000, 50);
+      await killRedisServer(master);
+      // Sentinel notices after down-after-milliseconds (1 s) and promotes the replica; ioredis
+      // asks the sentinel again on reconnect and lands on the new master.
+      const deadline = Date.now() + 40_000;
+      for (;;) {
+        const written = await service.client?.set('sentinel:after-failover', 'yes').then(
+          () => true,
+          () => false,
+        );
+        if (written) {
+          break;
+        }
+        expect(Date.now()).toBeLessThan(deadline);
+        await sleep(250);
+      }
+      expect(await promoted.get('sentinel:after-failover')).toBe('yes');
+      expect(await promoted.call('ROLE').then((r) => (r as string[])[0])).toBe('master');
+    } finally {
+      promoted.disconnect();
+      await service.onApplicationShutdown();
+    }
+  }, 60_000);
 });
