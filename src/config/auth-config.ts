@@ -5,6 +5,7 @@
  *
  * Nothing here has a built-in credential: with no key configured, nothing authenticates.
  */
+import { isRedisConfigured } from '../common/redis/redis-connection';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -144,7 +145,7 @@ export function checkAuthConfig(config: GatewayConfig, settings: Settings, repor
     ((auth.jwtPublicKey !== undefined || auth.jwksUrl !== undefined) &&
       auth.jwtAlgorithms.some((alg) => !isHmacAlgorithm(alg)));
   // With Redis, API keys may live in the shared `gateway:api-keys` hash (added at run time).
-  const apiKeySource = auth.apiKeys.length > 0 || config.redis.url !== undefined;
+  const apiKeySource = auth.apiKeys.length > 0 || isRedisConfigured(config.redis);
   if (protectedRoutes.length > 0 && !canVerifyJwt && !apiKeySource) {
     report.problem(
       'routes',

@@ -26,7 +26,7 @@ describe('ApiKeyStrategy + ApiKeyAuthGuard', () => {
 
   beforeAll(async () => {
     const config = {
-      redis: {},
+      redis: { sentinels: [], sentinelName: 'mymaster', clusterNodes: [] },
       auth: testAuthConfig({
         apiKeys: [
           {
@@ -36,7 +36,7 @@ describe('ApiKeyStrategy + ApiKeyAuthGuard', () => {
           },
         ],
       }),
-    } as GatewayConfig;
+    } as unknown as GatewayConfig;
     const moduleRef = await Test.createTestingModule({
       imports: [GatewayConfigModule.forRoot(config), AuthModule],
       controllers: [ProbeController],

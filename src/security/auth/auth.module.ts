@@ -1,3 +1,4 @@
+import { isRedisConfigured } from '../../common/redis/redis-connection';
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { RedisModule } from '../../common/redis/redis.module';
@@ -23,7 +24,7 @@ import { RedisApiKeyStore } from './redis-api-key-store';
       provide: ApiKeyStore,
       useFactory: (config: GatewayConfig, redis: RedisService) => {
         const fileKeys = new InMemoryApiKeyStore(config.auth.apiKeys);
-        return config.redis.url === undefined ? fileKeys : new RedisApiKeyStore(fileKeys, redis);
+        return isRedisConfigured(config.redis) ? new RedisApiKeyStore(fileKeys, redis) : fileKeys;
       },
       inject: [GATEWAY_CONFIG, RedisService],
     },

@@ -24,7 +24,10 @@ const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
 
 function configWith(auth: Partial<AuthConfig>): GatewayConfig {
   // AuthService reads only the auth group.
-  return { auth: testAuthConfig(auth), redis: {} } as GatewayConfig;
+  return {
+    auth: testAuthConfig(auth),
+    redis: { sentinels: [], sentinelName: 'mymaster', clusterNodes: [] },
+  } as unknown as GatewayConfig;
 }
 
 function createService(auth: Partial<AuthConfig>): AuthService {
