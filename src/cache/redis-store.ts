@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { RedisService } from '../common/redis/redis.service';
 import {
   type CacheEntry,
@@ -121,7 +121,7 @@ export class RedisStore {
       return 0;
     }
     try {
-      return await this.client.del(...primaries.map((p) => REDIS_CACHE_PREFIX + p));
+      return await this.deleteKeys(primaries.map((p) => REDIS_CACHE_PREFIX + p));
     } catch (error) {
       this.failed(error);
       return 0;
@@ -133,24 +133,38 @@ export class RedisStore {
    * escaped, without the prefix). SCAN, never KEYS: the keyspace may be large and shared.
    */
   async deleteMatching(pattern: string, match: (primary: string) => boolean): Promise<number> {
-    const client = this.client;
+    // On Cluster every master holds part of the keyspace and SCAN walks one node only.
+    const nodes: Redis[] = this.client.isCluster
+      ? (this.client as unknown as Cluster).nodes('master')
+      : [this.client];
     let removed = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(
-        cursor,
-        'MATCH',
-        REDIS_CACHE_PREFIX + pattern,
-        'COUNT',
-        500,
-      );
-      cursor = next;
-      const doomed = keys.filter((k) => match(k.slice(REDIS_CACHE_PREFIX.length)));
-      if (doomed.length > 0) {
-        removed += await client.del(...doomed);
-      }
-    } while (cursor !== '0');
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(
+          cursor,
+          'MATCH',
+          REDIS_CACHE_PREFIX + pattern,
+          'COUNT',
+          500,
+        );
+        cursor = next;
+        const doomed = keys.filter((k) => match(k.slice(REDIS_CACHE_PREFIX.length)));
+        if (doomed.length > 0) {
+          removed += await this.deleteKeys(doomed);
+        }
+      } while (cursor !== '0');
+    }
     return removed;
+  }
+
+  /** DEL of many keys; one key per command on Cluster, where they may sit in different slots. */
+  private async deleteKeys(keys: readonly string[]): Promise<number> {
+    if (!this.client.isCluster) {
+      return this.client.del(...keys);
+    }
+    const counts = await Promise.all(keys.map((key) => this.client.del(key)));
+    return counts.reduce((a, b) => a + b, 0);
   }
 }
 

@@ -84,7 +84,11 @@ export interface RedisBlockSyncOptions {
   blockDurationMs: number;
   /** Most blocks read by one resync. */
   maxKeys: number;
-  /** @default 'gw:ipf:' */
+  /**
+   * The braces are a Redis Cluster hash tag: every key of the flood script and of the block
+   * transactions lands in one slot, so they run on Cluster as on a single Redis.
+   * @default '{gw:ipf}:'
+   */
   keyPrefix?: string;
   /** Safety net for missed messages (pub/sub is fire-and-forget). @default 30000 */
   resyncIntervalMs?: number;
@@ -102,7 +106,8 @@ export interface RedisBlockSyncOptions {
  *   whole set from the sorted-set index on every (re)connect and every 30 s, which covers
  *   messages lost while a subscriber was reconnecting.
  *
- * Redis Cluster would need the keys of one script in one hash slot; not supported yet.
+ * On Redis Cluster all these keys share one hash slot (see `keyPrefix`), so one master holds
+ * the flood state; the token buckets (one key per script) spread over every master.
  */
 export class RedisBlockSync {
   private readonly client: Redis | undefined;
@@ -120,7 +125,7 @@ export class RedisBlockSync {
     private readonly handlers: BlockSyncHandlers,
     private readonly options: RedisBlockSyncOptions,
   ) {
-    this.prefix = options.keyPrefix ?? 'gw:ipf:';
+    this.prefix = options.keyPrefix ?? '{gw:ipf}:';
     this.channel = `${this.prefix}events`;
     this.indexKey = `${this.prefix}blocks`;
     this.resyncIntervalMs = options.resyncIntervalMs ?? 30_000;
