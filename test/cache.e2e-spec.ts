@@ -208,6 +208,28 @@ describe('response cache (RFC 9111, memory store)', () => {
     expect(shared.headers['x-cache']).toBe('HIT');
   });
 
+  it("Cookie: a session's response without Cache-Control is never served to another session", async () => {
+    // What an API framework sends by default: no Cache-Control at all (CACHE_TTL would apply).
+    handler = (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`profile of ${req.headers.cookie}`);
+    };
+    const p = fresh();
+    const alice = await send(gw.url, p, { headers: { cookie: 'sid=alice' } });
+    const bob = await send(gw.url, p, { headers: { cookie: 'sid=bob' } });
+    expect(alice.text).toBe('profile of sid=alice');
+    expect(bob.text).toBe('profile of sid=bob');
+    expect(bob.headers['x-cache']).toBe('MISS');
+    expect(hits(p)).toBe(2);
+    // Responses that say they are shareable are shared, as with Authorization.
+    handler = reply({ 'cache-control': 'public, max-age=60' }, 'catalogue');
+    const q = fresh();
+    await send(gw.url, q, { headers: { cookie: 'sid=alice' } });
+    expect((await send(gw.url, q, { headers: { cookie: 'sid=bob' } })).headers['x-cache']).toBe(
+      'HIT',
+    );
+  });
+
   it('Set-Cookie responses are not stored (route does not allow them)', async () => {
     handler = reply({ 'cache-control': 'max-age=60', 'set-cookie': 'sid=1' });
     const p = fresh();

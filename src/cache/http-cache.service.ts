@@ -140,9 +140,12 @@ export class HttpCacheService implements OnApplicationBootstrap {
     settings.metrics ??= this.metricsFor(route.name);
     const method = req.method;
     const primary = primaryKey(exchange.tls, req.headers.host, exchange.path, exchange.query);
-    // §3.5 is about `Authorization`. A consumer the gateway authenticated otherwise (API key)
-    // gets its own variants instead (see PRINCIPAL_VARY).
-    const authenticated = req.headers.authorization !== undefined;
+    // §3.5 is about `Authorization`; a `Cookie` is treated the same way (as Varnish's built-in
+    // policy does), because a session cookie is a credential too and an API that sends no
+    // Cache-Control would otherwise have one user's page cached for the next. A consumer the
+    // gateway authenticated otherwise (API key) gets its own variants (see PRINCIPAL_VARY).
+    const authenticated =
+      req.headers.authorization !== undefined || req.headers.cookie !== undefined;
     if (!authenticated && exchange.principalId !== undefined) {
       scopeToPrincipal(req, exchange.principalId);
     }
