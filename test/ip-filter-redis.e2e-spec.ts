@@ -74,7 +74,7 @@ describe('flood blocking with Redis shared by replicas', () => {
       b.record(ip);
     }
 
-    await waitFor(() => a.check(ip).blocked && b.check(ip).blocked, 2_000, 'the block to spread');
+    await waitFor(() => a.check(ip).blocked && b.check(ip).blocked, 5_000, 'the block to spread');
     expect(a.check(ip).retryAfterSeconds).toBeGreaterThan(55);
     expect(a.blockedIpsTotal + b.blockedIpsTotal).toBe(1);
   });
