@@ -28,12 +28,24 @@ const REPO_ROOT = path.join(__dirname, '..');
 const GATEWAY_MAIN = path.join(REPO_ROOT, 'dist', 'main.js');
 const DEFAULT_PATH = '/bench/item';
 
-/** API key file and access-log path of the full-pipeline targets. */
-function fullPipelineSetup(ctx) {
-  const keys = path.join(ctx.tmpDir, 'api-keys.txt');
-  fs.writeFileSync(keys, 'bench-key-0123456789abcdef bench\n');
-  return { API_KEYS_FILE: keys, ACCESS_LOG_FILE: path.join(ctx.tmpDir, 'access.log') };
-}
+// Limits so high every request is admitted; the checks still run and are paid for.
+const NEVER_BITING_LIMITS = {
+  MAX_REQUESTS_PER_SECOND: '1000000',
+  MAX_BURST_SIZE: '1000000',
+  DDOS_THRESHOLD: '100000000',
+};
+
+// What every full-pipeline target shares: an API key required on the route, sent by the
+// load generator, and the access log written to a file.
+const FULL_PIPELINE = {
+  setup: (ctx) => {
+    const keys = path.join(ctx.tmpDir, 'api-keys.txt');
+    fs.writeFileSync(keys, 'bench-key-0123456789abcdef bench\n');
+    return { API_KEYS_FILE: keys, ACCESS_LOG_FILE: path.join(ctx.tmpDir, 'access.log') };
+  },
+  routeOverrides: { require_auth: true },
+  headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
+};
 
 const TARGETS = [
   { id: 'direct', label: 'direct (upstream)', kind: 'direct', byDefault: true },
@@ -48,9 +60,7 @@ const TARGETS = [
     byDefault: true,
     env: {
       SECURITY_HEADERS: 'false',
-      MAX_REQUESTS_PER_SECOND: '1000000',
-      MAX_BURST_SIZE: '1000000',
-      DDOS_THRESHOLD: '100000000',
+      ...NEVER_BITING_LIMITS,
       ENABLE_CACHING: 'false',
       ENABLE_COMPRESSION: 'false',
     },
@@ -67,14 +77,10 @@ const TARGETS = [
     byDefault: true,
     env: {
       LOG_LEVEL: 'info',
-      MAX_REQUESTS_PER_SECOND: '1000000',
-      MAX_BURST_SIZE: '1000000',
-      DDOS_THRESHOLD: '100000000',
+      ...NEVER_BITING_LIMITS,
       ENABLE_CACHING: 'false',
     },
-    setup: fullPipelineSetup,
-    routeOverrides: { require_auth: true },
-    headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
+    ...FULL_PIPELINE,
   },
 
   // The same pipeline with the in-memory cache on: the upstream's answer (no Cache-Control)
@@ -87,15 +93,11 @@ const TARGETS = [
     byDefault: true,
     env: {
       LOG_LEVEL: 'info',
-      MAX_REQUESTS_PER_SECOND: '1000000',
-      MAX_BURST_SIZE: '1000000',
-      DDOS_THRESHOLD: '100000000',
+      ...NEVER_BITING_LIMITS,
       ENABLE_CACHING: 'true',
       CACHE_TTL: '1h',
     },
-    setup: fullPipelineSetup,
-    routeOverrides: { require_auth: true },
-    headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
+    ...FULL_PIPELINE,
   },
 
   // The full pipeline on two cluster workers (GATEWAY_WORKERS=2), not pinned: the workers (and
@@ -112,14 +114,10 @@ const TARGETS = [
     env: {
       GATEWAY_WORKERS: '2',
       LOG_LEVEL: 'info',
-      MAX_REQUESTS_PER_SECOND: '1000000',
-      MAX_BURST_SIZE: '1000000',
-      DDOS_THRESHOLD: '100000000',
+      ...NEVER_BITING_LIMITS,
       ENABLE_CACHING: 'false',
     },
-    setup: fullPipelineSetup,
-    routeOverrides: { require_auth: true },
-    headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
+    ...FULL_PIPELINE,
   },
 
   // ---------------------------------------------------------------------------------------
