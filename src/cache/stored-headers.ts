@@ -3,22 +3,14 @@ import { addVaryAcceptEncoding, isCompressibleType, removeHeader } from '../prox
 import { parseCacheControl } from './cache-control';
 import { getHeader } from './cache-policy';
 import { weakenEtag } from '../proxy/compression-hook';
+import { HOP_BY_HOP } from '../proxy/forward-headers';
 
 /**
- * Never stored: hop-by-hop headers (RFC 9110 §7.6.1, as forward-headers.ts strips them) and
- * the ones the gateway writes per response.
+ * Never stored: hop-by-hop headers (RFC 9110 §7.6.1, the set the proxy strips) and the ones the
+ * gateway writes per response.
  */
-const NOT_STORED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'http2-settings',
+const NOT_STORED: ReadonlySet<string> = new Set([
+  ...HOP_BY_HOP,
   'x-request-id',
   'age',
   'x-cache',

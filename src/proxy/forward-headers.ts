@@ -5,7 +5,7 @@ import { fillSecurityHeaders, type SecurityHeaderSet } from '../security/headers
  * Hop-by-hop headers (RFC 9110 §7.6.1) plus the legacy ones proxies strip. Never forwarded in
  * either direction; `te: trailers` is re-added on requests because it is end-to-end in meaning.
  */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
