@@ -263,3 +263,55 @@ describe('Health (e2e)', () => {
     expect((await send(empty.url, '/health/ready')).status).toBe(200);
   });
 });
+
+describe("Security headers on the gateway's own answers (e2e)", () => {
+  let up: TestUpstream;
+
+  beforeAll(async () => {
+    up = await startUpstream(echo);
+  });
+
+  afterAll(async () => {
+    await up.close();
+  });
+
+  const ownPaths = ['/health', '/health/live', '/health/ready', '/stats', '/metrics'];
+
+  it('should send them on health, stats and metrics as on proxied answers', async () => {
+    const gw = await startGateway(testConfig([{ prefix: '/api', upstreams: [up.url] }]));
+    try {
+      for (const path of ownPaths) {
+        const res = await send(gw.url, path);
+        expect([path, res.headers['x-content-type-options']]).toEqual([path, 'nosniff']);
+        expect([path, res.headers['x-frame-options']]).toEqual([path, 'DENY']);
+        expect([path, res.headers['content-security-policy']]).toEqual([
+          path,
+          "default-src 'self'",
+        ]);
+      }
+      // Proxied answers keep exactly one copy (the proxy's own, not a hook's as well).
+      const proxied = await send(gw.url, '/api/x');
+      const nosniff = proxied.rawHeaders.filter(
+        (h) => h.toLowerCase() === 'x-content-type-options',
+      );
+      expect(nosniff).toHaveLength(1);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('should leave them out with SECURITY_HEADERS=false', async () => {
+    const base = testConfig([{ prefix: '/api', upstreams: [up.url] }]);
+    const gw = await startGateway({
+      ...base,
+      security: { ...base.security, securityHeaders: false },
+    });
+    try {
+      for (const path of ownPaths) {
+        expect((await send(gw.url, path)).headers['x-content-type-options']).toBeUndefined();
+      }
+    } finally {
+      await gw.close();
+    }
+  });
+});

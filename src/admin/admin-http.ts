@@ -27,13 +27,14 @@ export interface AdminHttp {
  * The management plane's HTTP wiring, done before `app.init()` so it sees every route:
  *
  * - Swagger UI and `/docs-json` when the admin API is enabled (`ADMIN_TOKEN`);
- * - security headers on `/admin` and `/docs` answers (Nest routes do not pass the proxy's);
+ * - security headers on the gateway's own answers (`/health`, `/stats`, `/metrics`, `/admin`,
+ *   `/docs`, …): Nest routes do not pass the proxy's;
  * - with `ADMIN_PORT`, a second Node server handing requests to Fastify's router
  *   (`fastify.routing`), so admin, docs, metrics, stats and monitor answer only there (404 on the
  *   public port) and the admin port answers nothing but those and `/health*`.
  *
- * Both checks are attached only to the management routes (Fastify `onRoute`), so proxied
- * requests pay nothing for them.
+ * Both are attached per route (Fastify `onRoute`) and never to the proxy's catch-all, so
+ * proxied requests pay nothing for them.
  */
 export function installAdminHttp(app: NestFastifyApplication, config: GatewayConfig): AdminHttp {
   const fastify = app.getHttpAdapter().getInstance();
@@ -54,27 +55,30 @@ export function installAdminHttp(app: NestFastifyApplication, config: GatewayCon
         .send(errorBody(GatewayErrorCode.NoRoute, requestId));
       return;
     }
-    if (headers) {
-      const path = req.url;
-      if (path.startsWith('/docs')) {
-        void reply.headers(docsHeaders);
-      } else if (path.startsWith('/admin')) {
-        void reply.headers(plainHeaders);
-      }
-    }
+    done();
+  };
+
+  // The gateway's own answers (health, stats, metrics, admin, docs, monitor) get the security
+  // headers the proxy adds to proxied ones; a page with its own CSP (monitor) sets it later.
+  const secure = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    void reply.headers(req.url.startsWith('/docs') ? docsHeaders : plainHeaders);
     done();
   };
 
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const url = route.url.replace(/\*$/, '');
-    if (!isAdminOnlyPath(url) && !isAdminOnlyPath(url.replace(/\/$/, ''))) {
+    // The proxy's catch-all (`*`) writes its own headers; it must not pay for a hook.
+    const ownRoute = url !== '' && url !== '/';
+    const adminOnly = isAdminOnlyPath(url) || isAdminOnlyPath(url.replace(/\/$/, ''));
+    const added = [...(adminOnly ? [guard] : []), ...(headers && ownRoute ? [secure] : [])];
+    if (added.length === 0) {
       return;
     }
     const existing = route.onRequest;
     route.onRequest =
       existing === undefined
-        ? [guard]
-        : [guard, ...(Array.isArray(existing) ? existing : [existing])];
+        ? added
+        : [...added, ...(Array.isArray(existing) ? existing : [existing])];
   });
 
   if (config.admin.token !== undefined) {
