@@ -1,4 +1,10 @@
-import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  METHODS,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -71,6 +77,15 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   fastify.addContentTypeParser('*', (_req: unknown, _payload: unknown, done: (e: null) => void) =>
     done(null),
   );
+
+  // Fastify routes only the common methods by default; a proxy must pass WebDAV, CalDAV and
+  // the other methods Node parses (as nginx and Envoy do). CONNECT is not proxied: Node hands
+  // it to a 'connect' event, never to the router.
+  for (const method of METHODS) {
+    if (method !== 'CONNECT' && !fastify.supportedMethods.includes(method)) {
+      fastify.addHttpMethod(method, { hasBody: true });
+    }
+  }
 
   // Before init: it hooks every management route as it is registered, and adds Swagger UI.
   const adminHttp = installAdminHttp(app, config);

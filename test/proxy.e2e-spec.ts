@@ -167,6 +167,31 @@ describe('proxy (e2e)', () => {
     expect(echo.sha).toBe(createHash('sha256').update(body).digest('hex'));
   });
 
+  it('should forward WebDAV, CalDAV and other methods Node parses, with their bodies', async () => {
+    const body = '<?xml version="1.0"?><propfind xmlns="DAV:"><allprop/></propfind>';
+    for (const method of [
+      'PROPFIND',
+      'PROPPATCH',
+      'MKCOL',
+      'COPY',
+      'MOVE',
+      'LOCK',
+      'REPORT',
+      'SEARCH',
+    ]) {
+      const r = await send(gw.url, '/dav/file.txt', {
+        method,
+        body,
+        headers: { 'content-type': 'application/xml', depth: '1' },
+      });
+      expect([method, r.status]).toEqual([method, 200]);
+      expect(r.json<{ method: string; length: number }>()).toMatchObject({
+        method,
+        length: Buffer.byteLength(body),
+      });
+    }
+  });
+
   it('should stream chunked request bodies upstream', async () => {
     const parts = [randomBytes(5000), randomBytes(7000), randomBytes(3)];
     const result = await new Promise<{ sha: string; length: number }>((resolve, reject) => {
