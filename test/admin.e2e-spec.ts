@@ -383,6 +383,12 @@ describe('Admin API (e2e)', () => {
         inFlight: 1,
         breaker: 'closed',
       });
+      // /health says so too, next to alive and ejected.
+      const health = (await send(gw.url, '/health')).json<{
+        routes: { name: string; backends: { url: string; draining: boolean }[] }[];
+      }>();
+      const pair = health.routes.find((r) => r.name === 'pair');
+      expect(pair?.backends.find((b) => b.url === `${slow.url}/`)?.draining).toBe(true);
 
       releaseSlow?.();
       const finished = await inFlight;

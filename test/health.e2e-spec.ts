@@ -202,6 +202,7 @@ describe('Health (e2e)', () => {
       connections: 0,
       weight: 1,
       ejected: false,
+      draining: false,
       // Present once the upstream has a breaker (resilience module).
       circuit_state: 'closed',
     };

@@ -10,6 +10,8 @@ export interface BackendReport {
   weight: number;
   /** Passive health: ejected after consecutive live-traffic failures. */
   ejected: boolean;
+  /** Drained by an operator (admin API): no new requests, in-flight ones finish. */
+  draining: boolean;
   /** Present once the upstream has a circuit breaker. */
   circuit_state?: CircuitState;
 }
@@ -91,6 +93,7 @@ function backendReport(u: Upstream): BackendReport {
     connections: u.inFlight,
     weight: u.weight,
     ejected: u.ejected,
+    draining: u.draining,
   };
   if (u.breaker) {
     report.circuit_state = u.breaker.state;
