@@ -447,10 +447,6 @@ export class ProxyService implements AttemptHost, CacheHost {
       breaker?.onNeutral();
     }
     this.outliers.recordOutcome(upstream, outcome);
-    exchange.trace?.endAttempt(
-      exchange.status,
-      outcome === 'success' ? undefined : (exchange.error ?? outcome),
-    );
     if (exchange.retryPermitFor === exchange.attempt) {
       exchange.retryPermitFor = 0;
       exchange.match?.value.retryBudget.retryFinished();

@@ -265,11 +265,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       return;
     }
     const code = (err as { code?: string }).code;
-    // Set before the attempt is settled so its span and metrics see the cause; refined below.
+    // Set before the attempt is settled, so its span and metrics see the cause.
     this.error = code ?? err.message;
     this.endAttempt(classifyOutcome({ error: err as { code?: string }, clientAborted: false }));
     if (!this.res.headersSent && this.host?.mayRetry(this, { error: err })) {
-      this.error = code ?? err.message;
       this.host.retry(this);
       return;
     }
@@ -278,7 +277,6 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.fail(GatewayErrorCode.PayloadTooLarge, ['connection', 'close']);
       return;
     }
-    this.error = code ?? err.message;
     if (this.res.headersSent) {
       // Mid-body failure: cutting the connection is the only way to tell the client the body
       // is incomplete; a clean end would look like success.
@@ -325,6 +323,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     const attemptMs = performance.now() - this.attemptStartedAt;
     this.upstreamMs += attemptMs;
     this.metrics.attemptEnded(this, this.upstream, attemptMs, outcome);
+    this.trace?.endAttempt(
+      this.status,
+      outcome === 'success' ? undefined : (this.error ?? outcome),
+    );
     this.host?.attemptEnded(this, this.upstream, outcome);
   }
 
