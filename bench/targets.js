@@ -51,6 +51,17 @@ const TARGETS = [
   { id: 'direct', label: 'direct (upstream)', kind: 'direct', byDefault: true },
   { id: 'nginx', label: 'nginx (1 worker)', kind: 'nginx', byDefault: true, optional: true },
   { id: 'fast-gateway', label: 'fast-gateway (bare)', kind: 'fast-gateway', byDefault: true },
+  // node:http + undici and nothing else: the floor under every Node.js gateway here (see
+  // bench/node-floor-server.js), so ratios against nginx can be read against what Node allows.
+  { id: 'node-floor', label: 'node:http + undici (floor)', kind: 'node-floor', byDefault: true },
+  // The same proxying behind NestJS on Fastify with one catch-all controller (issue 3's stack
+  // decision) and nothing else: what the framework alone costs (bench/nest-floor-server.js).
+  {
+    id: 'nest-floor',
+    label: 'Nest + Fastify catch-all (floor)',
+    kind: 'nest-floor',
+    byDefault: true,
+  },
   // Bare proxy: no access log, no security headers, limits so high they never bite (the edge
   // checks still run; they cannot be compiled out).
   {
@@ -156,6 +167,21 @@ async function launchUpstream(ctx) {
   return { child, port, base };
 }
 
+/** A plain Node.js proxy script from bench/, given its port and the upstream, on the proxy core. */
+async function launchNodeProxy(ctx, name, script) {
+  const port = await freePort();
+  const child = nodeChild(
+    ctx,
+    name,
+    path.join(__dirname, script),
+    [String(port), ctx.upstream.base],
+    ctx.plan.proxyCpu,
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(child, `${base}${DEFAULT_PATH}`, 10_000);
+  return { base, child };
+}
+
 const LAUNCHERS = {
   direct(_def, ctx) {
     // Nothing to start: the upstream itself is the target. Its process is measured so the
@@ -187,18 +213,16 @@ const LAUNCHERS = {
     return { base, child, logFile: path.join(dir, 'error.log') };
   },
 
-  async 'fast-gateway'(_def, ctx) {
-    const port = await freePort();
-    const child = nodeChild(
-      ctx,
-      'fast-gateway',
-      path.join(__dirname, 'fast-gateway-server.js'),
-      [String(port), ctx.upstream.base],
-      ctx.plan.proxyCpu,
-    );
-    const base = `http://127.0.0.1:${port}`;
-    await waitForHttp(child, `${base}${DEFAULT_PATH}`, 10_000);
-    return { base, child };
+  'fast-gateway'(_def, ctx) {
+    return launchNodeProxy(ctx, 'fast-gateway', 'fast-gateway-server.js');
+  },
+
+  'node-floor'(_def, ctx) {
+    return launchNodeProxy(ctx, 'node-floor', 'node-floor-server.js');
+  },
+
+  'nest-floor'(_def, ctx) {
+    return launchNodeProxy(ctx, 'nest-floor', 'nest-floor-server.js');
   },
 
   async gateway(def, ctx) {

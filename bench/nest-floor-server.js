@@ -1,0 +1,91 @@
+'use strict';
+// The floor for the stack issue 3 decided on: NestJS 11 on @nestjs/platform-fastify with one
+// catch-all controller that hands the raw request to an undici Pool, and nothing else (no guard,
+// no checks, no logging, no metrics). The gateway's pipeline costs on top of this; compare it
+// with bench/node-floor-server.js (the same proxying without Nest and Fastify) to see what the
+// framework itself costs per request on this machine.
+// Usage: node bench/nest-floor-server.js <port> <upstream-url>
+// Plain JavaScript, so the decorators are applied as functions.
+
+require('reflect-metadata');
+const { All, Controller, Module, Req, Res } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const { FastifyAdapter } = require('@nestjs/platform-fastify');
+const { Pool } = require('undici');
+
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+function proxyTo(pool) {
+  return (req, res) => {
+    const headers = {};
+    for (const name of Object.keys(req.headers)) {
+      if (!HOP.has(name)) {
+        headers[name] = req.headers[name];
+      }
+    }
+    pool.dispatch(
+      { method: req.method, path: req.url, headers, body: req.method === 'GET' ? null : req },
+      {
+        onConnect() {},
+        onHeaders(status, raw, resume) {
+          const out = [];
+          for (let i = 0; i < raw.length; i += 2) {
+            const name = raw[i].toString('latin1');
+            if (!HOP.has(name.toLowerCase())) {
+              out.push(name, raw[i + 1].toString('latin1'));
+            }
+          }
+          res.writeHead(status, out);
+          res.on('drain', resume);
+          return true;
+        },
+        onData: (chunk) => res.write(chunk),
+        onComplete: () => res.end(),
+        onError(err) {
+          if (res.headersSent) {
+            res.destroy(err);
+          } else {
+            res.writeHead(502, { 'content-type': 'application/json' });
+            res.end('{"error":"bad gateway"}');
+          }
+        },
+      },
+    );
+  };
+}
+
+async function main() {
+  const port = Number(process.argv[2]);
+  const forward = proxyTo(new Pool(process.argv[3], { connections: 128, pipelining: 1 }));
+
+  class ProxyController {
+    forward(req, reply) {
+      reply.hijack();
+      forward(req.raw, reply.raw);
+    }
+  }
+  const proto = ProxyController.prototype;
+  Req()(proto, 'forward', 0);
+  Res()(proto, 'forward', 1);
+  All('*')(proto, 'forward', Object.getOwnPropertyDescriptor(proto, 'forward'));
+  Controller()(ProxyController);
+
+  class FloorModule {}
+  Module({ controllers: [ProxyController] })(FloorModule);
+
+  const app = await NestFactory.create(FloorModule, new FastifyAdapter({ logger: false }), {
+    logger: false,
+    bodyParser: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (_req, _payload, done) => done(null));
+  await app.listen(port, '127.0.0.1');
+  process.stdout.write(`listening on 127.0.0.1:${port}\n`);
+  process.on('disconnect', () => process.exit(0));
+}
+
+main().catch((err) => {
+  process.stderr.write(`nest floor failed to start: ${err.stack || err}\n`);
+  process.exit(1);
+});
