@@ -166,6 +166,27 @@ describe('AuthService', () => {
       ).toBeGreaterThanOrEqual(before);
     });
 
+    it('should answer a known API key with one frozen outcome per key, and a new one once the key is replaced', () => {
+      const store = service['apiKeys'] as InMemoryApiKeyStore;
+      const first = sync(service.authenticate({ 'x-api-key': API_KEY }));
+      const again = sync(service.authenticate({ 'x-api-key': API_KEY }));
+
+      expect(again).toBe(first);
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(first.ok && Object.isFrozen(first.principal)).toBe(true);
+
+      // The admin API replaces a key's record rather than editing it: the old outcome must go.
+      const other = 'rotated-key-0123456789abcdef';
+      const added = store.add({ hash: sha256(other), name: 'rotated', createdAt: 1 });
+      const rotated = sync(service.authenticate({ 'x-api-key': other }));
+      expect(rotated).toMatchObject({ ok: true, principal: { name: 'rotated', id: added.id } });
+      expect(store.revoke(added.id)).toMatchObject({ ok: true });
+      expect(sync(service.authenticate({ 'x-api-key': other }))).toMatchObject({
+        ok: false,
+        reason: 'api-key: unknown key',
+      });
+    });
+
     it('should refuse unknown, empty and repeated API keys with a bare challenge', () => {
       for (const value of ['demo-api-key-123', '', sha256(API_KEY)]) {
         expect(sync(service.authenticate({ 'x-api-key': value }))).toEqual({

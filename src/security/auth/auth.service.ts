@@ -6,7 +6,7 @@ import { wallClock } from '../../common/clock';
 import { isHmacAlgorithm } from '../../common/crypto/jws-algorithms';
 import { InjectGatewayConfig } from '../../config/gateway.config';
 import type { ForwardedClaim, GatewayConfig } from '../../config/gateway-config.types';
-import { apiKeyPrincipal, ApiKeyStore, digestApiKey } from './api-key-store';
+import { apiKeyPrincipal, ApiKeyStore, digestApiKey, type ApiKeyRecord } from './api-key-store';
 import {
   API_KEY_HEADER,
   BEARER_CHALLENGE,
@@ -30,6 +30,9 @@ const NO_CREDENTIALS: AuthFailure = Object.freeze({
   wwwAuthenticate: BEARER_CHALLENGE,
   reason: 'no credentials',
 });
+
+/** API keys forward no claims: every key's outcome shares this empty, frozen header set. */
+const NO_UPSTREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * Authentication for proxied requests: `Authorization: Bearer <JWT>` and `X-API-Key`.
@@ -61,6 +64,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     VERIFIED_TOKEN_CACHE_SIZE,
     wallClock,
   );
+  /** Weak: a revoked or replaced record takes its outcome with it. */
+  private readonly apiKeyOutcomes = new WeakMap<ApiKeyRecord, AuthSuccess>();
 
   constructor(
     @InjectGatewayConfig() config: GatewayConfig,
@@ -191,11 +196,28 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
         return failure(challenge, `${prefix}api-key: unknown key`);
       }
       this.apiKeys.markUsed(record, Date.now());
-      // Not cached like JWTs: the lookup is a hash and a Map get, and no per-request object is
-      // worth saving. The proxy path never goes through passport for the same reason: a
-      // passport round-trip (strategy lookup, callbacks, req.user) per request buys nothing here.
-      return { ok: true, principal: apiKeyPrincipal(record), upstreamHeaders: {} };
+      // The proxy path never goes through passport: a passport round-trip (strategy lookup,
+      // callbacks, req.user) per request buys nothing here.
+      return this.apiKeySuccess(record);
     });
+  }
+
+  /**
+   * One frozen outcome per key record, built at its first use: records are immutable apart from
+   * `lastUsedAt` and are replaced (not edited) when a key changes, so the outcome stays right
+   * and a request allocates nothing to say who it is.
+   */
+  private apiKeySuccess(record: ApiKeyRecord): AuthSuccess {
+    let outcome = this.apiKeyOutcomes.get(record);
+    if (outcome === undefined) {
+      outcome = Object.freeze({
+        ok: true,
+        principal: Object.freeze(apiKeyPrincipal(record)),
+        upstreamHeaders: NO_UPSTREAM_HEADERS,
+      });
+      this.apiKeyOutcomes.set(record, outcome);
+    }
+    return outcome;
   }
 }
 

@@ -1,23 +1,17 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { ApiKeyConfig } from '../../config/gateway-config.types';
 import { ApiKeyStore, type ApiKeyRecord, type NewApiKey, type RevokeResult } from './api-key-store';
-
-interface StoredKey {
-  digest: Buffer;
-  record: ApiKeyRecord;
-}
 
 /**
  * The keys of `API_KEYS_FILE` (already hashed by the config loader), in a Map by hash, plus keys
  * the admin API creates at run time (kept in memory only, unless Redis holds them).
  */
 export class InMemoryApiKeyStore extends ApiKeyStore {
-  private readonly byHash: Map<string, StoredKey>;
+  private readonly byHash: Map<string, ApiKeyRecord>;
   private records: readonly ApiKeyRecord[];
 
   constructor(keys: readonly ApiKeyConfig[]) {
     super();
-    const byHash = new Map<string, StoredKey>();
+    const byHash = new Map<string, ApiKeyRecord>();
     for (const key of keys) {
       const record: ApiKeyRecord = {
         id: key.hash.slice(0, 16),
@@ -26,20 +20,14 @@ export class InMemoryApiKeyStore extends ApiKeyStore {
         ...(key.admin === true ? { admin: true } : {}),
         source: 'file',
       };
-      byHash.set(key.hash, { digest: Buffer.from(key.hash, 'hex'), record });
+      byHash.set(key.hash, record);
     }
     this.byHash = byHash;
-    this.records = [...byHash.values()].map((stored) => stored.record);
+    this.records = [...byHash.values()];
   }
 
-  lookup(digest: Buffer): ApiKeyRecord | undefined {
-    const stored = this.byHash.get(digest.toString('hex'));
-    // The Map lookup already matched; the constant-time compare is the belt to its braces.
-    return stored !== undefined &&
-      stored.digest.length === digest.length &&
-      timingSafeEqual(stored.digest, digest)
-      ? stored.record
-      : undefined;
+  lookup(digest: string): ApiKeyRecord | undefined {
+    return this.byHash.get(digest);
   }
 
   markUsed(record: ApiKeyRecord, atMs: number): void {
@@ -52,20 +40,20 @@ export class InMemoryApiKeyStore extends ApiKeyStore {
 
   add(key: NewApiKey): ApiKeyRecord {
     const record = toAdminRecord(key, 'admin');
-    this.byHash.set(key.hash, { digest: Buffer.from(key.hash, 'hex'), record });
-    this.records = [...this.byHash.values()].map((stored) => stored.record);
+    this.byHash.set(key.hash, record);
+    this.records = [...this.byHash.values()];
     return record;
   }
 
   revoke(id: string): RevokeResult {
-    for (const [hash, stored] of this.byHash) {
-      if (stored.record.id === id) {
-        if (stored.record.source === 'file') {
+    for (const [hash, record] of this.byHash) {
+      if (record.id === id) {
+        if (record.source === 'file') {
           return { ok: false, reason: 'file' };
         }
         this.byHash.delete(hash);
-        this.records = [...this.byHash.values()].map((s) => s.record);
-        return { ok: true, record: stored.record, hash };
+        this.records = [...this.byHash.values()];
+        return { ok: true, record, hash };
       }
     }
     return { ok: false, reason: 'not-found' };

@@ -3,7 +3,7 @@ import type { RedisService } from '../../common/redis/redis.service';
 import { InMemoryApiKeyStore } from './in-memory-api-key-store';
 import { REDIS_API_KEYS, RedisApiKeyStore } from './redis-api-key-store';
 
-const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
+const digest = (key: string): string => createHash('sha256').update(key).digest('hex');
 
 function fakeRedis(entries: Record<string, string>) {
   const calls: string[] = [];
@@ -22,9 +22,7 @@ function fakeRedis(entries: Record<string, string>) {
 
 describe('RedisApiKeyStore', () => {
   const fileKey = 'file-key-0123456789abcdef';
-  const fileStore = new InMemoryApiKeyStore([
-    { hash: digest(fileKey).toString('hex'), name: 'file' },
-  ]);
+  const fileStore = new InMemoryApiKeyStore([{ hash: digest(fileKey), name: 'file' }]);
 
   it('should answer file keys synchronously without asking Redis', () => {
     const { redis, calls } = fakeRedis({});
@@ -36,7 +34,7 @@ describe('RedisApiKeyStore', () => {
   it('should find Redis keys with their metadata and cache hits and misses', async () => {
     const shared = digest('shared-key-0123456789');
     const { redis, calls } = fakeRedis({
-      [shared.toString('hex')]: JSON.stringify({ name: 'bot', rate: 5, burst: 10 }),
+      [shared]: JSON.stringify({ name: 'bot', rate: 5, burst: 10 }),
     });
     let now = 1_000;
     const store = new RedisApiKeyStore(fileStore, redis, 30_000, 5_000, 100, () => now);
@@ -54,7 +52,7 @@ describe('RedisApiKeyStore', () => {
     now += 5_001;
     await store.lookup(unknown);
     expect(calls).toHaveLength(3);
-    expect(calls[0]).toBe(`${REDIS_API_KEYS}:${shared.toString('hex')}`);
+    expect(calls[0]).toBe(`${REDIS_API_KEYS}:${shared}`);
   });
 
   it('should fail closed for Redis keys while Redis is down', () => {
@@ -84,7 +82,7 @@ describe('RedisApiKeyStore', () => {
     } as unknown as RedisService;
     const store = new RedisApiKeyStore(fileStore, redis);
     const key = digest('gw_admin-created-0123456789');
-    const hex = key.toString('hex');
+    const hex = key;
     // A miss is cached before the key exists…
     await expect(store.lookup(key)).resolves.toBeUndefined();
 
@@ -101,7 +99,7 @@ describe('RedisApiKeyStore', () => {
     await expect(store.lookup(key)).resolves.toMatchObject({ name: 'bot', admin: true });
     expect((await store.list()).map((r) => r.source)).toEqual(['file', 'redis']);
 
-    const fileId = digest(fileKey).toString('hex').slice(0, 16);
+    const fileId = digest(fileKey).slice(0, 16);
     await expect(store.revoke(fileId)).resolves.toEqual({ ok: false, reason: 'file' });
     await expect(store.revoke(hex.slice(0, 16))).resolves.toMatchObject({ ok: true, hash: hex });
     expect(hash).toEqual({});

@@ -46,12 +46,11 @@ export class RedisApiKeyStore extends ApiKeyStore {
     this.cache = new GenerationalMap(maxCached);
   }
 
-  lookup(digest: Buffer): ApiKeyRecord | undefined | Promise<ApiKeyRecord | undefined> {
-    const fromFile = this.fileKeys.lookup(digest);
+  lookup(hex: string): ApiKeyRecord | undefined | Promise<ApiKeyRecord | undefined> {
+    const fromFile = this.fileKeys.lookup(hex);
     if (fromFile !== undefined) {
       return fromFile;
     }
-    const hex = digest.toString('hex');
     const cached = this.cache.get(hex);
     if (cached !== undefined && cached.expiresAt > this.now()) {
       return cached.record ?? undefined;
