@@ -99,15 +99,18 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
 
   let inFlight = 0;
   let closing = false;
+  // One shared listener, added with `on`: a response emits 'close' once, and a closure plus a
+  // `once` wrapper per request is garbage the hot path does not need.
+  const onResponseClosed = (): void => {
+    inFlight--;
+    if (closing) {
+      // Keep-alive sockets would otherwise stay open until their idle timeout.
+      server.closeIdleConnections();
+    }
+  };
   server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
-    res.once('close', () => {
-      inFlight--;
-      if (closing) {
-        // Keep-alive sockets would otherwise stay open until their idle timeout.
-        server.closeIdleConnections();
-      }
-    });
+    res.on('close', onResponseClosed);
   });
 
   // With a listener here Node no longer answers `100 Continue` by itself: the proxy sends it

@@ -119,13 +119,27 @@ export interface ResponseHeaderPolicy {
 }
 
 /**
+ * Whether a flat `[name, value, …]` list has `lower`. The gateway's own lists (CORS, RateLimit)
+ * are a handful of lower-case names: a scan beats building a Set per response.
+ */
+function namesHeader(list: readonly string[], lower: string): boolean {
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] === lower) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
  * Filters an upstream response's raw header list (undici gives Buffers) into the flat
  * `[name, value, …]` array `ServerResponse.writeHead` accepts:
  * - hop-by-hop headers and the ones `Connection` names are dropped (`Trailer` is kept: the
  *   gateway relays trailers);
  * - the upstream's `x-request-id` is replaced by ours, so a request is traced end to end;
- * - `extra` headers decided by the gateway (CORS, RateLimit) replace upstream headers of the
- *   same name, except `Vary`, which is merged so the upstream's own variants survive;
+ * - `extra` headers decided by the gateway (CORS, RateLimit; lower-case names) replace upstream
+ *   headers of the same name, except `Vary`, which is merged so the upstream's own variants
+ *   survive;
  * - security headers fill in only what the upstream did not set.
  */
 export function filterResponseHeaders(
@@ -139,13 +153,6 @@ export function filterResponseHeaders(
   const securityNames = policy.security.names;
   let listed: Set<string> | undefined;
   let present: Set<string> | undefined;
-  let extraNames: Set<string> | undefined;
-  if (extra) {
-    extraNames = new Set();
-    for (let i = 0; i < extra.length; i += 2) {
-      extraNames.add(extra[i].toLowerCase());
-    }
-  }
   let upstreamVary: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
@@ -157,7 +164,7 @@ export function filterResponseHeaders(
     if ((lower !== 'trailer' && HOP_BY_HOP.has(lower)) || lower === 'x-request-id') {
       continue;
     }
-    if (extraNames?.has(lower)) {
+    if (extra !== undefined && namesHeader(extra, lower)) {
       if (lower === 'vary') {
         upstreamVary = upstreamVary
           ? `${upstreamVary}, ${raw[i + 1].toString('latin1')}`

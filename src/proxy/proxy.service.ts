@@ -129,7 +129,7 @@ export class ProxyService implements AttemptHost, CacheHost {
     (req as WithExchange)[EXCHANGE] = exchange;
 
     this.acquireSlot();
-    res.once('close', this.release);
+    exchange.onClosed = this.release;
     return exchange;
   }
 

@@ -71,6 +71,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   /** Spans of this request when tracing is on (TracingService), else undefined. */
   trace: RequestTrace | undefined;
 
+  /**
+   * Called once when the client response closes, before anything else: `ProxyService.open`
+   * puts its MAX_IN_FLIGHT release here, so a response carries one 'close' listener, not two.
+   */
+  onClosed: (() => void) | undefined;
+
   /** Cache and compression hooks (HttpCacheService); undefined means plain streaming. */
   hook: ResponseHook | undefined;
   /** Where body chunks go: the client, or a compressor piped into it. */
@@ -139,7 +145,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.path = resolved.path;
     this.match = resolved.match;
     this.routeRejection = resolved.routeRejection;
-    res.once('close', this.onResponseClose);
+    // `on`, not `once`: a ServerResponse emits 'close' once, and `once` wraps every call.
+    res.on('close', this.onResponseClose);
   }
 
   get route(): CompiledRoute | undefined {
@@ -443,6 +450,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   };
 
   private readonly onResponseClose = (): void => {
+    const closed = this.onClosed;
+    if (closed !== undefined) {
+      this.onClosed = undefined;
+      closed();
+    }
     if (!this.res.writableFinished && !this.cut) {
       // The client went away first (or the body was cut): stop the upstream work.
       this.clientGone = true;
