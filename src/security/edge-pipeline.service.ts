@@ -1,4 +1,3 @@
-import { maybeThen } from '../common/async/maybe-then';
 import { Injectable, Optional } from '@nestjs/common';
 import { GatewayErrorCode } from '../common/errors/gateway-error';
 import { GatewayRejection } from '../common/errors/gateway-rejection';
@@ -6,6 +5,7 @@ import { InjectGatewayConfig } from '../config/gateway.config';
 import { RequestMetricsService } from '../observability/request-metrics.service';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { AuthService } from './auth/auth.service';
+import type { AuthOutcome } from './auth/auth.types';
 import { CorsPolicy } from './cors/cors-policy';
 import { addResponseHeaders, type EdgeRequest } from './edge-request';
 import { IpFilterService } from './ip-filter/ip-filter.service';
@@ -118,14 +118,30 @@ export class EdgePipeline {
       return this.authenticate(edge);
     }
     // The per-IP buckets come before authentication, so guessing credentials costs tokens too;
-    // buckets keyed by the authenticated identity can only be chosen after it.
-    return maybeThen(this.consume(edge, this.ipBuckets(edge), undefined), (byIp) =>
-      maybeThen(this.authenticate(edge), () =>
-        maybeThen(this.consume(edge, this.identityBuckets(edge), byIp), (tightest) => {
-          addResponseHeaders(edge, rateLimitHeaderList(tightest!));
-        }),
-      ),
-    );
+    // buckets keyed by the authenticated identity can only be chosen after it. The steps are
+    // methods rather than nested callbacks: on the synchronous path no closure is allocated.
+    const byIp = this.consume(edge, this.ipBuckets(edge), undefined);
+    return byIp instanceof Promise
+      ? byIp.then((decision) => this.afterIpLimits(edge, decision))
+      : this.afterIpLimits(edge, byIp);
+  }
+
+  private afterIpLimits(edge: EdgeRequest, byIp: RateDecision | undefined): void | Promise<void> {
+    const authenticated = this.authenticate(edge);
+    return authenticated instanceof Promise
+      ? authenticated.then(() => this.afterAuthentication(edge, byIp))
+      : this.afterAuthentication(edge, byIp);
+  }
+
+  private afterAuthentication(
+    edge: EdgeRequest,
+    byIp: RateDecision | undefined,
+  ): void | Promise<void> {
+    const tightest = this.consume(edge, this.identityBuckets(edge), byIp);
+    if (tightest instanceof Promise) {
+      return tightest.then((decision) => addResponseHeaders(edge, rateLimitHeaderList(decision!)));
+    }
+    addResponseHeaders(edge, rateLimitHeaderList(tightest!));
   }
 
   /**
@@ -159,16 +175,19 @@ export class EdgePipeline {
    * A route's bucket keyed by API key or JWT subject, and an API key's own bucket. On public
    * paths of such a route (no identity) the route bucket falls back to the client IP.
    */
-  private identityBuckets(edge: EdgeRequest): Bucket[] {
-    const buckets: Bucket[] = [];
+  private identityBuckets(edge: EdgeRequest): readonly Bucket[] {
     const route = edge.route;
     const limit = route?.config.rateLimit;
+    const own = this.principalLimits.get(edge);
+    if (own === undefined && (limit === undefined || limit.key === 'ip')) {
+      return NO_BUCKETS;
+    }
+    const buckets: Bucket[] = [];
     if (route && limit && limit.key !== 'ip') {
       const who =
         edge.principalId === undefined ? `ip|${edge.clientIp}` : `${limit.key}|${edge.principalId}`;
       buckets.push([`${route.name}|${who}`, limit.rate, limit.burst, route.name]);
     }
-    const own = this.principalLimits.get(edge);
     if (own) {
       buckets.push([`key|${edge.principalId ?? ''}`, own.rate, own.burst, 'api-key']);
     }
@@ -181,27 +200,41 @@ export class EdgePipeline {
    */
   private consume(
     edge: EdgeRequest,
-    buckets: Bucket[],
+    buckets: readonly Bucket[],
     tightest: RateDecision | undefined,
     index = 0,
   ): RateDecision | undefined | Promise<RateDecision | undefined> {
-    if (index === buckets.length) {
-      return tightest;
-    }
-    const [key, rate, burst, policy] = buckets[index];
-    return maybeThen(this.rateLimit.consume(key, rate, burst, policy), (d) => {
-      if (!d.allowed) {
-        this.metrics?.rateLimited(edge.route, d.policy);
-        throw new GatewayRejection(
-          GatewayErrorCode.TooManyRequests,
-          undefined,
-          rateLimitHeaderList(d),
-          'rate limited',
+    let current = tightest;
+    for (let i = index; i < buckets.length; i++) {
+      const [key, rate, burst, policy] = buckets[i];
+      const decision = this.rateLimit.consume(key, rate, burst, policy);
+      if (decision instanceof Promise) {
+        const seen = current;
+        return decision.then((d) =>
+          this.consume(edge, buckets, this.tighter(edge, d, seen), i + 1),
         );
       }
-      const next = tightest === undefined || d.remaining < tightest.remaining ? d : tightest;
-      return this.consume(edge, buckets, next, index + 1);
-    });
+      current = this.tighter(edge, decision, current);
+    }
+    return current;
+  }
+
+  /** Throws the 429 for a denial; else the decision with the fewest tokens left. */
+  private tighter(
+    edge: EdgeRequest,
+    d: RateDecision,
+    tightest: RateDecision | undefined,
+  ): RateDecision {
+    if (!d.allowed) {
+      this.metrics?.rateLimited(edge.route, d.policy);
+      throw new GatewayRejection(
+        GatewayErrorCode.TooManyRequests,
+        undefined,
+        rateLimitHeaderList(d),
+        'rate limited',
+      );
+    }
+    return tightest === undefined || d.remaining < tightest.remaining ? d : tightest;
   }
 
   private authenticate(edge: EdgeRequest): void | Promise<void> {
@@ -209,25 +242,43 @@ export class EdgePipeline {
     if (!route?.config.requireAuth || this.auth.isPublicPath(edge.path)) {
       return;
     }
-    return maybeThen(this.auth.authenticate(edge.req.headers), (outcome) => {
-      if (!outcome.ok) {
-        throw new GatewayRejection(
-          outcome.status === 403 ? GatewayErrorCode.Forbidden : GatewayErrorCode.Unauthorized,
-          undefined,
-          ['www-authenticate', outcome.wwwAuthenticate],
-          outcome.reason,
-        );
-      }
-      edge.principalId = outcome.principal.name ?? outcome.principal.id;
-      if (outcome.principal.rateLimit) {
-        this.principalLimits.set(edge, outcome.principal.rateLimit);
-      }
-      if (Object.keys(outcome.upstreamHeaders).length > 0) {
-        edge.upstreamHeaders = outcome.upstreamHeaders;
-      }
-    });
+    const outcome = this.auth.authenticate(edge.req.headers);
+    if (outcome instanceof Promise) {
+      return outcome.then((o) => this.applyOutcome(edge, o));
+    }
+    this.applyOutcome(edge, outcome);
+  }
+
+  private applyOutcome(edge: EdgeRequest, outcome: AuthOutcome): void {
+    if (!outcome.ok) {
+      throw new GatewayRejection(
+        outcome.status === 403 ? GatewayErrorCode.Forbidden : GatewayErrorCode.Unauthorized,
+        undefined,
+        ['www-authenticate', outcome.wwwAuthenticate],
+        outcome.reason,
+      );
+    }
+    edge.principalId = outcome.principal.name ?? outcome.principal.id;
+    if (outcome.principal.rateLimit) {
+      this.principalLimits.set(edge, outcome.principal.rateLimit);
+    }
+    if (hasOwnKeys(outcome.upstreamHeaders)) {
+      edge.upstreamHeaders = outcome.upstreamHeaders;
+    }
   }
 }
 
 /** Key, rate, burst and policy name of one token bucket. */
 type Bucket = [key: string, rate: number, burst: number, policy: string | undefined];
+
+const NO_BUCKETS: readonly Bucket[] = Object.freeze([]);
+
+/** Whether an outcome brings headers, without an `Object.keys` array per request. */
+function hasOwnKeys(headers: Record<string, string>): boolean {
+  for (const name in headers) {
+    if (Object.hasOwn(headers, name)) {
+      return true;
+    }
+  }
+  return false;
+}
