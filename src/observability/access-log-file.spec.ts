@@ -33,6 +33,27 @@ describe('AccessLogFile', () => {
     await file.close();
   });
 
+  it('should keep every byte and the order across chunks, multi-byte text and oversized lines', async () => {
+    const path = join(dir, 'c.log');
+    // A small flush threshold: many writes, most started while the previous one is in flight.
+    const file = new AccessLogFile(path, 4096, 10_000);
+    const expected: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const line =
+        i % 500 === 7
+          ? `huge ${i} ${'é'.repeat(40_000)}\n` // longer than a 64 KiB chunk once encoded
+          : `line ${i} ${'ü€'.repeat(i % 50)} ${'x'.repeat(i % 300)}\n`;
+      expected.push(line);
+      file.append(line);
+      if (i % 400 === 0) {
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    await file.close();
+    expect(readFileSync(path, 'utf8')).toBe(expected.join(''));
+    expect(file.dropped).toBe(0);
+  });
+
   it('should drop and count lines instead of buffering without bound', async () => {
     const path = join(dir, 'b.log');
     const file = new AccessLogFile(path, 1 << 30, 10_000, 100);
