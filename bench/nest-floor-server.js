@@ -4,7 +4,9 @@
 // no checks, no logging, no metrics). The gateway's pipeline costs on top of this; compare it
 // with bench/node-floor-server.js (the same proxying without Nest and Fastify) to see what the
 // framework itself costs per request on this machine.
-// Usage: node bench/nest-floor-server.js <port> <upstream-url>
+// With `memory` as a third argument it answers the upstream's body from memory instead, with no
+// upstream at all: the floor under any cache HIT path on this stack.
+// Usage: node bench/nest-floor-server.js <port> <upstream-url> [memory]
 // Plain JavaScript, so the decorators are applied as functions.
 
 require('reflect-metadata');
@@ -12,6 +14,7 @@ const { All, Controller, Module, Req, Res } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { FastifyAdapter } = require('@nestjs/platform-fastify');
 const { Pool } = require('undici');
+const { BODY } = require('./upstream');
 
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
@@ -54,9 +57,20 @@ function proxyTo(pool) {
   };
 }
 
+function answerFromMemory() {
+  const headers = { 'content-type': 'application/json', 'content-length': String(BODY.length) };
+  return (_req, res) => {
+    res.writeHead(200, headers);
+    res.end(BODY);
+  };
+}
+
 async function main() {
   const port = Number(process.argv[2]);
-  const forward = proxyTo(new Pool(process.argv[3], { connections: 128, pipelining: 1 }));
+  const forward =
+    process.argv[4] === 'memory'
+      ? answerFromMemory()
+      : proxyTo(new Pool(process.argv[3], { connections: 128, pipelining: 1 }));
 
   class ProxyController {
     forward(req, reply) {

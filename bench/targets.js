@@ -62,6 +62,14 @@ const TARGETS = [
     kind: 'nest-floor',
     byDefault: true,
   },
+  // The same catch-all answering the upstream's body from memory: the floor under a cache HIT on
+  // this stack. Not in the default run; pair it with gateway-cache (npm run bench:pair).
+  {
+    id: 'nest-memory-floor',
+    label: 'Nest + Fastify catch-all, from memory (floor)',
+    kind: 'nest-memory-floor',
+    byDefault: false,
+  },
   // Bare proxy: no access log, no security headers, limits so high they never bite (the edge
   // checks still run; they cannot be compiled out).
   {
@@ -168,13 +176,13 @@ async function launchUpstream(ctx) {
 }
 
 /** A plain Node.js proxy script from bench/, given its port and the upstream, on the proxy core. */
-async function launchNodeProxy(ctx, name, script) {
+async function launchNodeProxy(ctx, name, script, extraArgs = []) {
   const port = await freePort();
   const child = nodeChild(
     ctx,
     name,
     path.join(__dirname, script),
-    [String(port), ctx.upstream.base],
+    [String(port), ctx.upstream.base, ...extraArgs],
     ctx.plan.proxyCpu,
   );
   const base = `http://127.0.0.1:${port}`;
@@ -223,6 +231,10 @@ const LAUNCHERS = {
 
   'nest-floor'(_def, ctx) {
     return launchNodeProxy(ctx, 'nest-floor', 'nest-floor-server.js');
+  },
+
+  'nest-memory-floor'(_def, ctx) {
+    return launchNodeProxy(ctx, 'nest-memory-floor', 'nest-floor-server.js', ['memory']);
   },
 
   async gateway(def, ctx) {
