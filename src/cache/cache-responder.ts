@@ -116,10 +116,15 @@ export class CacheResponder {
     }
     const age = Math.floor(currentAgeMs(entry, now) / 1000);
     const ttl = Math.floor(remainingFreshMs(entry, now) / 1000);
-    const base = exchange.responseHeaders ? mergeExtra(view, exchange.responseHeaders) : view;
+    // A fresh array either way, extended in place (concat with loose items is slower).
+    const headers = exchange.responseHeaders
+      ? mergeExtra(view, exchange.responseHeaders)
+      : view.slice();
     const status = kind === '304' ? 304 : entry.status;
-    const headers = base.concat(
-      kind === '304' || status === 204 ? [] : ['content-length', String(body.length)],
+    if (kind !== '304' && status !== 204) {
+      headers.push('content-length', String(body.length));
+    }
+    headers.push(
       'age',
       String(age),
       'x-cache',

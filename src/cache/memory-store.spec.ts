@@ -40,6 +40,24 @@ describe('MemoryStore', () => {
     expect(store.evictions).toBe(1);
   });
 
+  it('moves a hit entry to the recent end at most once a second, like Varnish lru_interval', () => {
+    const store = new MemoryStore(3_000);
+    const save = (k: string) => store.save(k, entry(k.repeat(900)), '');
+    save('a');
+    save('b');
+    store.lookup('a', none, 10_000); // first hit: a moves past b
+    store.lookup('b', none, 10_000); // b moves past a
+    store.lookup('a', none, 10_500); // within the interval: a stays behind b
+    save('c');
+    expect(store.lookup('a', none, 10_600)).toBeUndefined();
+    expect(store.lookup('b', none, 10_600)).toBeDefined();
+
+    store.lookup('b', none, 12_000); // a second later: b moves past c again
+    save('d');
+    expect(store.lookup('c', none, 12_100)).toBeUndefined();
+    expect(store.lookup('b', none, 12_100)).toBeDefined();
+  });
+
   it('never stores an item larger than the whole store', () => {
     const store = new MemoryStore(100);
     store.save('big', entry('x'.repeat(200)), '');

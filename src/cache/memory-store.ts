@@ -12,7 +12,16 @@ interface Slot {
   size: number;
   /** Markers only: the variant keys stored under this primary key. */
   variants?: Set<string>;
+  /** When a hit last moved it to the most-recent end (never, until its first hit). */
+  touchedAt?: number;
 }
+
+/**
+ * A hit moves its entry to the most-recent end at most this often (ms), as Varnish's
+ * lru_interval does: a hot entry's order is already right, and moving it costs two Map
+ * operations on every hit.
+ */
+const LRU_TOUCH_INTERVAL_MS = 1000;
 
 /** Separates a primary key from a variant's secondary key (never occurs in a URL). */
 export const VARIANT_SEPARATOR = '\n';
@@ -141,8 +150,11 @@ export class MemoryStore {
       return undefined;
     }
     // Most recently used goes last.
-    this.slots.delete(key);
-    this.slots.set(key, slot);
+    if (slot.touchedAt === undefined || now - slot.touchedAt >= LRU_TOUCH_INTERVAL_MS) {
+      slot.touchedAt = now;
+      this.slots.delete(key);
+      this.slots.set(key, slot);
+    }
     return slot;
   }
 

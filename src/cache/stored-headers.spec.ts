@@ -94,6 +94,33 @@ describe('stored headers', () => {
     ).toEqual(['vary', 'Accept-Encoding, Origin', 'x-a', '2']);
   });
 
+  it('per-request extras match stored names in any case, view after view, and leave the view as it was', () => {
+    const view = [
+      'Vary',
+      'Accept-Encoding',
+      'X-RateLimit-Limit',
+      '5',
+      'Content-Type',
+      'text/plain',
+    ];
+    const extra = ['x-ratelimit-limit', '10', 'vary', 'Origin'];
+    const expected = [
+      'Content-Type',
+      'text/plain',
+      'x-ratelimit-limit',
+      '10',
+      'vary',
+      'Accept-Encoding, Origin',
+    ];
+    expect(mergeExtra(view, extra)).toEqual(expected);
+    // Second call: the names computed for this view are reused.
+    const again = mergeExtra(view, extra);
+    expect(again).toEqual(expected);
+    again.push('age', '1');
+    expect(view).toHaveLength(6);
+    expect(mergeExtra(['x-other', '1'], extra)).toEqual(['x-other', '1', ...extra]);
+  });
+
   it('compressible entries: identity, transformable, compressible type', () => {
     expect(isEntryCompressible(['content-type', 'text/html'])).toBe(true);
     expect(isEntryCompressible(['content-type', 'text/html', 'content-encoding', 'gzip'])).toBe(

@@ -108,20 +108,43 @@ export function buildView(
   return out;
 }
 
+/** Lower-case names of a view's headers, computed once per view (views are built once per entry). */
+const lowerNamesOf = new WeakMap<readonly string[], string[]>();
+
+function lowerNames(view: readonly string[]): string[] {
+  let names = lowerNamesOf.get(view);
+  if (names === undefined) {
+    names = [];
+    for (let i = 0; i < view.length; i += 2) {
+      names.push(view[i].toLowerCase());
+    }
+    lowerNamesOf.set(view, names);
+  }
+  return names;
+}
+
+/** Whether a flat `[name, value, …]` list of lower-case names has `lower`. */
+function listsName(list: readonly string[], lower: string): boolean {
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] === lower) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /**
- * Per-request headers decided at the edge (CORS, RateLimit) over a view: same-name headers are
- * replaced, Vary is merged (as filterResponseHeaders does for proxied responses).
+ * Per-request headers decided at the edge (CORS, RateLimit; lower-case names) over a view:
+ * same-name headers are replaced, Vary is merged (as filterResponseHeaders does for proxied
+ * responses). Returns a new array the caller may extend.
  */
 export function mergeExtra(view: readonly string[], extra: readonly string[]): string[] {
-  const names = new Set<string>();
-  for (let i = 0; i < extra.length; i += 2) {
-    names.add(extra[i].toLowerCase());
-  }
+  const names = lowerNames(view);
   const out: string[] = [];
   let vary: string | undefined;
   for (let i = 0; i < view.length; i += 2) {
-    const lower = view[i].toLowerCase();
-    if (names.has(lower)) {
+    const lower = names[i >> 1];
+    if (listsName(extra, lower)) {
       if (lower === 'vary') {
         vary = vary === undefined ? view[i + 1] : `${vary}, ${view[i + 1]}`;
       }
@@ -130,7 +153,7 @@ export function mergeExtra(view: readonly string[], extra: readonly string[]): s
     out.push(view[i], view[i + 1]);
   }
   for (let i = 0; i < extra.length; i += 2) {
-    if (vary !== undefined && extra[i].toLowerCase() === 'vary') {
+    if (vary !== undefined && extra[i] === 'vary') {
       out.push('vary', `${vary}, ${extra[i + 1]}`);
     } else {
       out.push(extra[i], extra[i + 1]);
