@@ -58,13 +58,17 @@ describe('scale-out: three replicas sharing one Redis (e2e, built gateway)', () 
   async function spread(count: number, tag: string) {
     const started = Date.now();
     const statuses: number[] = [];
+    const sentAt: number[] = [];
     for (let i = 0; i < count; i++) {
       const replica = replicas[i % replicas.length];
+      sentAt.push(Date.now());
       statuses.push((await send(replica.url, `/${tag}/${i}`)).status);
     }
     const elapsedSeconds = (Date.now() - started) / 1000;
     return {
       statuses,
+      sentAt,
+      finishedAt: Date.now(),
       allowed: statuses.filter((s) => s === 200).length,
       limited: statuses.filter((s) => s === 429).length,
       // What one bucket may have let through: the burst plus the refill while we sent.
@@ -77,11 +81,19 @@ describe('scale-out: three replicas sharing one Redis (e2e, built gateway)', () 
     // One budget (±5 %), not three: per-replica buckets would let 3 × BURST through.
     expect(result.allowed).toBeGreaterThanOrEqual(Math.floor(BURST * 0.95));
     expect(result.allowed).toBeLessThanOrEqual(Math.ceil(result.maxExpected * 1.05));
-    // Every replica turned the client away once the shared bucket was empty.
+    // Every replica turned the client away once the shared bucket was empty. The bucket still
+    // refills at RATE, so over the last 10 requests each replica answered, a slow machine may
+    // see a refilled token or two admitted; never more than the refill in that window.
+    const tail = 10 * replicas.length;
+    const from = result.statuses.length - tail;
+    const windowSeconds = (result.finishedAt - result.sentAt[from]) / 1000;
+    const refills = Math.ceil(windowSeconds * RATE) + 1;
     for (let r = 0; r < replicas.length; r++) {
-      const own = result.statuses.filter((_, i) => i % replicas.length === r);
-      expect(own.slice(-5)).toEqual([429, 429, 429, 429, 429]);
+      const own = result.statuses.slice(from).filter((_, i) => (from + i) % replicas.length === r);
+      expect(own.filter((s) => s === 429).length).toBeGreaterThanOrEqual(own.length - refills);
     }
+    const admittedInTail = result.statuses.slice(from).filter((s) => s === 200).length;
+    expect(admittedInTail).toBeLessThanOrEqual(refills);
   }
 
   it('should give a client spread over the three replicas one configured budget', async () => {
