@@ -7,54 +7,13 @@
 
 const http = require('node:http');
 const { Pool } = require('undici');
-
-// Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded, as every proxy must.
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const { proxyTo } = require('./floor-proxy');
 
 function main() {
   const port = Number(process.argv[2]);
   const pool = new Pool(process.argv[3], { connections: 128, pipelining: 1 });
 
-  const server = http.createServer((req, res) => {
-    const headers = {};
-    for (const name of Object.keys(req.headers)) {
-      if (!HOP.has(name)) {
-        headers[name] = req.headers[name];
-      }
-    }
-    pool.dispatch(
-      { method: req.method, path: req.url, headers, body: req.method === 'GET' ? null : req },
-      {
-        onConnect() {},
-        onHeaders(status, raw, resume) {
-          const out = [];
-          for (let i = 0; i < raw.length; i += 2) {
-            const name = raw[i].toString('latin1');
-            if (!HOP.has(name.toLowerCase())) {
-              out.push(name, raw[i + 1].toString('latin1'));
-            }
-          }
-          res.writeHead(status, out);
-          res.on('drain', resume);
-          return true;
-        },
-        onData(chunk) {
-          return res.write(chunk);
-        },
-        onComplete() {
-          res.end();
-        },
-        onError(err) {
-          if (res.headersSent) {
-            res.destroy(err);
-          } else {
-            res.writeHead(502, { 'content-type': 'application/json' });
-            res.end('{"error":"bad gateway"}');
-          }
-        },
-      },
-    );
-  });
+  const server = http.createServer(proxyTo(pool));
   server.keepAliveTimeout = 65_000;
   server.listen(port, '127.0.0.1', () => {
     process.stdout.write(`listening on 127.0.0.1:${port}\n`);
