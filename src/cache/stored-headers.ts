@@ -4,6 +4,7 @@ import { parseCacheControl } from './cache-control';
 import { getHeader } from './cache-policy';
 import { weakenEtag } from '../proxy/compression-hook';
 import { HOP_BY_HOP } from '../proxy/forward-headers';
+import { listsHeader } from '../common/http/header-list';
 
 /**
  * Never stored: hop-by-hop headers (RFC 9110 §7.6.1, the set the proxy strips) and the ones the
@@ -123,16 +124,6 @@ function lowerNames(view: readonly string[]): string[] {
   return names;
 }
 
-/** Whether a flat `[name, value, …]` list of lower-case names has `lower`. */
-function listsName(list: readonly string[], lower: string): boolean {
-  for (let i = 0; i < list.length; i += 2) {
-    if (list[i] === lower) {
-      return true;
-    }
-  }
-  return false;
-}
-
 /**
  * Per-request headers decided at the edge (CORS, RateLimit; lower-case names) over a view:
  * same-name headers are replaced, Vary is merged (as filterResponseHeaders does for proxied
@@ -144,7 +135,7 @@ export function mergeExtra(view: readonly string[], extra: readonly string[]): s
   let vary: string | undefined;
   for (let i = 0; i < view.length; i += 2) {
     const lower = names[i >> 1];
-    if (listsName(extra, lower)) {
+    if (listsHeader(extra, lower)) {
       if (lower === 'vary') {
         vary = vary === undefined ? view[i + 1] : `${vary}, ${view[i + 1]}`;
       }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { fillSecurityHeaders, type SecurityHeaderSet } from '../security/headers/security-headers';
+import { listsHeader } from '../common/http/header-list';
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1) plus the legacy ones proxies strip. Never forwarded in
@@ -119,19 +120,6 @@ export interface ResponseHeaderPolicy {
 }
 
 /**
- * Whether a flat `[name, value, …]` list has `lower`. The gateway's own lists (CORS, RateLimit)
- * are a handful of lower-case names: a scan beats building a Set per response.
- */
-function namesHeader(list: readonly string[], lower: string): boolean {
-  for (let i = 0; i < list.length; i += 2) {
-    if (list[i] === lower) {
-      return true;
-    }
-  }
-  return false;
-}
-
-/**
  * Filters an upstream response's raw header list (undici gives Buffers) into the flat
  * `[name, value, …]` array `ServerResponse.writeHead` accepts:
  * - hop-by-hop headers and the ones `Connection` names are dropped (`Trailer` is kept: the
@@ -164,7 +152,7 @@ export function filterResponseHeaders(
     if ((lower !== 'trailer' && HOP_BY_HOP.has(lower)) || lower === 'x-request-id') {
       continue;
     }
-    if (extra !== undefined && namesHeader(extra, lower)) {
+    if (extra !== undefined && listsHeader(extra, lower)) {
       if (lower === 'vary') {
         upstreamVary = upstreamVary
           ? `${upstreamVary}, ${raw[i + 1].toString('latin1')}`
