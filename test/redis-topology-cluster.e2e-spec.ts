@@ -1,7 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { RedisService } from '../src/common/redis/redis.service';
 import { planRedisConnection } from '../src/common/redis/redis-connection';
@@ -10,7 +7,7 @@ import { RedisBucketStore } from '../src/security/rate-limit/redis-bucket-store'
 import { send, sleep, waitFor } from './fixtures/http';
 import { spawnGateway, type GatewayProcess } from './fixtures/process';
 import { startUpstream } from './fixtures/upstream';
-import { freePort } from './support/redis-server';
+import { killRedisServer, type RedisServerHandle, startRedisServer } from './support/redis-server';
 
 /*
  * A real three-master Redis Cluster on loopback (redis-server --cluster-enabled, joined with
@@ -19,40 +16,22 @@ import { freePort } from './support/redis-server';
  * sharing the response cache (purged on every master) and flood blocks (hash-tagged keys).
  */
 describe('RedisService on a Redis Cluster (e2e)', () => {
-  let dir: string;
-  const nodes: ChildProcess[] = [];
+  const nodes: RedisServerHandle[] = [];
   const ports: number[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gateway-redis-cluster-'));
     for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      ports.push(port);
-      nodes.push(
-        spawn(
-          'redis-server',
-          [
-            '--port',
-            String(port),
-            '--bind',
-            '127.0.0.1',
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            `nodes-${port}.conf`,
-            '--save',
-            '',
-            '--appendonly',
-            'no',
-            '--dir',
-            dir,
-          ],
-          { stdio: 'ignore', cwd: dir },
-        ),
-      );
+      // Each node in its own data directory, where it keeps its cluster config file.
+      const node = await startRedisServer(undefined, [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+      ]);
+      nodes.push(node);
+      ports.push(node.port);
     }
-    await sleep(300);
-    // Retried: a node may still be starting.
+    // Retried: cluster creation may race the nodes' own start-up.
     const deadline = Date.now() + 20_000;
     for (;;) {
       try {
@@ -78,11 +57,8 @@ describe('RedisService on a Redis Cluster (e2e)', () => {
     }
   }, 40_000);
 
-  afterAll(() => {
-    for (const node of nodes) {
-      node.kill('SIGKILL');
-    }
-    rmSync(dir, { recursive: true, force: true });
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => killRedisServer(node)));
   });
 
   const connect = (): RedisService =>
