@@ -94,8 +94,9 @@ describe('RedisService through Redis Sentinel (e2e)', () => {
     await upstream.close();
   });
 
-  it('should find the master through the sentinel and authenticate with REDIS_PASSWORD', async () => {
-    const service = new RedisService({
+  /** A RedisService that finds the master through the sentinel, as REDIS_SENTINELS does. */
+  const viaSentinel = (): RedisService =>
+    new RedisService({
       connection: planRedisConnection({
         password: PASSWORD,
         sentinels: [{ host: '127.0.0.1', port: sentinelPort }],
@@ -104,6 +105,9 @@ describe('RedisService through Redis Sentinel (e2e)', () => {
       }),
       commandTimeoutMs: 2_000,
     });
+
+  it('should find the master through the sentinel and authenticate with REDIS_PASSWORD', async () => {
+    const service = viaSentinel();
     try {
       expect(service.topology).toBe('sentinel');
       await waitFor(() => service.isReady, 10_000, 50);
@@ -144,15 +148,7 @@ describe('RedisService through Redis Sentinel (e2e)', () => {
 
   // Last: it kills the master.
   it('should follow a failover to the promoted replica', async () => {
-    const service = new RedisService({
-      connection: planRedisConnection({
-        password: PASSWORD,
-        sentinels: [{ host: '127.0.0.1', port: sentinelPort }],
-        sentinelName: MASTER_NAME,
-        clusterNodes: [],
-      }),
-      commandTimeoutMs: 2_000,
-    });
+    const service = viaSentinel();
     const promoted = new Redis({ host: '127.0.0.1', port: replica.port, password: PASSWORD });
     try {
       await waitFor(() => service.isReady, 10_000, 50);
