@@ -193,6 +193,37 @@ async function waitForQuiet(opts) {
   return (Date.now() - started) / 1000;
 }
 
+/**
+ * GATEWAY_WORKERS against one process: req/s and CPU per request beside 'gateway-full', and the
+ * CPU each process of the pool used per round, which shows whether every worker took traffic.
+ */
+function describeWorkers(id, live, phase, plan) {
+  const one = phase.summaries['gateway-full'];
+  const pool = phase.summaries[id];
+  const target = live.find((t) => t.def.id === id);
+  if (!one || !pool || !target || !one.cpuUsPerReq || !pool.cpuUsPerReq) {
+    return;
+  }
+  const spread = target.def.cpus === 'all';
+  log(
+    `\n${target.def.label}: ${Math.round(pool.rps)} req/s vs one process ` +
+      `${Math.round(one.rps)} (${(pool.rps / one.rps).toFixed(2)}x); CPU ` +
+      `${pool.cpuUsPerReq.toFixed(1)} vs ${one.cpuUsPerReq.toFixed(1)} µs/req ` +
+      `(${(pool.cpuUsPerReq / one.cpuUsPerReq).toFixed(2)}x)` +
+      (spread && plan.cpus <= 2 ? ', the load generator shares the cores on this machine' : ''),
+  );
+  const primary = target.child.proc.pid;
+  for (const run of phase.runs[id]) {
+    const perPid = Object.entries(run.proxy.cpuSecsPerPid)
+      .map(
+        ([pid, secs]) =>
+          `${Number(pid) === primary ? 'primary' : `pid ${pid}`} ${secs.toFixed(2)} s`,
+      )
+      .join(', ');
+    log(`  round ${run.round}: CPU per process: ${perPid}`);
+  }
+}
+
 /** Rounds of interleaved runs: every target once per round, the order rotating each round. */
 async function runPhase(name, live, ctx, opts, rate) {
   const runs = Object.fromEntries(live.map((t) => [t.def.id, []]));
@@ -330,15 +361,8 @@ async function main() {
     if (fixedRate) {
       printTable(`fixed rate ${opts.rate} req/s: medians of ${opts.rounds} runs`, tables.fixedRate);
     }
-    const one = throughput.summaries['gateway-full'];
-    const two = throughput.summaries['gateway-workers'];
-    if (one && two && one.rps && one.cpuUsPerReq && two.cpuUsPerReq) {
-      log(
-        `\nGATEWAY_WORKERS: 2 workers ${Math.round(two.rps)} req/s vs 1 process ` +
-          `${Math.round(one.rps)} req/s (${(two.rps / one.rps).toFixed(2)}x); CPU ` +
-          `${two.cpuUsPerReq.toFixed(1)} vs ${one.cpuUsPerReq.toFixed(1)} µs/req` +
-          (ctx.plan.cpus <= 2 ? ' (the load generator shares the cores on this machine)' : ''),
-      );
+    for (const id of ['gateway-workers', 'gateway-workers-spread']) {
+      describeWorkers(id, live, throughput, ctx.plan);
     }
     const busyRuns = [throughput, fixedRate]
       .filter(Boolean)

@@ -119,16 +119,35 @@ const TARGETS = [
     ...FULL_PIPELINE,
   },
 
-  // The full pipeline on two cluster workers (GATEWAY_WORKERS=2), not pinned: the workers (and
-  // the primary, which only hands connections over) may use every core, including the load
-  // generator's on a 2-core machine. Compare req/s and CPU µs/req with 'gateway-full' (one
-  // process on one core); per-pid CPU in the results file shows both workers took traffic.
-  // Without Redis the workers' buckets are separate, which these never-biting limits hide.
+  // The full pipeline on two cluster workers (GATEWAY_WORKERS=2), the whole pool (primary and
+  // both workers) on the proxy core like 'gateway-full': issue 3 judges workers by CPU per
+  // request against one process and by every worker taking a share, and only on the same core
+  // do the two figures compare. Spread over both cores of a 2-core machine the workers share
+  // them with wrk and the upstream, and their CPU per request mostly measures that contention
+  // ('gateway-workers-spread' below). Per-pid CPU is printed after the table and kept in the
+  // results file. Without Redis the workers' buckets are separate, which these never-biting
+  // limits hide.
   {
     id: 'gateway-workers',
     label: 'gateway (full, 2 workers)',
     kind: 'gateway',
     byDefault: true,
+    env: {
+      GATEWAY_WORKERS: '2',
+      LOG_LEVEL: 'info',
+      ...NEVER_BITING_LIMITS,
+      ENABLE_CACHING: 'false',
+    },
+    ...FULL_PIPELINE,
+  },
+
+  // The same two workers free to run on every core (what req/s a second worker adds on this
+  // machine). Not in the default run.
+  {
+    id: 'gateway-workers-spread',
+    label: 'gateway (full, 2 workers, all cores)',
+    kind: 'gateway',
+    byDefault: false,
     cpus: 'all',
     env: {
       GATEWAY_WORKERS: '2',
