@@ -81,6 +81,19 @@ describe('formatAccessLine', () => {
     expect(parsed.msg).toBe('request completed');
   });
 
+  it('should escape every string field, each on its own', () => {
+    const keys = Object.keys(record).filter(
+      (k) => typeof record[k as keyof AccessRecord] === 'string',
+    ) as (keyof AccessRecord)[];
+    expect(keys).toHaveLength(10);
+    for (const key of keys) {
+      const hostile = { ...record, [key]: 'x"},"level":"fatal\\\n\u0001é' };
+      const line = formatAccessLine('info', hostile);
+      expect(line.split('\n')).toHaveLength(2);
+      expect(JSON.parse(line)).toMatchObject({ [key]: hostile[key], level: 'info' });
+    }
+  });
+
   it('should write non-finite numbers as null rather than invalid JSON', () => {
     const parsed = JSON.parse(formatAccessLine('info', { ...record, durationMs: NaN })) as Record<
       string,
