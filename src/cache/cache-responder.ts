@@ -151,7 +151,12 @@ export class CacheResponder {
         // Node sends the head and a latin1 string body as one string in one write(); a Buffer
         // body goes out as a second chunk of a writev. latin1 maps bytes to chars one to one,
         // so the bytes on the wire are the stored ones.
-        res.end(latin1Of(body), 'latin1');
+        // A Redis entry's body is a new Buffer on every read: memoising it would only churn.
+        const text =
+          body === entry.body && entry.sharedId !== undefined
+            ? body.toString('latin1')
+            : latin1Of(body);
+        res.end(text, 'latin1');
       } else {
         res.end(body);
       }
@@ -181,7 +186,7 @@ export class CacheResponder {
  */
 const ONE_WRITE_MAX_BYTES = 4096;
 
-/** The latin1 string of each small stored body, made once and dropped with the body. */
+/** The latin1 string of each small body held in memory, made once and dropped with the body. */
 const latin1Bodies = new WeakMap<Buffer, string>();
 
 function latin1Of(body: Buffer): string {

@@ -34,7 +34,7 @@ function jsonNumber(value: number): string {
  * undefined ones left out as JSON.stringify does), built by hand: JSON.stringify of the record
  * plus a Date per line cost ~5% of proxy CPU in the bench profile (issue 3). Written out field
  * by field (a loop over a field table read the record by computed keys), each string field's
- * quotes inside the constant parts so a plain value goes in as it is: together ~35% less per line
+ * quotes inside the constant parts so a plain value goes in as it is: together 25–35% less per line
  * (`node bench/access-log-micro.js`). Client-controlled strings (path, host, principal, errors)
  * are escaped, so they cannot forge lines.
  */
