@@ -47,6 +47,17 @@ const FULL_PIPELINE = {
   headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
 };
 
+// The full pipeline on two cluster workers, shared by the two workers targets below.
+const TWO_WORKERS = {
+  env: {
+    GATEWAY_WORKERS: '2',
+    LOG_LEVEL: 'info',
+    ...NEVER_BITING_LIMITS,
+    ENABLE_CACHING: 'false',
+  },
+  ...FULL_PIPELINE,
+};
+
 const TARGETS = [
   { id: 'direct', label: 'direct (upstream)', kind: 'direct', byDefault: true },
   { id: 'nginx', label: 'nginx (1 worker)', kind: 'nginx', byDefault: true, optional: true },
@@ -132,13 +143,7 @@ const TARGETS = [
     label: 'gateway (full, 2 workers)',
     kind: 'gateway',
     byDefault: true,
-    env: {
-      GATEWAY_WORKERS: '2',
-      LOG_LEVEL: 'info',
-      ...NEVER_BITING_LIMITS,
-      ENABLE_CACHING: 'false',
-    },
-    ...FULL_PIPELINE,
+    ...TWO_WORKERS,
   },
 
   // The same two workers free to run on every core (what req/s a second worker adds on this
@@ -149,13 +154,7 @@ const TARGETS = [
     kind: 'gateway',
     byDefault: false,
     cpus: 'all',
-    env: {
-      GATEWAY_WORKERS: '2',
-      LOG_LEVEL: 'info',
-      ...NEVER_BITING_LIMITS,
-      ENABLE_CACHING: 'false',
-    },
-    ...FULL_PIPELINE,
+    ...TWO_WORKERS,
   },
 
   // ---------------------------------------------------------------------------------------
