@@ -54,6 +54,30 @@ describe('AccessLogFile', () => {
     expect(file.dropped).toBe(0);
   });
 
+  it('should reuse its written buffers instead of allocating new ones as the log goes on', async () => {
+    const path = join(dir, 'r.log');
+    const allocations = jest.spyOn(Buffer, 'allocUnsafeSlow');
+    try {
+      const file = new AccessLogFile(path, 64 * 1024, 10_000);
+      const expected: string[] = [];
+      // ~4 MB: about 60 chunks of 64 KiB go through the file.
+      for (let i = 0; i < 6000; i++) {
+        const line = `line ${i} ${'x'.repeat(600 + (i % 100))}\n`;
+        expected.push(line);
+        file.append(line);
+        if (i % 50 === 0) {
+          // Let the write in flight finish, as a real event loop between requests would.
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      }
+      await file.close();
+      expect(readFileSync(path, 'utf8')).toBe(expected.join(''));
+      expect(allocations.mock.calls.length).toBeLessThanOrEqual(6);
+    } finally {
+      allocations.mockRestore();
+    }
+  });
+
   it('should drop and count lines instead of buffering without bound', async () => {
     const path = join(dir, 'b.log');
     const file = new AccessLogFile(path, 1 << 30, 10_000, 100);
