@@ -44,6 +44,11 @@ export interface EntryViews {
   headers: Map<string, string[]>;
   /** Compressed bodies by encoding, made once per entry. */
   encoded: Map<string, Buffer>;
+  /**
+   * Small bodies as latin1 strings, by encoding ('' for the stored body), made once per entry:
+   * Node writes a string body in one piece with the head (see CacheResponder).
+   */
+  latin1: Map<string, string>;
 }
 
 export type LiveEntry = CacheEntry & {

@@ -151,16 +151,29 @@ export class CacheResponder {
         // Node sends the head and a latin1 string body as one string in one write(); a Buffer
         // body goes out as a second chunk of a writev. latin1 maps bytes to chars one to one,
         // so the bytes on the wire are the stored ones.
-        // A Redis entry's body is a new Buffer on every read: memoising it would only churn.
-        const text =
-          body === entry.body && entry.sharedId !== undefined
-            ? body.toString('latin1')
-            : latin1Of(body);
-        res.end(text, 'latin1');
+        res.end(this.latin1Body(entry, views, kind, body), 'latin1');
       } else {
         res.end(body);
       }
     }
+  }
+
+  /**
+   * The body as a latin1 string: made once per memory entry and coding, and counted against the
+   * store's size like a compressed copy. A Redis entry is a new object on every read, so its
+   * string is made per answer.
+   */
+  private latin1Body(entry: LiveEntry, views: EntryViews, kind: ViewKind, body: Buffer): string {
+    if (entry.sharedId !== undefined) {
+      return body.toString('latin1');
+    }
+    let text = views.latin1.get(kind);
+    if (text === undefined) {
+      text = body.toString('latin1');
+      views.latin1.set(kind, text);
+      this.memory.grow(entry, text.length);
+    }
+    return text;
   }
 
   private memoiseShared(key: string, body: Buffer): void {
@@ -186,18 +199,10 @@ export class CacheResponder {
  */
 const ONE_WRITE_MAX_BYTES = 4096;
 
-/** The latin1 string of each small body held in memory, made once and dropped with the body. */
-const latin1Bodies = new WeakMap<Buffer, string>();
-
-function latin1Of(body: Buffer): string {
-  let text = latin1Bodies.get(body);
-  if (text === undefined) {
-    text = body.toString('latin1');
-    latin1Bodies.set(body, text);
-  }
-  return text;
-}
-
 function newViews(): EntryViews {
-  return { headers: new Map<string, string[]>(), encoded: new Map<string, Buffer>() };
+  return {
+    headers: new Map<string, string[]>(),
+    encoded: new Map<string, Buffer>(),
+    latin1: new Map<string, string>(),
+  };
 }

@@ -1,0 +1,97 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { buildSecurityHeaders } from '../security/headers/security-headers';
+import type { CacheEntry, LiveEntry } from './cache-entry';
+import { CacheResponder } from './cache-responder';
+import { MemoryStore } from './memory-store';
+import type { HookedExchange } from './response-hook';
+
+function entry(body: Buffer, over: Partial<LiveEntry> = {}): LiveEntry {
+  const e: CacheEntry = {
+    status: 200,
+    headers: ['content-type', 'application/octet-stream'],
+    body,
+    responseTime: Date.now(),
+    initialAgeMs: 0,
+    freshnessMs: 60_000,
+    staleWhileRevalidateMs: 0,
+    staleIfErrorMs: 0,
+    mustRevalidate: false,
+    noCache: false,
+    sharedWithAuth: false,
+    etag: undefined,
+    lastModified: undefined,
+    vary: [],
+    variant: '',
+    compressible: false,
+    expiresAt: Date.now() + 60_000,
+  };
+  return { ...e, ...over };
+}
+
+/** What `res.end` received, from a response that records instead of writing. */
+function answer(
+  responder: CacheResponder,
+  stored: LiveEntry,
+): { chunk: unknown; encoding: unknown } {
+  const ended: { chunk: unknown; encoding: unknown } = { chunk: undefined, encoding: undefined };
+  const res = {
+    destroyed: false,
+    writableEnded: false,
+    writeHead: () => res,
+    end: (chunk: unknown, encoding: unknown) => {
+      ended.chunk = chunk;
+      ended.encoding = encoding;
+    },
+  } as unknown as ServerResponse;
+  const exchange: HookedExchange = {
+    res,
+    requestId: 'r-1',
+    tls: false,
+    sink: res,
+    status: 0,
+    bytesOut: 0,
+    cacheStatus: undefined,
+    responseHeaders: undefined,
+  };
+  const req = { method: 'GET', headers: {} } as IncomingMessage;
+  responder.serve(exchange, req, stored, 'HIT', 'hit');
+  return ended;
+}
+
+describe('CacheResponder', () => {
+  const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+  it('should write a small body as its latin1 string (the same bytes), made once and counted against the store', () => {
+    const memory = new MemoryStore(1_000_000);
+    const responder = new CacheResponder('gw', undefined, buildSecurityHeaders(false), memory);
+    memory.save('k', entry(bytes), '');
+    const stored = memory.lookup('k', () => '', Date.now())!;
+    const before = memory.usedBytes;
+
+    const first = answer(responder, stored);
+    expect(first.encoding).toBe('latin1');
+    expect(Buffer.from(first.chunk as string, 'latin1').equals(bytes)).toBe(true);
+    expect(memory.usedBytes).toBe(before + bytes.length);
+
+    const second = answer(responder, stored);
+    expect(second.chunk).toBe(first.chunk);
+    expect(memory.usedBytes).toBe(before + bytes.length);
+  });
+
+  it('should not keep the string of a Redis entry, which is a new object on every read', () => {
+    const memory = new MemoryStore(1_000_000);
+    const responder = new CacheResponder('gw', undefined, buildSecurityHeaders(false), memory);
+    const stored = entry(bytes, { sharedId: 'k\n\n1' });
+    const first = answer(responder, stored);
+    expect(Buffer.from(first.chunk as string, 'latin1').equals(bytes)).toBe(true);
+    expect(stored.views?.latin1.size).toBe(0);
+  });
+
+  it('should write a body over 4 KiB as the Buffer it is', () => {
+    const memory = new MemoryStore(1_000_000);
+    const responder = new CacheResponder('gw', undefined, buildSecurityHeaders(false), memory);
+    const big = Buffer.alloc(5000, 0xe9);
+    const ended = answer(responder, entry(big));
+    expect(ended.chunk).toBe(big);
+  });
+});
