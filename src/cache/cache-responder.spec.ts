@@ -1,32 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildSecurityHeaders } from '../security/headers/security-headers';
-import type { CacheEntry, LiveEntry } from './cache-entry';
+import type { LiveEntry } from './cache-entry';
 import { CacheResponder } from './cache-responder';
 import { MemoryStore } from './memory-store';
 import type { HookedExchange } from './response-hook';
-
-function entry(body: Buffer, over: Partial<LiveEntry> = {}): LiveEntry {
-  const e: CacheEntry = {
-    status: 200,
-    headers: ['content-type', 'application/octet-stream'],
-    body,
-    responseTime: Date.now(),
-    initialAgeMs: 0,
-    freshnessMs: 60_000,
-    staleWhileRevalidateMs: 0,
-    staleIfErrorMs: 0,
-    mustRevalidate: false,
-    noCache: false,
-    sharedWithAuth: false,
-    etag: undefined,
-    lastModified: undefined,
-    vary: [],
-    variant: '',
-    compressible: false,
-    expiresAt: Date.now() + 60_000,
-  };
-  return { ...e, ...over };
-}
+import { storedEntry as entry } from './testing/stored-entry';
 
 /** What `res.end` received, from a response that records instead of writing. */
 function answer(
@@ -65,7 +43,7 @@ describe('CacheResponder', () => {
     const memory = new MemoryStore(1_000_000);
     const responder = new CacheResponder('gw', undefined, buildSecurityHeaders(false), memory);
     memory.save('k', entry(bytes), '');
-    const stored = memory.lookup('k', () => '', Date.now())!;
+    const stored = memory.lookup('k', () => '', 0)!;
     const before = memory.usedBytes;
 
     const first = answer(responder, stored);

@@ -1,29 +1,8 @@
 import type { CacheEntry } from './cache-entry';
 import { decodeItem, encodeItem } from './cache-entry';
 import { MemoryStore } from './memory-store';
+import { storedEntry as entry } from './testing/stored-entry';
 
-function entry(body: string | Buffer, over: Partial<CacheEntry> = {}): CacheEntry {
-  return {
-    status: 200,
-    headers: ['content-type', 'text/plain'],
-    body: Buffer.isBuffer(body) ? body : Buffer.from(body),
-    responseTime: 0,
-    initialAgeMs: 0,
-    freshnessMs: 60_000,
-    staleWhileRevalidateMs: 0,
-    staleIfErrorMs: 0,
-    mustRevalidate: false,
-    noCache: false,
-    sharedWithAuth: false,
-    etag: undefined,
-    lastModified: undefined,
-    vary: [],
-    variant: '',
-    compressible: false,
-    expiresAt: 1_000_000,
-    ...over,
-  };
-}
 const none = () => '';
 
 describe('MemoryStore', () => {
