@@ -4,7 +4,7 @@ import { RedisService } from '../src/common/redis/redis.service';
 import { HttpCacheService } from '../src/cache/http-cache.service';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { send, waitFor, type Reply } from './fixtures/http';
-import { startUpstream, type TestUpstream } from './fixtures/upstream';
+import { binaryBody, cacheableOctets, startUpstream, type TestUpstream } from './fixtures/upstream';
 import { killRedisServer, type RedisServerHandle, startRedisServer } from './support/redis-server';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
@@ -146,22 +146,12 @@ describe('Redis-backed cache shared by two gateways', () => {
     expect(b.gateway.app.get(HttpCacheService).stats().store).toBe('redis');
   });
 
-  // 256 bytes (bytes of 0x80 and above among them) take the one-write latin1 path on the way
-  // out; 300,000 do not.
+  // 256 bytes (every byte value) take the one-write latin1 path on the way out; 300,000 do not.
   it.each([256, 300_000])(
     'binary bodies of %d bytes round-trip byte-exact through Redis',
     async (size) => {
-      const bytes = Buffer.alloc(size);
-      for (let i = 0; i < bytes.length; i++) {
-        bytes[i] = (i * 2654435761) >>> 24;
-      }
-      handler = (_req, res) => {
-        res.writeHead(200, {
-          'content-type': 'application/octet-stream',
-          'cache-control': 'max-age=60',
-        });
-        res.end(bytes);
-      };
+      const bytes = binaryBody(size);
+      handler = cacheableOctets(bytes);
       const p = fresh();
       await send(a.url, p);
       const hit = await untilHit(b, p);

@@ -4,7 +4,7 @@ import { HttpCacheService } from '../src/cache/http-cache.service';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { send } from './fixtures/http';
 import { testAuthConfig } from './fixtures/jwt';
-import { startUpstream, type TestUpstream } from './fixtures/upstream';
+import { binaryBody, cacheableOctets, startUpstream, type TestUpstream } from './fixtures/upstream';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
 
@@ -259,17 +259,8 @@ describe('response cache (RFC 9111, memory store)', () => {
   // 256 bytes: a small body goes out with the head in one write, as a latin1 string; every byte
   // value must survive that. 50,000 bytes: written as the Buffer it is.
   it.each([256, 50_000])('binary bodies of %d bytes round-trip byte-exact', async (size) => {
-    const bytes = Buffer.alloc(size);
-    for (let i = 0; i < bytes.length; i++) {
-      bytes[i] = (i * 7919) & 0xff;
-    }
-    handler = (_req, res) => {
-      res.writeHead(200, {
-        'content-type': 'application/octet-stream',
-        'cache-control': 'max-age=60',
-      });
-      res.end(bytes);
-    };
+    const bytes = binaryBody(size);
+    handler = cacheableOctets(bytes);
     const p = fresh();
     await send(gw.url, p);
     const b = await send(gw.url, p);
