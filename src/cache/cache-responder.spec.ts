@@ -36,12 +36,20 @@ function answer(
   return ended;
 }
 
+/** A memory store and a responder on it (compression and security headers off). */
+function setup(): { memory: MemoryStore; responder: CacheResponder } {
+  const memory = new MemoryStore(1_000_000);
+  return {
+    memory,
+    responder: new CacheResponder('gw', undefined, buildSecurityHeaders(false), memory),
+  };
+}
+
 describe('CacheResponder', () => {
   const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
   it('should write a small body as its latin1 string (the same bytes), made once and counted against the store', () => {
-    const memory = new MemoryStore(1_000_000);
-    const responder = new CacheResponder('gw', undefined, buildSecurityHeaders(false), memory);
+    const { memory, responder } = setup();
     memory.save('k', entry(bytes), '');
     const stored = memory.lookup('k', () => '', 0)!;
     const before = memory.usedBytes;
@@ -57,8 +65,7 @@ describe('CacheResponder', () => {
   });
 
   it('should not keep the string of a Redis entry, which is a new object on every read', () => {
-    const memory = new MemoryStore(1_000_000);
-    const responder = new CacheResponder('gw', undefined, buildSecurityHeaders(false), memory);
+    const { responder } = setup();
     const stored = entry(bytes, { sharedId: 'k\n\n1' });
     const first = answer(responder, stored);
     expect(Buffer.from(first.chunk as string, 'latin1').equals(bytes)).toBe(true);
@@ -66,8 +73,7 @@ describe('CacheResponder', () => {
   });
 
   it('should write a body over 4 KiB as the Buffer it is', () => {
-    const memory = new MemoryStore(1_000_000);
-    const responder = new CacheResponder('gw', undefined, buildSecurityHeaders(false), memory);
+    const { responder } = setup();
     const big = Buffer.alloc(5000, 0xe9);
     const ended = answer(responder, entry(big));
     expect(ended.chunk).toBe(big);
