@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccessLogFile } from './access-log-file';
+import { AccessLogFile, unwritten } from './access-log-file';
 
 describe('AccessLogFile', () => {
   let dir: string;
@@ -87,5 +87,22 @@ describe('AccessLogFile', () => {
     expect(file.dropped).toBeGreaterThan(0);
     await file.close();
     expect(readFileSync(path, 'utf8').length).toBeLessThanOrEqual(200);
+  });
+});
+
+describe('unwritten (what a short writev leaves)', () => {
+  const batch = [Buffer.from('abc'), Buffer.from('defg'), Buffer.from('hi')];
+  const text = (rest: Buffer[]) => rest.map((b) => b.toString()).join('|');
+
+  it('should resume inside the buffer the write stopped in', () => {
+    expect(text(unwritten(batch, 5))).toBe('fg|hi');
+  });
+
+  it('should resume at the next buffer when the write stopped on a boundary', () => {
+    expect(text(unwritten(batch, 3))).toBe('defg|hi');
+  });
+
+  it('should leave nothing once every byte is written', () => {
+    expect(unwritten(batch, 9)).toEqual([]);
   });
 });

@@ -186,7 +186,7 @@ export class AccessLogFile {
 }
 
 /** What is left of `batch` after its first `written` bytes went out. */
-function unwritten(batch: Buffer[], written: number): Buffer[] {
+export function unwritten(batch: Buffer[], written: number): Buffer[] {
   let skip = written;
   let i = 0;
   while (i < batch.length && skip >= batch[i].length) {
