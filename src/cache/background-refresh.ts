@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { UpstreamExchange } from '../proxy/upstream-exchange';
 import type { LiveEntry } from './cache-entry';
-import type { CacheHost } from './cache-host';
+import type { CacheExchange, CacheHost } from './cache-exchange';
 import { PRINCIPAL_VARY, withPrincipalVary } from './cache-key';
 import { decideStore } from './cache-policy';
 import type { HttpCacheService } from './http-cache.service';
@@ -21,9 +20,9 @@ export class BackgroundRefresher {
     private readonly cache: Pick<HttpCacheService, 'refresh' | 'save' | 'maxObjectBytes'>,
   ) {}
 
-  start(
-    exchange: UpstreamExchange,
-    host: CacheHost,
+  start<E extends CacheExchange>(
+    exchange: E,
+    host: CacheHost<E>,
     settings: RouteCacheSettings,
     primary: string,
     stale: LiveEntry,

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { normalizeHost } from '../common/http/normalize-host';
-import { negotiateEncoding } from '../proxy/compression';
+import { negotiateEncoding } from '../compression/compression';
 import { VARIANT_SEPARATOR } from './memory-store';
 
 /**

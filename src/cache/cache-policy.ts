@@ -1,31 +1,9 @@
-import { type CacheDirectives, parseCacheControl } from './cache-control';
+import { type CacheDirectives, parseCacheControl } from '../common/http/cache-control';
+import { type FlatHeaders, getHeader, hasHeader } from '../common/http/flat-headers';
 import type { CacheEntry } from './cache-entry';
 
 /** Status codes a cache may store with heuristic freshness (RFC 9110 §15.1), minus 206. */
 const HEURISTIC_STATUS = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
-
-/** A response header list as flat `[name, value, …]` pairs; names in any case. */
-export type FlatHeaders = readonly string[];
-
-/** Values of one header (names compared case-insensitively), joined with `, `. */
-export function getHeader(headers: FlatHeaders, lowerName: string): string | undefined {
-  let value: string | undefined;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i].length === lowerName.length && headers[i].toLowerCase() === lowerName) {
-      value = value === undefined ? headers[i + 1] : `${value}, ${headers[i + 1]}`;
-    }
-  }
-  return value;
-}
-
-export function hasHeader(headers: FlatHeaders, lowerName: string): boolean {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i].length === lowerName.length && headers[i].toLowerCase() === lowerName) {
-      return true;
-    }
-  }
-  return false;
-}
 
 export interface StoreContext {
   status: number;

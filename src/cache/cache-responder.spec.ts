@@ -3,7 +3,7 @@ import { buildSecurityHeaders } from '../security/headers/security-headers';
 import type { LiveEntry } from './cache-entry';
 import { CacheResponder } from './cache-responder';
 import { MemoryStore } from './memory-store';
-import type { HookedExchange } from './response-hook';
+import type { HookedExchange } from '../common/http/response-hook';
 import { storedEntry as entry } from './testing/stored-entry';
 
 /** What `res.end` received, from a response that records instead of writing. */

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { compressBuffer, negotiateEncoding } from '../proxy/compression';
+import { compressBuffer, negotiateEncoding } from '../compression/compression';
 import type { SecurityHeaderSet } from '../security/headers/security-headers';
 import { currentAgeMs, type EntryViews, type LiveEntry, remainingFreshMs } from './cache-entry';
 import { notModified } from './cache-policy';
 import type { MemoryStore } from './memory-store';
-import type { HookedExchange } from './response-hook';
+import type { HookedExchange } from '../common/http/response-hook';
 import { buildView, mergeExtra, type ViewKind } from './stored-headers';
 
 /**

@@ -6,15 +6,14 @@ import { GatewayErrorCode } from '../common/errors/gateway-error';
 import { RedisService } from '../common/redis/redis.service';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
-import { applyCompression, CompressionHook } from '../proxy/compression-hook';
-import { removeHeader } from '../proxy/compression';
-import type { UpstreamExchange } from '../proxy/upstream-exchange';
+import { applyCompression, CompressionHook } from '../compression/compression-hook';
+import { removeHeader } from '../common/http/flat-headers';
 import { RouteTableService } from '../routing/route-table.service';
 import { buildSecurityHeaders } from '../security/headers/security-headers';
 import { currentAgeMs, type LiveEntry } from './cache-entry';
 import { BackgroundRefresher } from './background-refresh';
 import { CacheResponder } from './cache-responder';
-import type { CacheHost } from './cache-host';
+import type { CacheExchange, CacheHost } from './cache-exchange';
 import {
   parseTarget,
   pathPartOf,
@@ -29,7 +28,7 @@ import { CacheTransaction } from './cache-transaction';
 import { CACHE_HITS, CACHE_MISSES, CACHE_STALE } from './cache.constants';
 import { MemoryStore } from './memory-store';
 import { globEscape, RedisStore } from './redis-store';
-import type { HookedExchange } from './response-hook';
+import type { HookedExchange } from '../common/http/response-hook';
 import type { RouteCacheMetrics, RouteCacheSettings } from './route-cache';
 import { updateHeaders } from './stored-headers';
 
@@ -127,8 +126,8 @@ export class HttpCacheService implements OnApplicationBootstrap {
    * took the request over (answered it, or will call `host.proceed` later); false when the
    * caller must send it upstream now (with `exchange.hook` set when there is one).
    */
-  intercept(exchange: UpstreamExchange, host: CacheHost): boolean {
-    const route = exchange.match!.value;
+  intercept<E extends CacheExchange>(exchange: E, host: CacheHost<E>): boolean {
+    const route = exchange.route!;
     const settings = route.cache;
     const req = exchange.req;
     if (settings === undefined) {
@@ -206,9 +205,9 @@ export class HttpCacheService implements OnApplicationBootstrap {
     return this.decide(exchange, host, settings, primary, policy, authenticated, found);
   }
 
-  private decide(
-    exchange: UpstreamExchange,
-    host: CacheHost,
+  private decide<E extends CacheExchange>(
+    exchange: E,
+    host: CacheHost<E>,
     settings: RouteCacheSettings,
     primary: string,
     policy: ReturnType<typeof requestPolicy>,
@@ -280,7 +279,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
 
   /** Sets up the transaction for a request going upstream (miss or revalidation). */
   private prepareUpstream(
-    exchange: UpstreamExchange,
+    exchange: CacheExchange,
     settings: RouteCacheSettings,
     primary: string,
     fwd: string,
@@ -327,9 +326,9 @@ export class HttpCacheService implements OnApplicationBootstrap {
   }
 
   /** Waits (bounded) for the request already fetching this key, then serves its result. */
-  private await(
-    exchange: UpstreamExchange,
-    host: CacheHost,
+  private await<E extends CacheExchange>(
+    exchange: E,
+    host: CacheHost<E>,
     settings: RouteCacheSettings,
     primary: string,
     policy: ReturnType<typeof requestPolicy>,
@@ -371,7 +370,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
     };
     const timer = setTimeout(
       finish,
-      Math.min(LOCK_TIMEOUT_MS, exchange.match!.value.timeoutMs),
+      Math.min(LOCK_TIMEOUT_MS, exchange.route!.timeoutMs),
       undefined,
     );
     fill.waiters.push(finish);
@@ -387,7 +386,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
   }
 
   private transaction(
-    exchange: UpstreamExchange,
+    exchange: CacheExchange,
     settings: RouteCacheSettings,
     kind: 'bypass' | 'invalidate',
     primary: string,

@@ -1,9 +1,9 @@
 import { fillSecurityHeaders, type SecurityHeaderSet } from '../security/headers/security-headers';
-import { addVaryAcceptEncoding, isCompressibleType, removeHeader } from '../proxy/compression';
-import { parseCacheControl } from './cache-control';
-import { getHeader } from './cache-policy';
-import { weakenEtag } from '../proxy/compression-hook';
-import { HOP_BY_HOP } from '../proxy/forward-headers';
+import { addVaryAcceptEncoding, isCompressibleType } from '../compression/compression';
+import { weakenEtag } from '../compression/compression-hook';
+import { parseCacheControl } from '../common/http/cache-control';
+import { getHeader, removeHeader } from '../common/http/flat-headers';
+import { HOP_BY_HOP } from '../common/http/hop-by-hop';
 import { listsHeader } from '../common/http/header-list';
 
 /**

@@ -1,24 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { fillSecurityHeaders, type SecurityHeaderSet } from '../security/headers/security-headers';
+import { HOP_BY_HOP } from '../common/http/hop-by-hop';
 import { listsHeader } from '../common/http/header-list';
-
-/**
- * Hop-by-hop headers (RFC 9110 §7.6.1) plus the legacy ones proxies strip. Never forwarded in
- * either direction; `te: trailers` is re-added on requests because it is end-to-end in meaning.
- */
-export const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  // h2c upgrade settings (RFC 7540 §3.2.1) are connection-specific too.
-  'http2-settings',
-]);
 
 /** Headers the gateway owns on the way upstream; a client's copies are never trusted blindly. */
 const GATEWAY_SET = new Set([

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { Injectable } from '@nestjs/common';
 import type { Dispatcher } from 'undici';
-import type { CacheHost } from '../cache/cache-host';
+import type { CacheHost } from '../cache/cache-exchange';
 import { HttpCacheService } from '../cache/http-cache.service';
 import { GatewayErrorCode } from '../common/errors/gateway-error';
 import { GatewayRejection } from '../common/errors/gateway-rejection';

@@ -11,7 +11,7 @@ import type { Upstream } from '../load-balancing/upstream';
 import { classifyOutcome, type ExchangeOutcome } from '../resilience/classify-outcome';
 import type { AccessLogService, AccessRecord } from '../observability/access-log.service';
 import type { RequestTrace } from '../observability/tracing/request-trace';
-import type { ResponseHook, ResponseSink } from '../cache/response-hook';
+import type { ResponseHook, ResponseSink } from '../common/http/response-hook';
 import type { RequestMetricsService } from '../observability/request-metrics.service';
 import type { CompiledRoute } from '../routing/compiled-route';
 import type { ResolvedRequest } from './resolved-request';

@@ -150,12 +150,3 @@ export function addVaryAcceptEncoding(headers: string[]): void {
   }
   headers.push('vary', 'Accept-Encoding');
 }
-
-/** Removes every pair named `lowerName` from `headers` (in place). */
-export function removeHeader(headers: string[], lowerName: string): void {
-  for (let i = headers.length - 2; i >= 0; i -= 2) {
-    if (headers[i].length === lowerName.length && headers[i].toLowerCase() === lowerName) {
-      headers.splice(i, 2);
-    }
-  }
-}

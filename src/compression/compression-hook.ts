@@ -1,14 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { GatewayErrorCode } from '../common/errors/gateway-error';
-import { parseCacheControl } from '../cache/cache-control';
-import { getHeader } from '../cache/cache-policy';
-import type { HookedExchange, ResponseHook } from '../cache/response-hook';
+import { parseCacheControl } from '../common/http/cache-control';
+import { getHeader, removeHeader } from '../common/http/flat-headers';
+import type { HookedExchange, ResponseHook } from '../common/http/response-hook';
 import {
   addVaryAcceptEncoding,
   createCompressor,
   isCompressibleType,
   negotiateEncoding,
-  removeHeader,
 } from './compression';
 
 /** A strong ETag names the identity bytes; the compressed ones get the weak form (as nginx). */

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
-import type { GatewayErrorCode } from '../common/errors/gateway-error';
+import type { GatewayErrorCode } from '../errors/gateway-error';
 
 /** Where the exchange writes response body chunks: the client, or a compressor in front of it. */
 export type ResponseSink = Pick<Writable, 'write' | 'end' | 'once'> | ServerResponse;
