@@ -46,6 +46,42 @@ export default tseslint.config(
     },
   },
   {
+    // The proxy composes the features; a feature that imported it would depend on its composer.
+    files: ['src/**/*.ts'],
+    ignores: ['src/proxy/**', 'src/app.module.ts', 'src/gateway.ts', 'src/main.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+proxy/',
+              message:
+                'Features must not import src/proxy/: put the shared part in its own module.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Pure helpers: no configuration, so they can be used (and tested) anywhere.
+    files: ['src/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+config/',
+              message: 'src/common/ reads no configuration; move this code to its feature module.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

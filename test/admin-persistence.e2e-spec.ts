@@ -6,7 +6,7 @@ import { parse, stringify } from 'yaml';
 import { ADMIN_REDIS_KEYS } from '../src/admin/admin.constants';
 import type { GatewayConfig } from '../src/config/gateway-config.types';
 import { loadGatewayConfig } from '../src/config/load-config';
-import { RedisService } from '../src/common/redis/redis.service';
+import { RedisService } from '../src/redis/redis.service';
 import { REDIS_API_KEYS } from '../src/security/auth/redis-api-key-store';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { send, waitFor, type Reply } from './fixtures/http';

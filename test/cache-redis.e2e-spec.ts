@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { RedisService } from '../src/common/redis/redis.service';
+import { RedisService } from '../src/redis/redis.service';
 import { HttpCacheService } from '../src/cache/http-cache.service';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { send, waitFor, type Reply } from './fixtures/http';

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { RedisService } from '../src/common/redis/redis.service';
+import { RedisService } from '../src/redis/redis.service';
 import { IpFilterService } from '../src/security/ip-filter/ip-filter.service';
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { RedisService } from '../src/common/redis/redis.service';
+import { RedisService } from '../src/redis/redis.service';
 import { MemoryBucketStore } from '../src/security/rate-limit/memory-bucket-store';
 import { RedisBucketStore } from '../src/security/rate-limit/redis-bucket-store';
 import type { RateDecision } from '../src/security/rate-limit/rate-limit-headers';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { RedisService } from '../src/common/redis/redis.service';
-import { planRedisConnection } from '../src/common/redis/redis-connection';
+import { RedisService } from '../src/redis/redis.service';
+import { planRedisConnection } from '../src/redis/redis-connection';
 import { MemoryBucketStore } from '../src/security/rate-limit/memory-bucket-store';
 import { RedisBucketStore } from '../src/security/rate-limit/redis-bucket-store';
 import { send, sleep, waitFor } from './fixtures/http';

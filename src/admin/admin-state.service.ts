@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { parseDocument } from 'yaml';
-import { RedisService } from '../common/redis/redis.service';
+import { RedisService } from '../redis/redis.service';
 import { normalizeUpstream } from '../config/env-parsers';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { RouteFileEntry } from '../config/gateway-config.schema';

@@ -3,7 +3,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import { GatewayErrorCode } from '../common/errors/gateway-error';
-import { RedisService } from '../common/redis/redis.service';
+import { RedisService } from '../redis/redis.service';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { applyCompression, CompressionHook } from '../compression/compression-hook';

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { RedisService } from '../common/redis/redis.service';
+import type { RedisService } from '../redis/redis.service';
 import {
   type CacheEntry,
   decodeItem,

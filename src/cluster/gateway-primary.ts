@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import { isRedisConfigured } from '../common/redis/redis-connection';
+import { isRedisConfigured } from '../config/settings/redis';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { serveClusterMetrics } from '../observability/metrics/cluster-metrics';
 import { runClusterPrimary } from './cluster-primary';

@@ -5,7 +5,7 @@
  *
  * Nothing here has a built-in credential: with no key configured, nothing authenticates.
  */
-import { isRedisConfigured } from '../common/redis/redis-connection';
+import { isRedisConfigured } from './settings/redis';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -5,6 +5,7 @@
  *
  * All durations are milliseconds.
  */
+import type { JwtAlgorithm } from '../common/crypto/jws-algorithms';
 
 export const LOAD_BALANCING_ALGORITHMS = [
   'round-robin',
@@ -186,22 +187,8 @@ export interface SecurityConfig {
   rateLimitFailClosed: boolean;
 }
 
-/** JWS algorithms the gateway can verify; `none` is deliberately absent. */
-export const JWT_ALGORITHMS = [
-  'HS256',
-  'HS384',
-  'HS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-] as const;
-export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+// The list lives with the verifier's algorithm table; config names it for JWT_ALGORITHMS.
+export { JWT_ALGORITHMS, type JwtAlgorithm } from '../common/crypto/jws-algorithms';
 
 /** One entry of `API_KEYS_FILE`; plain keys are hashed while loading and never kept. */
 export interface ApiKeyConfig {

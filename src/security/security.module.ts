@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RedisModule } from '../common/redis/redis.module';
+import { RedisModule } from '../redis/redis.module';
 import { AuthModule } from './auth/auth.module';
 import { EdgePipeline } from './edge-pipeline.service';
 import { IpFilterModule } from './ip-filter/ip-filter.module';

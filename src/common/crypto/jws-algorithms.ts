@@ -5,7 +5,23 @@
  * HMAC/RSA confusion).
  */
 import { constants, type KeyObject } from 'node:crypto';
-import { JWT_ALGORITHMS, type JwtAlgorithm } from '../../config/gateway-config.types';
+
+/** JWS algorithms the gateway can verify; `none` is deliberately absent. */
+export const JWT_ALGORITHMS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
 export type JwsKeyKind = 'hmac' | 'rsa' | 'rsa-pss' | 'ec';
 

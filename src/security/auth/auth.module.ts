@@ -1,8 +1,8 @@
-import { isRedisConfigured } from '../../common/redis/redis-connection';
+import { isRedisConfigured } from '../../config/settings/redis';
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
-import { RedisModule } from '../../common/redis/redis.module';
-import { RedisService } from '../../common/redis/redis.service';
+import { RedisModule } from '../../redis/redis.module';
+import { RedisService } from '../../redis/redis.service';
 import { GATEWAY_CONFIG } from '../../config/gateway.config';
 import type { GatewayConfig } from '../../config/gateway-config.types';
 import { ApiKeyAuthGuard } from './api-key-auth.guard';

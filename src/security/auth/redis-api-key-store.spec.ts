@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisService } from '../../common/redis/redis.service';
+import type { RedisService } from '../../redis/redis.service';
 import { InMemoryApiKeyStore } from './in-memory-api-key-store';
 import { REDIS_API_KEYS, RedisApiKeyStore } from './redis-api-key-store';
 

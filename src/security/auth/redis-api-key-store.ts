@@ -1,5 +1,5 @@
 import { GenerationalMap } from '../../common/generational-map';
-import type { RedisService } from '../../common/redis/redis.service';
+import type { RedisService } from '../../redis/redis.service';
 import { ApiKeyStore, type ApiKeyRecord, type NewApiKey, type RevokeResult } from './api-key-store';
 import { toAdminRecord, type InMemoryApiKeyStore } from './in-memory-api-key-store';
 

@@ -1,7 +1,7 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { type Clock, wallClock } from '../../common/clock';
 import { GenerationalMap } from '../../common/generational-map';
-import type { RedisService } from '../../common/redis/redis.service';
+import type { RedisService } from '../../redis/redis.service';
 import { IpList, type IpListEntry } from './ip-list';
 import { type BlockReason, RedisBlockSync } from './redis-block-sync';
 

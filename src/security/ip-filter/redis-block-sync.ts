@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { Redis } from 'ioredis';
-import type { RedisService } from '../../common/redis/redis.service';
+import type { RedisService } from '../../redis/redis.service';
 
 /**
  * One request counted against an IP's sliding minute, atomically, and the block when the

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { RedisService } from '../../common/redis/redis.service';
+import { RedisService } from '../../redis/redis.service';
 import { GatewayConfigModule } from '../../config/gateway.config';
 import type { GatewayConfig } from '../../config/gateway-config.types';
 import { loadGatewayConfig } from '../../config/load-config';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { RedisModule } from '../../common/redis/redis.module';
-import { RedisService } from '../../common/redis/redis.service';
+import { RedisModule } from '../../redis/redis.module';
+import { RedisService } from '../../redis/redis.service';
 import { GATEWAY_CONFIG } from '../../config/gateway.config';
 import type { GatewayConfig } from '../../config/gateway-config.types';
 import { MemoryBucketStore } from './memory-bucket-store';

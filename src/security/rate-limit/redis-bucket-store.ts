@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisService } from '../../common/redis/redis.service';
+import type { RedisService } from '../../redis/redis.service';
 import type { MemoryBucketStore } from './memory-bucket-store';
 import type { BucketTake, RateLimitStorage } from './rate-limit-storage.interface';
 

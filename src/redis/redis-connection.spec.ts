@@ -1,5 +1,6 @@
-import type { RedisConfig } from '../../config/gateway-config.types';
-import { isRedisConfigured, planRedisConnection } from './redis-connection';
+import type { RedisConfig } from '../config/gateway-config.types';
+import { isRedisConfigured } from '../config/settings/redis';
+import { planRedisConnection } from './redis-connection';
 
 const base: RedisConfig = { sentinels: [], sentinelName: 'mymaster', clusterNodes: [] };
 

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { GATEWAY_CONFIG } from '../../config/gateway.config';
-import type { GatewayConfig } from '../../config/gateway-config.types';
+import { GATEWAY_CONFIG } from '../config/gateway.config';
+import type { GatewayConfig } from '../config/gateway-config.types';
 import { planRedisConnection } from './redis-connection';
 import { RedisService } from './redis.service';
 

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { RedisOptions } from 'ioredis';
-import type { RedisConfig } from '../../config/gateway-config.types';
+import type { RedisConfig } from '../config/gateway-config.types';
+import { isRedisConfigured } from '../config/settings/redis';
 
 /**
  * How to reach Redis, decided once from `config.redis` (REDIS_URL / REDIS_ADDR, REDIS_PASSWORD,
@@ -25,11 +26,6 @@ export type RedisConnectionPlan =
       tls: boolean;
       description: string;
     };
-
-/** Redis is configured in some topology (a URL alone, or sentinels / cluster seeds). */
-export function isRedisConfigured(config: RedisConfig): boolean {
-  return config.url !== undefined || config.sentinels.length > 0 || config.clusterNodes.length > 0;
-}
 
 interface UrlParts {
   host?: string;
