@@ -14,6 +14,9 @@ const NANOS_PER_UNIT: ReadonlyMap<string, bigint> = new Map([
   ['h', 3_600_000_000_000n],
 ]);
 
+/** Node timers fire after 1 ms when given more than this (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const UNIT_LIST = 'ns, us, µs, ms, s, m, h';
 
 // Go stores durations as int64 nanoseconds and rejects anything larger.

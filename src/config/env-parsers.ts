@@ -250,3 +250,36 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length];
 }
+
+/** Thrown by list parsers so that each bad item becomes its own problem line. */
+export class ValueErrors extends Error {
+  constructor(readonly messages: string[]) {
+    super(messages.join('; '));
+  }
+}
+
+/** Applies `parse` to every item and throws all failures together. */
+export function collectEach<T>(items: readonly string[], parse: (item: string) => T): T[] {
+  const errors: string[] = [];
+  const values: T[] = [];
+  for (const item of items) {
+    try {
+      values.push(parse(item));
+    } catch (error) {
+      errors.push(errorMessage(error));
+    }
+  }
+  if (errors.length > 0) {
+    throw new ValueErrors(errors);
+  }
+  return values;
+}
+
+/** IPs and CIDRs, comma or space separated; every bad one is reported. */
+export function parseIpList(raw: string): string[] {
+  return collectEach(splitList(raw), parseIpOrCidr);
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

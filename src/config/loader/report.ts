@@ -1,0 +1,31 @@
+import { errorMessage, ValueErrors } from '../env-parsers';
+
+/**
+ * Every problem and warning of one load, in the order found. Nothing stops at the first problem:
+ * an operator fixes everything in one pass.
+ */
+export class Report {
+  readonly problems: string[] = [];
+  readonly warnings: string[] = [];
+
+  problem(label: string, message: string): void {
+    this.problems.push(`${label}: ${message}`);
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message);
+  }
+
+  /** Runs `parse`; a thrown error becomes a problem under `label` and the result is undefined. */
+  attempt<T>(label: string, parse: () => T): T | undefined {
+    try {
+      return parse();
+    } catch (error) {
+      const messages = error instanceof ValueErrors ? error.messages : [errorMessage(error)];
+      for (const message of messages) {
+        this.problem(label, message);
+      }
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * Route normalisation: drafts from every source become {@link RouteConfig}s with Go's semantics
+ * (upstream lists and weights, timeouts, derived names), and conflicts are reported.
+ */
+import { MAX_TIMER_MS, parseGoDuration } from '../duration';
+import { isValidHostPattern, normalizeHostPattern, normalizeUpstream } from '../env-parsers';
+import { routeFileSchema } from '../gateway-config.schema';
+import type { RouteConfig, UpstreamConfig } from '../gateway-config.types';
+import type { LoadedFile } from './config-file';
+import { Report } from './report';
+import {
+  envRouteDrafts,
+  jsonRouteDraft,
+  type RouteDraft,
+  serviceRouteDrafts,
+} from './route-sources';
+import {
+  formatPath,
+  isPlainObject,
+  parseLeniently,
+  type PathSegment,
+  reportIssues,
+} from './schema-issues';
+import { type Env, withDefined } from './settings';
+
+interface BuiltRoute {
+  origin: string;
+  route: Omit<RouteConfig, 'name'> & { name?: string };
+}
+
+export function loadRoutes(
+  env: Env,
+  file: LoadedFile | undefined,
+  connectionTimeoutMs: number,
+  report: Report,
+): RouteConfig[] {
+  const drafts = [
+    ...(file?.routes.map(({ index, parsed }) => {
+      const at = (...path: PathSegment[]) =>
+        `${file.label}: ${formatPath(['routes', index, ...path])}`;
+      return jsonRouteDraft(parsed, at);
+    }) ?? []),
+    ...serviceRouteDrafts(env, report),
+    ...envRouteDrafts(env, report),
+  ];
+  const built = drafts.flatMap((draft) => {
+    const route = buildRoute(draft, connectionTimeoutMs, report);
+    return route === undefined ? [] : [{ origin: draft.origin, route }];
+  });
+  const routes = assignNames(built, report);
+  checkConflicts(routes, report);
+  return routes.map(({ route }) => route);
+}
+
+/**
+ * Validates and builds routes given in config-file form (`routes:` entries, e.g. from the admin
+ * API) with exactly the config file's rules: schema, host/prefix/upstream checks, derived names,
+ * duplicate names and host+prefix conflicts. Problems are `<label>[i].<field>: <message>` lines.
+ */
+export function buildRoutesFromEntries(
+  entries: readonly unknown[],
+  connectionTimeoutMs: number,
+  label = 'routes',
+): { ok: true; routes: RouteConfig[]; warnings: string[] } | { ok: false; problems: string[] } {
+  const report = new Report();
+  const drafts = entries.flatMap((item: unknown, index): RouteDraft[] => {
+    const at = (...path: PathSegment[]) => `${label}${formatPath([index, ...path])}`;
+    if (!isPlainObject(item)) {
+      report.problem(at(), 'expected a JSON object');
+      return [];
+    }
+    const checked = routeFileSchema.safeParse(item);
+    if (!checked.success) {
+      reportIssues(checked.error, routeFileSchema, (path) => at(...path), report);
+    }
+    const parsed = parseLeniently(routeFileSchema, item);
+    return parsed === undefined ? [] : [jsonRouteDraft(parsed, at)];
+  });
+  const built = drafts.flatMap((draft) => {
+    const route = buildRoute(draft, connectionTimeoutMs, report);
+    return route === undefined ? [] : [{ origin: draft.origin, route }];
+  });
+  const routes = assignNames(built, report);
+  checkConflicts(routes, report);
+  if (report.problems.length > 0) {
+    return { ok: false, problems: report.problems };
+  }
+  return { ok: true, routes: routes.map(({ route }) => route), warnings: report.warnings };
+}
+
+/** Applies Go's route semantics to one draft; every problem is reported with its field. */
+function buildRoute(
+  draft: RouteDraft,
+  connectionTimeoutMs: number,
+  report: Report,
+): BuiltRoute['route'] | undefined {
+  const { entry, field } = draft;
+  const problemsBefore = report.problems.length;
+
+  const host = normalizeHostPattern(entry.host ?? '');
+  if (!isValidHostPattern(host)) {
+    report.problem(
+      field('host'),
+      `invalid host pattern ${JSON.stringify(entry.host)} (expected a host name, an IP or "*.example.com")`,
+    );
+  }
+
+  const prefix = (entry.prefix ?? '').trim() || '/';
+  if (!prefix.startsWith('/') || /[\s?#]/.test(prefix)) {
+    report.problem(
+      field('prefix'),
+      `invalid prefix ${JSON.stringify(entry.prefix)} (expected a path starting with "/", without query or spaces)`,
+    );
+  }
+
+  const healthPath = entry.health_path?.trim() || undefined;
+  if (healthPath !== undefined && !healthPath.startsWith('/')) {
+    report.problem(field('health_path'), `must start with "/", got ${JSON.stringify(healthPath)}`);
+  }
+
+  const upstreams = buildUpstreams(draft, report);
+
+  const timeoutSecs = entry.timeout_secs ?? 0;
+  // 0/absent means CONNECTION_TIMEOUT; Go used 1 hour, which made that variable dead (D7).
+  const timeoutMs = timeoutSecs > 0 ? timeoutSecs * 1000 : connectionTimeoutMs;
+  if (timeoutMs > MAX_TIMER_MS) {
+    report.problem(field('timeout_secs'), `must be at most ${Math.floor(MAX_TIMER_MS / 1000)}`);
+  }
+
+  if (report.problems.length > problemsBefore) {
+    return undefined;
+  }
+  const name = entry.name?.trim().toLowerCase();
+  return {
+    ...(name ? { name } : {}),
+    host,
+    prefix,
+    upstreams,
+    stripPrefix: entry.strip_prefix ?? draft.stripPrefixDefault,
+    requireAuth: entry.require_auth ?? false,
+    timeoutMs,
+    ...(healthPath === undefined ? {} : { healthPath }),
+    preserveHost: entry.preserve_host ?? false,
+    ...(entry.algorithm === undefined ? {} : { algorithm: entry.algorithm }),
+    ...(entry.rate_limit === undefined
+      ? {}
+      : {
+          rateLimit: {
+            rate: entry.rate_limit.rate,
+            // One second's worth of requests, so `rate: 5` alone behaves as "5 per second".
+            burst: entry.rate_limit.burst ?? Math.max(1, Math.ceil(entry.rate_limit.rate)),
+            key: entry.rate_limit.key ?? 'ip',
+          },
+        }),
+    ...(entry.max_body_size === undefined ? {} : { maxBodyBytes: entry.max_body_size }),
+    ...(entry.cache === undefined
+      ? {}
+      : {
+          cache: {
+            enabled: entry.cache.enabled ?? true,
+            ...withDefined(
+              'ttlMs',
+              entry.cache.ttl === undefined ? undefined : parseGoDuration(entry.cache.ttl),
+            ),
+            allowSetCookie: entry.cache.allow_set_cookie ?? false,
+          },
+        }),
+  };
+}
+
+/**
+ * The upstream list is `[target_url, ...targets]`, normalised like Go's `normalizeUpstream`, with
+ * duplicates dropped (first wins, with a warning).
+ *
+ * Weights (D22): `weights[i]` belongs to position `i` of that merged list, counted before invalid
+ * or duplicate entries are dropped. So with `target_url` set, `weights[0]` is target_url's weight
+ * and `weights[1]` the first target's; without it, `weights[0]` is the first target's. An entry
+ * that is missing or 0 falls back to `weight`, then 1. More weights than entries is an error, which
+ * catches the common off-by-one of writing weights for `targets` only.
+ */
+function buildUpstreams(draft: RouteDraft, report: Report): UpstreamConfig[] {
+  const { entry, field } = draft;
+  const targetUrl = entry.target_url?.trim() ? entry.target_url : undefined;
+  const raw = [
+    ...(targetUrl === undefined ? [] : [{ value: targetUrl, label: field('target_url') }]),
+    ...(entry.targets ?? []).map((value, index) => ({ value, label: field('targets', index) })),
+  ];
+  if (raw.length === 0) {
+    // An invalid target_url/targets was reported already; "no upstream" would only repeat it.
+    if (!draft.dropped.has('target_url') && !draft.dropped.has('targets')) {
+      report.problem(draft.origin, `no upstream (${draft.noUpstreamHint})`);
+    }
+    return [];
+  }
+  const weights = entry.weights ?? [];
+  if (weights.length > raw.length) {
+    report.problem(
+      field('weights'),
+      `${weights.length} weights for ${raw.length} upstreams; weights index [target_url, ...targets]`,
+    );
+  }
+
+  const fallbackWeight = entry.weight !== undefined && entry.weight > 0 ? entry.weight : 1;
+  const upstreams: UpstreamConfig[] = [];
+  raw.forEach(({ value, label }, index) => {
+    const url = report.attempt(label, () => normalizeUpstream(value));
+    if (url === undefined) {
+      return;
+    }
+    if (upstreams.some((upstream) => upstream.url === url)) {
+      report.warn(`${label}: duplicate upstream ${JSON.stringify(url)} dropped`);
+      return;
+    }
+    const weight = weights[index] ?? 0;
+    upstreams.push({ url, weight: weight > 0 ? weight : fallbackWeight });
+  });
+  return upstreams;
+}
+
+/** Unnamed routes get a name from host and prefix (`api-users`), made unique with `-2`, `-3`. */
+function assignNames(
+  built: BuiltRoute[],
+  report: Report,
+): { origin: string; route: RouteConfig }[] {
+  const origins = new Map<string, string[]>();
+  for (const { origin, route } of built) {
+    if (route.name !== undefined) {
+      origins.set(route.name, [...(origins.get(route.name) ?? []), origin]);
+    }
+  }
+  for (const [name, from] of origins) {
+    if (from.length > 1) {
+      report.problem('routes', `name ${JSON.stringify(name)} is used by ${from.join(' and ')}`);
+    }
+  }
+  return built.map(({ origin, route }) => {
+    let name = route.name;
+    if (name === undefined) {
+      const base =
+        `${route.host.replace(/^\*\./, 'wildcard.')}${route.prefix}`
+          .replace(/[^a-z0-9]+/g, '-')
+          .replace(/^-+|-+$/g, '') || 'root';
+      name = base;
+      for (let n = 2; origins.has(name); n++) {
+        name = `${base}-${n}`;
+      }
+      origins.set(name, [origin]);
+    }
+    return { origin, route: { ...route, name } };
+  });
+}
+
+/** Two routes with the same host and prefix: the second could never match (Go kept both). */
+function checkConflicts(routes: { route: RouteConfig }[], report: Report): void {
+  const firstByKey = new Map<string, RouteConfig>();
+  for (const { route } of routes) {
+    const key = `${route.host}\n${route.prefix}`;
+    const first = firstByKey.get(key);
+    if (first === undefined) {
+      firstByKey.set(key, route);
+      continue;
+    }
+    report.problem(
+      'routes',
+      `${JSON.stringify(first.name)} and ${JSON.stringify(route.name)} both match host ${JSON.stringify(route.host || '*')} prefix ${JSON.stringify(route.prefix)}`,
+    );
+  }
+}

@@ -1,0 +1,49 @@
+import { area, boolean, duration, integer } from './setting';
+
+export const CACHE = area({
+  section: 'cache',
+  title: 'Response cache and compression',
+  settings: {
+    enabled: boolean({
+      env: 'ENABLE_CACHING',
+      key: 'enable_caching',
+      description: 'Shared HTTP cache (RFC 9111) for GET and HEAD.',
+      default: true,
+    }),
+    ttlMs: duration({
+      env: 'CACHE_TTL',
+      key: 'cache_ttl',
+      description:
+        'Freshness of cacheable responses that state none (no max-age, s-maxage or Expires).',
+      default: '5m',
+    }),
+    maxObjectBytes: integer({
+      env: 'CACHE_MAX_OBJECT_SIZE',
+      key: 'cache_max_object_size',
+      description: 'Largest response body stored in the cache, in bytes.',
+      min: 1,
+      default: 1048576,
+    }),
+    maxMemoryBytes: integer({
+      env: 'CACHE_MAX_SIZE',
+      key: 'cache_max_size',
+      description:
+        'Total bytes kept by the in-memory cache store; least recently used entries go first.',
+      min: 0,
+      default: 67108864,
+    }),
+    compression: boolean({
+      env: 'ENABLE_COMPRESSION',
+      key: 'enable_compression',
+      description: 'Compress responses with gzip or brotli, as the client accepts.',
+      default: true,
+    }),
+    compressionMinBytes: integer({
+      env: 'COMPRESSION_MIN_SIZE',
+      key: 'compression_min_size',
+      description: 'Smallest response body compressed, in bytes.',
+      min: 0,
+      default: 1024,
+    }),
+  },
+});

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { area, boolean, setting } from './setting';
+
+export const GENERAL = area({
+  section: undefined,
+  title: 'General',
+  settings: {
+    demoUpstream: boolean({
+      env: 'DEMO_UPSTREAM',
+      key: 'demo_upstream',
+      description: 'Serve the built-in demo upstream on /demo when no route is configured.',
+      default: true,
+    }),
+    noDashboard: setting({
+      env: 'NO_DASHBOARD',
+      key: 'no_dashboard',
+      description: 'Disable the live terminal dashboard.',
+      type: 'flag: any non-empty value',
+      schema: z.boolean(),
+      // Any non-empty value, as in Go: the variable is a flag, not a boolean.
+      parse: () => true,
+      // `no_dashboard: false` in the file must not count as present.
+      fileText: (value) => (value === true ? '1' : undefined),
+      default: false,
+      shownDefault: false,
+    }),
+  },
+});

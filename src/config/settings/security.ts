@@ -1,0 +1,167 @@
+import { collectEach, errorMessage, parseIpList, splitList } from '../env-parsers';
+import { area, boolean, duration, integer, list } from './setting';
+
+export const SECURITY = area({
+  section: 'security',
+  title: 'Edge protection',
+  settings: {
+    maxRequestsPerSecond: integer({
+      env: 'MAX_REQUESTS_PER_SECOND',
+      key: 'max_requests_per_second',
+      description: 'Per-client token refill rate.',
+      min: 1,
+      default: 100,
+    }),
+    maxBurstSize: integer({
+      env: 'MAX_BURST_SIZE',
+      key: 'max_burst_size',
+      description: 'Per-client token bucket capacity.',
+      min: 1,
+      default: 200,
+    }),
+    ddosThreshold: integer({
+      env: 'DDOS_THRESHOLD',
+      key: 'ddos_threshold',
+      description: 'Requests per client per minute before the client is blocked.',
+      min: 1,
+      default: 1000,
+    }),
+    blockDurationMs: duration({
+      env: 'BLOCK_DURATION',
+      key: 'block_duration',
+      description: 'How long a blocked client stays blocked.',
+      default: '10m',
+    }),
+    corsAllowedOrigins: list({
+      env: 'CORS_ALLOWED_ORIGINS',
+      key: 'cors_allowed_origins',
+      description: 'Origins allowed by CORS, e.g. `https://app.example.com`, or `*`.',
+      type: 'JSON array of origins',
+      parse: parseCorsOrigins,
+      // A JSON array in the environment, as in Go.
+      fileText: (value) => JSON.stringify(value),
+      default: [],
+    }),
+    corsAllowedMethods: list({
+      env: 'CORS_ALLOWED_METHODS',
+      key: 'cors_allowed_methods',
+      description: 'Methods allowed in CORS preflights.',
+      parse: (raw) => splitList(raw.replace(/,/g, ' ')).map((m) => m.toUpperCase()),
+      default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    }),
+    corsAllowedHeaders: list({
+      env: 'CORS_ALLOWED_HEADERS',
+      key: 'cors_allowed_headers',
+      description: 'Request headers allowed in CORS preflights.',
+      default: ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-Id'],
+    }),
+    corsExposedHeaders: list({
+      env: 'CORS_EXPOSED_HEADERS',
+      key: 'cors_exposed_headers',
+      description: 'Response headers browsers may read (Access-Control-Expose-Headers).',
+      default: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+    }),
+    corsAllowCredentials: boolean({
+      env: 'CORS_ALLOW_CREDENTIALS',
+      key: 'cors_allow_credentials',
+      description: 'Allow credentialed CORS requests (never together with a `*` origin).',
+      default: false,
+    }),
+    corsMaxAgeMs: duration({
+      env: 'CORS_MAX_AGE',
+      key: 'cors_max_age',
+      description: 'How long browsers may cache a preflight answer.',
+      default: '10m',
+    }),
+    securityHeaders: boolean({
+      env: 'SECURITY_HEADERS',
+      key: 'security_headers',
+      description:
+        'Add X-Content-Type-Options, X-Frame-Options, CSP, Referrer-Policy, X-XSS-Protection (and HSTS over TLS) where missing.',
+      default: true,
+    }),
+    maxBodyBytes: integer({
+      env: 'MAX_BODY_SIZE',
+      key: 'max_body_size',
+      description:
+        'Largest request body in bytes, enforced while streaming (413); 0 means no limit.',
+      min: 0,
+      default: 10485760,
+    }),
+    maxHeaderCount: integer({
+      env: 'MAX_HEADER_COUNT',
+      key: 'max_header_count',
+      description: 'Most request header fields accepted (431 beyond).',
+      min: 1,
+      default: 100,
+    }),
+    ipWhitelist: list({
+      env: 'IP_WHITELIST',
+      key: 'ip_whitelist',
+      description: 'IPs or CIDRs that are always allowed.',
+      type: 'IP/CIDR list',
+      parse: parseIpList,
+      default: [],
+    }),
+    ipBlacklist: list({
+      env: 'IP_BLACKLIST',
+      key: 'ip_blacklist',
+      description: 'IPs or CIDRs that are always refused.',
+      type: 'IP/CIDR list',
+      parse: parseIpList,
+      default: [],
+    }),
+    rateLimitMaxKeys: integer({
+      env: 'RATE_LIMIT_MAX_KEYS',
+      key: 'rate_limit_max_keys',
+      description:
+        'Most token buckets (and flood counters) kept in memory; the least recently used is dropped beyond it.',
+      min: 1,
+      default: 100000,
+    }),
+    rateLimitFailClosed: boolean({
+      env: 'RATE_LIMIT_FAIL_CLOSED',
+      key: 'rate_limit_fail_closed',
+      description:
+        'While Redis is unreachable, answer 429 instead of falling back to per-replica buckets.',
+      default: false,
+    }),
+  },
+});
+
+/** `CORS_ALLOWED_ORIGINS`: a JSON array, as in Go; each entry `*` or an exact origin. */
+function parseCorsOrigins(raw: string): string[] {
+  const example = 'e.g. ["https://app.example.com"]';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new Error(
+      `invalid JSON (${errorMessage(error)}); expected an array of origins, ${example}`,
+    );
+  }
+  if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === 'string')) {
+    throw new Error(`expected a JSON array of origin strings, ${example}`);
+  }
+  return collectEach(parsed, (origin) => {
+    if (origin === '*') {
+      return origin;
+    }
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    // Browsers send the serialised origin, so anything else (path, trailing slash, upper case)
+    // would never match.
+    if (url?.origin !== origin) {
+      const hint =
+        url !== undefined && url.origin !== 'null' ? `; did you mean "${url.origin}"?` : '';
+      throw new Error(
+        `invalid origin ${JSON.stringify(origin)} (expected scheme://host[:port]${hint})`,
+      );
+    }
+    return origin;
+  });
+}
