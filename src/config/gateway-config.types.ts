@@ -3,7 +3,8 @@
  * `loadGatewayConfig()` (src/config/load-config.ts) from `.env`, the environment and the optional
  * `GATEWAY_CONFIG` file; nothing else reads `process.env`.
  *
- * All durations are milliseconds.
+ * All durations are milliseconds. Settings are declared in src/config/settings/; a field's
+ * `@default`, where given, is that declaration's (a unit spec checks they agree).
  */
 import type { JwtAlgorithm } from '../common/crypto/jws-algorithms';
 
@@ -77,9 +78,9 @@ export interface RouteRateLimit {
 }
 
 export interface ServerConfig {
-  /** Listen address. @default '0.0.0.0' */
+  /** Listen host, from `GATEWAY_PORT`. */
   host: string;
-  /** @default 9777 */
+  /** Listen port, from `GATEWAY_PORT`. */
   port: number;
   /** Longest time in-flight requests may take to finish on SIGTERM/SIGINT. @default 30000 */
   shutdownTimeoutMs: number;
@@ -109,7 +110,7 @@ export interface ProxyConfig {
 }
 
 export interface LoadBalancingConfig {
-  /** `LOAD_BALANCING_ALGO`. @default 'least-conn' */
+  /** `LOAD_BALANCING_ALGO`. @default "least-conn" */
   algorithm: LoadBalancingAlgorithm;
   /** `HEALTH_CHECK_INTERVAL`: time between active probes of every upstream. @default 10000 */
   healthCheckIntervalMs: number;
@@ -157,11 +158,11 @@ export interface SecurityConfig {
   blockDurationMs: number;
   /** `CORS_ALLOWED_ORIGINS` (JSON array). @default [] */
   corsAllowedOrigins: string[];
-  /** `CORS_ALLOWED_METHODS`. @default GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS */
+  /** `CORS_ALLOWED_METHODS`. @default ["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"] */
   corsAllowedMethods: string[];
-  /** `CORS_ALLOWED_HEADERS`. @default Authorization,Content-Type,X-API-Key,X-Request-Id */
+  /** `CORS_ALLOWED_HEADERS`. @default ["Authorization","Content-Type","X-API-Key","X-Request-Id"] */
   corsAllowedHeaders: string[];
-  /** `CORS_EXPOSED_HEADERS`. @default X-Request-Id,RateLimit,RateLimit-Policy,Retry-After */
+  /** `CORS_EXPOSED_HEADERS`. @default ["X-Request-Id","RateLimit","RateLimit-Policy","Retry-After"] */
   corsExposedHeaders: string[];
   /** `CORS_ALLOW_CREDENTIALS` (never together with a `*` origin). @default false */
   corsAllowCredentials: boolean;
@@ -219,7 +220,7 @@ export interface AuthConfig {
   jwksUrl?: string;
   /**
    * `JWT_ALGORITHMS`: the only algorithms accepted. Derived when unset: HS256 with a secret, the
-   * public key's algorithm (RS256, ES256, ...), RS256 and ES256 with a JWKS. @default []
+   * public key's algorithm (RS256, ES256, ...), RS256 and ES256 with a JWKS.
    */
   jwtAlgorithms: JwtAlgorithm[];
   /** `JWT_ISSUER`: accepted `iss` values; unchecked when empty. @default [] */
@@ -228,11 +229,11 @@ export interface AuthConfig {
   jwtAudiences: string[];
   /** `JWT_CLOCK_TOLERANCE`: leeway for `exp` and `nbf`. @default 30000 */
   jwtClockToleranceMs: number;
-  /** `JWT_FORWARD_CLAIMS`: claims sent upstream as headers. @default [{ claim: 'sub', header: 'x-user-id' }] */
+  /** `JWT_FORWARD_CLAIMS`: claims sent upstream as headers. @default [{"claim":"sub","header":"x-user-id"}] */
   jwtForwardClaims: ForwardedClaim[];
   /** `API_KEYS_FILE`, resolved to an absolute path. */
   apiKeysFile?: string;
-  /** Keys read from `API_KEYS_FILE`, hashed. @default [] */
+  /** Keys read from `API_KEYS_FILE`, hashed; empty without that file. */
   apiKeys: ApiKeyConfig[];
   /** `PUBLIC_PATHS`: exact paths, or prefixes written `/prefix/*`, that never need auth. @default [] */
   publicPaths: string[];
@@ -260,7 +261,7 @@ export interface RedisConfig {
   password?: string;
   /** `REDIS_SENTINELS`: `host:port` list; with it, `url` only supplies credentials/TLS/db. @default [] */
   sentinels: { host: string; port: number }[];
-  /** `REDIS_SENTINEL_NAME`: master group name asked of the sentinels. @default 'mymaster' */
+  /** `REDIS_SENTINEL_NAME`: master group name asked of the sentinels. @default "mymaster" */
   sentinelName: string;
   /** `REDIS_CLUSTER_NODES`: `host:port` seed list of a Redis Cluster. @default [] */
   clusterNodes: { host: string; port: number }[];
@@ -272,7 +273,7 @@ export interface TracingConfig {
    * `JAEGER_ENDPOINT` as given); undefined means tracing is off.
    */
   endpoint?: string;
-  /** `OTEL_SERVICE_NAME`. @default 'nest-edge-gateway' */
+  /** `OTEL_SERVICE_NAME`. @default "nest-edge-gateway" */
   serviceName: string;
   /** `TRACE_SAMPLE_RATIO` (0–1) for requests without a sampled parent. @default 1 */
   sampleRatio: number;
@@ -292,7 +293,7 @@ export interface AdminConfig {
 }
 
 export interface LogConfig {
-  /** `LOG_LEVEL` (Go names DEBUG/INFO/WARN/WARNING/ERROR accepted). @default 'info' */
+  /** `LOG_LEVEL` (Go names DEBUG/INFO/WARN/WARNING/ERROR accepted). @default "info" */
   level: LogLevel;
   /** Human-readable output; only ever true when stdout is a TTY. */
   pretty: boolean;

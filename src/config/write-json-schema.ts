@@ -2,7 +2,8 @@
  * Generates `schema/gateway-config.schema.json` from the zod file schema, for editors
  * (`# yaml-language-server: $schema=./schema/gateway-config.schema.json`) and external validators.
  *
- * Run after changing gateway-config.schema.ts: `npm run build && node dist/config/write-json-schema.js`.
+ * Run after changing a setting (src/config/settings/) or gateway-config.schema.ts:
+ * `npm run schema:write` (which also writes docs/settings.md).
  * `write-json-schema.spec.ts` fails while the committed file is out of date.
  */
 import { writeFileSync } from 'node:fs';

@@ -16,7 +16,7 @@ export const LOAD_BALANCING = area({
       env: 'LOAD_BALANCING_ALGO',
       key: 'algorithm',
       description: 'Default algorithm for every route.',
-      type: LOAD_BALANCING_ALGORITHMS.join(' \\| '),
+      type: LOAD_BALANCING_ALGORITHMS.join(' | '),
       schema: algorithmSchema,
       parse: parseAlgorithm,
       default: 'least-conn',

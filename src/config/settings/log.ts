@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseLogLevel } from '../env-parsers';
-import { LOG_LEVELS, type LogLevel } from '../gateway-config.types';
+import type { LogLevel } from '../gateway-config.types';
 import { area, setting } from './setting';
 
 export const LOG = area({
@@ -13,7 +13,7 @@ export const LOG = area({
       key: 'level',
       description:
         'trace|debug|info|warn|error|fatal|silent; Go names DEBUG/INFO/WARN/WARNING/ERROR are accepted.',
-      type: LOG_LEVELS.join(' \\| '),
+      type: 'log level',
       schema: z.string(),
       parse: parseLogLevel,
       default: 'info',
