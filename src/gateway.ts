@@ -55,6 +55,9 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     routerOptions: { maxParamLength: 64 * 1024 },
     http: {
       maxHeaderSize: config.server.maxHeaderSize,
+      // Node's own answer to HTTP/1.1 without Host is a bare 400; the proxy answers it in the
+      // gateway's error shape along with every other invalid Host.
+      requireHostHeader: false,
       headersTimeout: config.server.headersTimeoutMs,
       // Node checks header/request timeouts on this period (30 s by default), which would let a
       // slow client hold a socket up to 30 s past HEADERS_TIMEOUT.

@@ -3,7 +3,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { RedisService } from '../src/redis/redis.service';
 import { HttpCacheService } from '../src/cache/http-cache.service';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
-import { send, waitFor, type Reply } from './fixtures/http';
+import { send as sendTo, waitFor, type Reply } from './fixtures/http';
 import { binaryBody, cacheableOctets, startUpstream, type TestUpstream } from './fixtures/upstream';
 import { killRedisServer, type RedisServerHandle, startRedisServer } from './support/redis-server';
 
@@ -14,6 +14,12 @@ let upstream: TestUpstream;
 let n = 0;
 const fresh = () => `/r/${Date.now()}-${++n}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Replicas behind one load balancer see the same Host; the cache keys on the authority, port
+ * included, so the clients here name one instead of each gateway's own 127.0.0.1:port.
+ */
+const send: typeof sendTo = (base, path, opts = {}) =>
+  sendTo(base, path, { ...opts, headers: { host: 'shared.example', ...opts.headers } });
 const calls = (path: string) => upstream.requests.filter((r) => r.url === path).length;
 
 function gatewayConfig(redisUrl: string, compression = false) {

@@ -25,6 +25,10 @@ export interface CacheExchange extends HookedExchange {
   /** Canonical request path and raw query, as the cache key uses them. */
   readonly path: string;
   readonly query: string;
+  /** The validated `host[:port]` the client asked for (normalizeAuthority), as keyed. */
+  readonly authority: string;
+  /** What `X-Forwarded-Host` says upstream: the authority, or a trusted proxy's own. */
+  readonly forwardedHost: string;
   /** Principal the gateway authenticated without a credential header (API key), if any. */
   readonly principalId: string | undefined;
   readonly hasBody: boolean;

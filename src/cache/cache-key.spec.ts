@@ -4,6 +4,8 @@ import {
   pathPartOf,
   primaryKey,
   PRINCIPAL_VARY,
+  routeKeyPart,
+  uriOf,
   scopeToPrincipal,
   secondaryKey,
   withPrincipalVary,
@@ -12,11 +14,29 @@ import {
 const req = (headers: IncomingHttpHeaders) => ({ headers }) as IncomingMessage;
 
 describe('cache keys', () => {
-  it('primary key: scheme, normalised host, path and query; method-independent', () => {
-    expect(primaryKey(false, 'API.Example.com:8080', '/a/b', 'x=1')).toBe(
-      'http://api.example.com/a/b?x=1',
+  it('primary key: scheme, validated authority, path and query, then the route; method-independent', () => {
+    const route = routeKeyPart('api');
+    expect(primaryKey(false, 'api.example.com:8080', '/a/b', 'x=1', route)).toBe(
+      'http://api.example.com:8080/a/b?x=1 r3:api',
     );
-    expect(primaryKey(true, 'api.example.com', '/a', '')).toBe('https://api.example.com/a');
+    expect(primaryKey(true, 'api.example.com', '/a', '', route)).toBe(
+      'https://api.example.com/a r3:api',
+    );
+    expect(uriOf(primaryKey(true, 'api.example.com', '/a', 'q', route))).toBe(
+      'https://api.example.com/a?q',
+    );
+  });
+
+  it('primary key: fields cannot run into each other', () => {
+    // Route names are free text: the length prefix keeps `a r1:b` and `a` + ` r1:b` apart.
+    expect(primaryKey(false, 'h', '/', '', routeKeyPart('a r1:b'))).not.toBe(
+      primaryKey(false, 'h', '/', '', routeKeyPart('a')) + routeKeyPart('b'),
+    );
+    expect(primaryKey(false, 'h', '/', '', routeKeyPart('x'), 'f.example')).toBe(
+      'http://h/ r1:x h9:f.example',
+    );
+    expect(primaryKey(false, 'h', '/', '', routeKeyPart('x'), 'h')).toBe('http://h/ r1:x');
+    expect(pathPartOf(primaryKey(false, 'h', '/p', 'q', routeKeyPart('x'), 'f'))).toBe('/p?q');
   });
 
   it('secondary key: whitespace and repeated fields normalised; absent differs from empty', () => {
@@ -56,7 +76,7 @@ describe('cache keys', () => {
   });
 
   it('purge targets: absolute URLs name one key; paths apply on every host', () => {
-    expect(parseTarget('https://Api.Example.com/a?b=1')).toEqual({
+    expect(parseTarget('https://Api.Example.com.:443/a?b=1')).toEqual({
       absolute: 'https://api.example.com/a?b=1',
       pathPart: '/a?b=1',
     });

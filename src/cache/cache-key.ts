@@ -1,15 +1,42 @@
 import type { IncomingMessage } from 'node:http';
-import { normalizeHost } from '../common/http/normalize-host';
+import { normalizeAuthority } from '../common/http/normalize-host';
 import { negotiateEncoding } from '../compression/compression';
 import { VARIANT_SEPARATOR } from './memory-store';
 
 /**
- * Primary cache key (RFC 9111 §4.1): scheme, normalised host, canonical path and the query as
- * sent. Method-independent: HEAD is answered from the GET entry.
+ * Primary cache key (RFC 9111 §4.1): the request URI, then what else the upstream's answer
+ * depends on. Method-independent: HEAD is answered from the GET entry.
+ *
+ * The URI is built from validated parts whose separators cannot occur inside them: the scheme,
+ * the authority as normalizeAuthority returned it (no `/`, `?`, `@`, space), the canonical path
+ * (no `?`) and the query as sent. A space ends it: no request target and no validated authority
+ * contains one. The context follows as `<tag><length>:<value>` fields, so no value can end early
+ * or run into the next: the route (`routeKeyPart`), and the forwarded host when a trusted proxy
+ * named another than the authority (it is what the upstream builds its links from).
  */
-export function primaryKey(tls: boolean, host: string | undefined, path: string, query: string) {
-  const base = `${tls ? 'https' : 'http'}://${normalizeHost(host)}${path}`;
-  return query === '' ? base : `${base}?${query}`;
+export function primaryKey(
+  tls: boolean,
+  authority: string,
+  path: string,
+  query: string,
+  routePart: string,
+  forwardedHost: string = authority,
+): string {
+  const uri = `${tls ? 'https' : 'http'}://${authority}${path}${query === '' ? '' : `?${query}`}`;
+  return forwardedHost === authority
+    ? uri + routePart
+    : `${uri}${routePart} h${forwardedHost.length}:${forwardedHost}`;
+}
+
+/** The route's field of its primary keys, built once per route. */
+export function routeKeyPart(routeName: string): string {
+  return ` r${routeName.length}:${routeName}`;
+}
+
+/** The URI a primary key starts with (everything before its first space). */
+export function uriOf(primary: string): string {
+  const space = primary.indexOf(' ');
+  return space === -1 ? primary : primary.slice(0, space);
 }
 
 const ABSENT = '\u0001';
@@ -87,9 +114,14 @@ export function parseTarget(url: string): KeyTarget | undefined {
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
       return undefined;
     }
+    const tls = u.protocol === 'https:';
+    const authority = normalizeAuthority(u.host, tls ? 443 : 80);
+    if (authority === undefined) {
+      return undefined;
+    }
     const pathPart = `${u.pathname}${u.search}`;
     return {
-      absolute: primaryKey(u.protocol === 'https:', u.host, u.pathname, u.search.slice(1)),
+      absolute: uriOf(primaryKey(tls, authority, u.pathname, u.search.slice(1), '')),
       pathPart,
     };
   } catch {
@@ -99,6 +131,7 @@ export function parseTarget(url: string): KeyTarget | undefined {
 
 /** The `/path?query` part of a primary key. */
 export function pathPartOf(primary: string): string {
-  const slash = primary.indexOf('/', primary.indexOf('://') + 3);
-  return slash === -1 ? '/' : primary.slice(slash);
+  const uri = uriOf(primary);
+  const slash = uri.indexOf('/', uri.indexOf('://') + 3);
+  return slash === -1 ? '/' : uri.slice(slash);
 }

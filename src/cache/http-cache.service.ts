@@ -18,6 +18,7 @@ import {
   parseTarget,
   pathPartOf,
   primaryKey,
+  uriOf,
   PRINCIPAL_VARY,
   scopeToPrincipal,
   secondaryKey,
@@ -138,7 +139,14 @@ export class HttpCacheService implements OnApplicationBootstrap {
     }
     settings.metrics ??= this.metricsFor(route.name);
     const method = req.method;
-    const primary = primaryKey(exchange.tls, req.headers.host, exchange.path, exchange.query);
+    const primary = primaryKey(
+      exchange.tls,
+      exchange.authority,
+      exchange.path,
+      exchange.query,
+      settings.keyPart,
+      exchange.forwardedHost,
+    );
     // §3.5 is about `Authorization`; a `Cookie` is treated the same way (as Varnish's built-in
     // policy does), because a session cookie is a credential too and an API that sends no
     // Cache-Control would otherwise have one user's page cached for the next. A consumer the
@@ -509,7 +517,11 @@ export class HttpCacheService implements OnApplicationBootstrap {
 
   // --- invalidation and purge ----------------------------------------------------------------
 
-  /** §4.4: a successful unsafe request invalidates its target and same-host Location URIs. */
+  /**
+   * §4.4: a successful unsafe request invalidates its target and same-origin Location and
+   * Content-Location URIs. Those are keyed with the request's own context (route, forwarded
+   * host): the entries a client of the same front door would be served.
+   */
   invalidateAfterUnsafe(
     primary: string,
     req: IncomingMessage,
@@ -517,16 +529,17 @@ export class HttpCacheService implements OnApplicationBootstrap {
     contentLocation: string | undefined,
   ): void {
     const keys = [primary];
-    const origin = primary.slice(0, primary.indexOf('/', primary.indexOf('://') + 3));
+    const uri = uriOf(primary);
+    const context = primary.slice(uri.length);
+    const origin = uri.slice(0, uri.indexOf('/', uri.indexOf('://') + 3));
     for (const ref of [location, contentLocation]) {
       if (ref === undefined) {
         continue;
       }
       try {
-        const u = new URL(ref, `${origin}${pathPartOf(primary)}`);
-        const key = primaryKey(u.protocol === 'https:', u.host, u.pathname, u.search.slice(1));
-        if (key.slice(0, key.indexOf('/', key.indexOf('://') + 3)) === origin) {
-          keys.push(key);
+        const target = parseTarget(new URL(ref, uri).href);
+        if (target?.absolute !== undefined && target.absolute.startsWith(`${origin}/`)) {
+          keys.push(target.absolute + context);
         }
       } catch {
         // An unparseable Location invalidates nothing more.
@@ -555,21 +568,19 @@ export class HttpCacheService implements OnApplicationBootstrap {
     if (target === undefined) {
       throw new Error(`not a URL or path: ${url}`);
     }
-    if (target.absolute !== undefined) {
-      const key = target.absolute;
-      let removed = this.memory.deletePrimary(key) ? 1 : 0;
-      if (this.shared !== undefined && this.shared.ready) {
-        removed = Math.max(removed, await this.shared.deletePrimaries([key]));
-      }
-      return removed;
-    }
-    const match = (primary: string) => pathPartOf(primary) === target.pathPart;
+    // Every key ends with its context fields after a space (see primaryKey).
+    const absolute = target.absolute;
+    const match =
+      absolute !== undefined
+        ? (primary: string) => uriOf(primary) === absolute
+        : (primary: string) => pathPartOf(primary) === target.pathPart;
     let removed = this.memory.deleteWhere(match);
     if (this.shared !== undefined && this.shared.ready) {
-      removed = Math.max(
-        removed,
-        await this.shared.deleteMatching(`*://*${globEscape(target.pathPart)}`, match),
-      );
+      const pattern =
+        absolute !== undefined
+          ? `${globEscape(absolute)} *`
+          : `*://*${globEscape(target.pathPart)} *`;
+      removed = Math.max(removed, await this.shared.deleteMatching(pattern, match));
     }
     return removed;
   }
@@ -583,7 +594,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
     const absolute = target.absolute;
     const match =
       absolute !== undefined
-        ? (primary: string) => primary.startsWith(absolute)
+        ? (primary: string) => uriOf(primary).startsWith(absolute)
         : (primary: string) => pathPartOf(primary).startsWith(target.pathPart);
     let removed = this.memory.deleteWhere(match);
     if (this.shared !== undefined && this.shared.ready) {

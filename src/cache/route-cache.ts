@@ -1,5 +1,6 @@
 import type { Counter } from 'prom-client';
 import type { CacheConfig, RouteConfig } from '../config/gateway-config.types';
+import { routeKeyPart } from './cache-key';
 
 /** Per-route metric children, bound once per route (no label lookups per request). */
 export interface RouteCacheMetrics {
@@ -13,6 +14,8 @@ export interface RouteCacheSettings {
   /** Freshness of cacheable responses that state none, in ms. */
   readonly ttlMs: number;
   readonly allowSetCookie: boolean;
+  /** The route's field of the primary key (see primaryKey). */
+  readonly keyPart: string;
   /** Bound by HttpCacheService on first use. */
   metrics?: RouteCacheMetrics;
 }
@@ -27,5 +30,6 @@ export function compileRouteCache(
   return {
     ttlMs: route.cache?.ttlMs ?? cache.ttlMs,
     allowSetCookie: route.cache?.allowSetCookie ?? false,
+    keyPart: routeKeyPart(route.name),
   };
 }

@@ -7,6 +7,7 @@ import {
 
 const ctx: ForwardContext = {
   host: 'upstream.internal:8080',
+  forwardedHost: 'gw.example.com',
   peer: '203.0.113.7',
   clientIp: '203.0.113.7',
   peerTrusted: false,
@@ -92,6 +93,17 @@ describe('buildUpstreamHeaders', () => {
     expect(out['x-request-id']).toBe('req-1');
   });
 
+  it('should send the resolved host and scheme, never the raw headers', () => {
+    const out = buildUpstreamHeaders(
+      { host: 'GW.example.com.:80', 'x-forwarded-host': 'evil.example' },
+      { ...ctx, forwardedHost: 'gw.example.com:8080', peerTrusted: true },
+    );
+    expect(out['x-forwarded-host']).toBe('gw.example.com:8080');
+    expect(buildUpstreamHeaders({}, { ...ctx, forwardedHost: '' })).not.toHaveProperty(
+      'x-forwarded-host',
+    );
+  });
+
   it('should extend forwarding headers from a trusted peer', () => {
     const out = buildUpstreamHeaders(
       {
@@ -100,7 +112,15 @@ describe('buildUpstreamHeaders', () => {
         'x-forwarded-host': 'public.example.com',
         'x-forwarded-proto': 'https',
       },
-      { ...ctx, peer: '10.0.0.3', clientIp: '198.51.100.1', peerTrusted: true },
+      {
+        ...ctx,
+        peer: '10.0.0.3',
+        clientIp: '198.51.100.1',
+        peerTrusted: true,
+        // What ProxyService resolved from the trusted peer's headers.
+        forwardedHost: 'public.example.com',
+        proto: 'https',
+      },
     );
     expect(out['x-forwarded-for']).toBe('198.51.100.1, 10.0.0.2, 10.0.0.3');
     expect(out['x-forwarded-host']).toBe('public.example.com');

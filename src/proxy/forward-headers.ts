@@ -20,13 +20,18 @@ const GATEWAY_SET = new Set([
 export interface ForwardContext {
   /** `Host` to send upstream. */
   host: string;
+  /**
+   * `X-Forwarded-Host`: the validated authority the client asked for (or a trusted proxy's,
+   * validated the same way); `''` sends none (HTTP/1.0 without Host).
+   */
+  forwardedHost: string;
   /** Normalised socket peer. */
   peer: string;
   /** Resolved client IP (see ClientIpResolver). */
   clientIp: string;
   /** Peer is a trusted proxy, so its forwarding headers are kept and extended. */
   peerTrusted: boolean;
-  /** `http` or `https` as seen on our socket. */
+  /** `http` or `https`: our socket's, or a trusted proxy's word for it (the cache keys on it). */
   proto: string;
   requestId: string;
 }
@@ -81,12 +86,11 @@ export function buildUpstreamHeaders(
   } else {
     out['x-forwarded-for'] = ctx.peer;
   }
-  const priorHost = incoming['x-forwarded-host'];
-  const priorProto = incoming['x-forwarded-proto'];
-  out['x-forwarded-host'] =
-    ctx.peerTrusted && typeof priorHost === 'string' ? priorHost : (incoming.host ?? '');
-  out['x-forwarded-proto'] =
-    ctx.peerTrusted && typeof priorProto === 'string' ? priorProto : ctx.proto;
+  // Exactly the values the request was resolved, routed and cached by: never a raw header.
+  if (ctx.forwardedHost !== '') {
+    out['x-forwarded-host'] = ctx.forwardedHost;
+  }
+  out['x-forwarded-proto'] = ctx.proto;
   if (ctx.peerTrusted && incoming.forwarded !== undefined) {
     out.forwarded = incoming.forwarded;
   }

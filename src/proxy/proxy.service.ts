@@ -6,7 +6,9 @@ import type { CacheHost } from '../cache/cache-exchange';
 import { HttpCacheService } from '../cache/http-cache.service';
 import { GatewayErrorCode } from '../common/errors/gateway-error';
 import { GatewayRejection } from '../common/errors/gateway-rejection';
+import { normalizeAuthority } from '../common/http/normalize-host';
 import { resolveRequestId } from '../common/http/request-id';
+import { hasRepeatedHost, splitTarget } from '../common/http/request-target';
 import { isReservedPath } from '../common/http/reserved-paths';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig, ResilienceConfig } from '../config/gateway-config.types';
@@ -34,17 +36,31 @@ import { buildUpstreamHeaders, type ResponseHeaderPolicy } from './forward-heade
 import type { ResolvedRequest } from './resolved-request';
 import { UpstreamExchange, type AttemptHost } from './upstream-exchange';
 
-/** Splits `origin-form` or `absolute-form` request targets into path and query. */
-function splitTarget(url: string): { path: string; query: string } {
-  let target = url;
-  if (target.charCodeAt(0) !== 47 /* / */ && /^https?:\/\//i.test(target)) {
-    const slash = target.indexOf('/', target.indexOf('//') + 2);
-    target = slash === -1 ? '/' : target.slice(slash);
+/** A trusted proxy's `X-Forwarded-Proto` says https (one value, any case). */
+function isHttps(value: string | string[] | undefined): boolean {
+  return (
+    typeof value === 'string' &&
+    (value === 'https' || (value.length === 5 && value.toLowerCase() === 'https'))
+  );
+}
+
+/**
+ * The host a trusted proxy says the client asked for, validated and normalised like Host; the
+ * request's own authority when it says nothing; undefined (400) when it is not a valid
+ * `host[:port]`. Of a list (a proxy that appends), the last entry is the one our peer added:
+ * upstream frameworks disagree on which entry of a list they use, so exactly one goes on.
+ */
+function trustedForwardedHost(
+  value: string | string[] | undefined,
+  authority: string,
+  tls: boolean,
+): string | undefined {
+  if (value === undefined || value === '') {
+    return authority;
   }
-  const q = target.indexOf('?');
-  return q === -1
-    ? { path: target, query: '' }
-    : { path: target.slice(0, q), query: target.slice(q + 1) };
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  const last = joined.slice(joined.lastIndexOf(',') + 1).trim();
+  return normalizeAuthority(last, tls ? 443 : 80);
 }
 
 const EXCHANGE = Symbol('gateway.exchange');
@@ -159,24 +175,47 @@ export class ProxyService implements AttemptHost, CacheHost {
     const clientIp = peerTrusted
       ? this.ipResolver.resolve(peer, req.headers['x-forwarded-for'])
       : peer;
-    const { path: rawPath, query } = splitTarget(req.url ?? '/');
+    const target = splitTarget(req.url ?? '/');
+    // HSTS and X-Forwarded-Proto follow the scheme the client used: our own TLS, or a trusted
+    // proxy's word for it.
+    const tls =
+      (req.socket as TLSSocket).encrypted === true ||
+      (peerTrusted && isHttps(req.headers['x-forwarded-proto']));
     const resolved: ResolvedRequest = {
       requestId: resolveRequestId(req.headers['x-request-id']),
       peer,
       peerTrusted,
       clientIp,
-      // HSTS and X-Forwarded-Proto follow the scheme the client used: our own TLS, or a trusted
-      // proxy's word for it.
-      tls:
-        (req.socket as TLSSocket).encrypted === true ||
-        (peerTrusted && req.headers['x-forwarded-proto'] === 'https'),
-      rawPath,
-      query,
+      tls,
+      authority: '',
+      forwardedHost: '',
+      rawPath: target.path,
+      query: target.query,
       path: '',
       match: undefined,
       routeRejection: undefined,
     };
-    const canonical = canonicalizePath(rawPath);
+    const authority = this.authorityOf(req, target.authority, tls);
+    if (authority === undefined) {
+      resolved.routeRejection = new GatewayRejection(
+        GatewayErrorCode.BadRequest,
+        'Invalid Host header',
+      );
+      return resolved;
+    }
+    resolved.authority = authority;
+    const forwardedHost = peerTrusted
+      ? trustedForwardedHost(req.headers['x-forwarded-host'], authority, tls)
+      : authority;
+    if (forwardedHost === undefined) {
+      resolved.routeRejection = new GatewayRejection(
+        GatewayErrorCode.BadRequest,
+        'Invalid X-Forwarded-Host header',
+      );
+      return resolved;
+    }
+    resolved.forwardedHost = forwardedHost;
+    const canonical = canonicalizePath(target.path);
     if (!canonical.ok) {
       resolved.routeRejection = new GatewayRejection(
         GatewayErrorCode.BadRequest,
@@ -192,17 +231,47 @@ export class ProxyService implements AttemptHost, CacheHost {
       );
       return resolved;
     }
-    resolved.match = this.routes.match(req.headers.host, canonical.path);
+    resolved.match = this.routes.match(authority, canonical.path);
     if (!resolved.match) {
       resolved.routeRejection = new GatewayRejection(GatewayErrorCode.NoRoute);
     }
     return resolved;
   }
 
+  /**
+   * The validated authority of the request (see ResolvedRequest.authority), or undefined when it
+   * must be refused with 400 as nginx does: an invalid Host or target authority, userinfo, more
+   * than one Host line, or HTTP/1.1 without Host (RFC 9112 §3.2). An absolute-form target's
+   * authority wins over Host (§3.2.2), so the gateway and anything behind it agree on it.
+   */
+  private authorityOf(
+    req: IncomingMessage,
+    targetAuthority: string | undefined,
+    tls: boolean,
+  ): string | undefined {
+    if (hasRepeatedHost(req.rawHeaders)) {
+      return undefined;
+    }
+    const defaultPort = tls ? 443 : 80;
+    if (targetAuthority !== undefined) {
+      return targetAuthority.includes('@')
+        ? undefined
+        : normalizeAuthority(targetAuthority, defaultPort);
+    }
+    const host = req.headers.host;
+    if (host === undefined) {
+      return req.httpVersionMajor === 1 && req.httpVersionMinor === 0 ? '' : undefined;
+    }
+    return normalizeAuthority(host, defaultPort);
+  }
+
   /** Upstream request headers for an admitted request. */
   upstreamHeadersFor(
     req: IncomingMessage,
-    r: Pick<ResolvedRequest, 'peer' | 'peerTrusted' | 'clientIp' | 'tls' | 'requestId'>,
+    r: Pick<
+      ResolvedRequest,
+      'peer' | 'peerTrusted' | 'clientIp' | 'tls' | 'requestId' | 'authority' | 'forwardedHost'
+    >,
     route: CompiledRoute,
     upstream: Upstream,
     extra: Record<string, string> | undefined,
@@ -210,7 +279,9 @@ export class ProxyService implements AttemptHost, CacheHost {
     const headers = buildUpstreamHeaders(
       req.headers,
       {
-        host: route.preserveHost && req.headers.host ? req.headers.host : upstream.hostHeader,
+        // Only the validated, normalised authority ever goes upstream, never the raw header.
+        host: route.preserveHost && r.authority !== '' ? r.authority : upstream.hostHeader,
+        forwardedHost: r.forwardedHost,
         peer: r.peer,
         peerTrusted: r.peerTrusted,
         clientIp: r.clientIp,

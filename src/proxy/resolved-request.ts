@@ -15,6 +15,17 @@ export interface ResolvedRequest {
   clientIp: string;
   /** The client used TLS (ours, or a trusted proxy's `X-Forwarded-Proto: https`). */
   tls: boolean;
+  /**
+   * The authority the client asked for, validated and normalised (`host[:port]`, see
+   * normalizeAuthority): an absolute-form target's, else the Host header's. `''` for an HTTP/1.0
+   * request without Host, or when the request was refused for its authority.
+   */
+  authority: string;
+  /**
+   * What `X-Forwarded-Host` says upstream: the authority, or a trusted proxy's own
+   * `X-Forwarded-Host` (validated and normalised the same way). Part of the cache key.
+   */
+  forwardedHost: string;
   rawPath: string;
   query: string;
   /** Canonical path; `''` when the raw path was rejected. */

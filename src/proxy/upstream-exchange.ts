@@ -122,6 +122,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly peerTrusted: boolean;
   readonly clientIp: string;
   readonly tls: boolean;
+  /** Validated `host[:port]` the client asked for (see ResolvedRequest). */
+  readonly authority: string;
+  /** What X-Forwarded-Host says upstream (see ResolvedRequest). */
+  readonly forwardedHost: string;
   readonly rawPath: string;
   readonly query: string;
 
@@ -139,6 +143,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.peerTrusted = resolved.peerTrusted;
     this.clientIp = resolved.clientIp;
     this.tls = resolved.tls;
+    this.authority = resolved.authority;
+    this.forwardedHost = resolved.forwardedHost;
     this.rawPath = resolved.rawPath;
     this.query = resolved.query;
     this.sink = res;

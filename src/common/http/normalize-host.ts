@@ -1,3 +1,5 @@
+import { isIPv6 } from 'node:net';
+
 /**
  * Normalises a Host header or a configured host pattern the way the Go gateway did: lower-case,
  * no port, no IPv6 brackets, no trailing dot. One function for both, so a pattern and the requests
@@ -23,4 +25,110 @@ export function normalizeHost(raw: string | undefined): string {
     host = host.slice(0, -1);
   }
   return host.toLowerCase();
+}
+
+/** `a-z 0-9 - . _ ~`: the unreserved characters of RFC 3986 §2.3, lower-case. */
+function isNormalNameChar(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x7e
+  );
+}
+
+/**
+ * Validates an authority (a `Host` header, the authority of an absolute-form request target, a
+ * trusted proxy's `X-Forwarded-Host`) as RFC 3986 `host [ ":" port ]` and returns its one
+ * normal spelling, or undefined when it is not one:
+ *
+ * - host: a name of unreserved characters (letters, digits, `-`, `.`, `_`, `~`) with no empty
+ *   label, or an IPv4 address, or an IPv6 address in brackets. Percent-encoding and the RFC's
+ *   sub-delimiters (`!$&'()*+,;=`) are refused: no DNS name or certificate contains them, and a
+ *   name with two spellings (`ex%61mple`) is how caches and routers get confused. So are
+ *   userinfo (`user@`), paths, spaces, control and non-ASCII bytes, IPv6 zone ids and IPvFuture;
+ * - port: decimal digits, 1-65535. An empty port (`host:`) and the scheme's default port are
+ *   dropped and leading zeros removed (RFC 3986 §6.2.3), so `Example.COM.:080` on plain HTTP is
+ *   `example.com`;
+ * - the name is lower-cased and one trailing dot (a fully qualified name) removed.
+ *
+ * An already-normal name without a port (the overwhelming case) is returned as it is, without
+ * allocating.
+ */
+export function normalizeAuthority(raw: string, defaultPort: number): string | undefined {
+  const n = raw.length;
+  if (n === 0) {
+    return undefined;
+  }
+  let clean = true;
+  let prev = 0x2e; /* . so a leading dot counts as an empty label */
+  for (let i = 0; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (!isNormalNameChar(c) || (c === 0x2e && prev === 0x2e)) {
+      clean = false;
+      break;
+    }
+    prev = c;
+  }
+  if (clean && prev !== 0x2e) {
+    return raw;
+  }
+  return slowAuthority(raw, defaultPort);
+}
+
+function slowAuthority(raw: string, defaultPort: number): string | undefined {
+  let host: string;
+  let rest: string;
+  if (raw.charCodeAt(0) === 0x5b /* [ */) {
+    const end = raw.indexOf(']');
+    if (end === -1) {
+      return undefined;
+    }
+    const literal = raw.slice(1, end);
+    // Zone ids (`%25eth0`) name an interface of the client's machine, never of this one.
+    if (literal.includes('%') || !isIPv6(literal)) {
+      return undefined;
+    }
+    // The URL parser prints the RFC 5952 form: one spelling per address.
+    host = new URL(`http://[${literal}]/`).hostname;
+    rest = raw.slice(end + 1);
+    if (rest !== '' && rest.charCodeAt(0) !== 0x3a /* : */) {
+      return undefined;
+    }
+  } else {
+    const colon = raw.indexOf(':');
+    host = (colon === -1 ? raw : raw.slice(0, colon)).toLowerCase();
+    rest = colon === -1 ? '' : raw.slice(colon);
+    if (host.endsWith('.')) {
+      host = host.slice(0, -1);
+    }
+    if (host === '') {
+      return undefined;
+    }
+    let prev = 0x2e;
+    for (let i = 0; i < host.length; i++) {
+      const c = host.charCodeAt(i);
+      if (!isNormalNameChar(c) || (c === 0x2e && prev === 0x2e)) {
+        return undefined;
+      }
+      prev = c;
+    }
+    if (prev === 0x2e) {
+      return undefined;
+    }
+  }
+  if (rest === '' || rest === ':') {
+    return host;
+  }
+  const digits = rest.slice(1);
+  if (!/^[0-9]+$/.test(digits)) {
+    return undefined;
+  }
+  const port = Number(digits);
+  if (port < 1 || port > 65535) {
+    return undefined;
+  }
+  return port === defaultPort ? host : `${host}:${port}`;
 }
