@@ -100,7 +100,7 @@ describe('decideStore (RFC 9111 §3)', () => {
     expect(lax.staleIfErrorMs).toBe(60_000);
     const nc = entryOf(['cache-control', 'no-cache', 'etag', '"a"']);
     expect(nc.noCache).toBe(true);
-    expect(usability(nc, requestPolicy(undefined, undefined), 0)).toBe('revalidate');
+    expect(usability(nc, requestPolicy(undefined), 0)).toBe('revalidate');
   });
 
   it('a response stale on arrival without validators is not worth storing', () => {
@@ -112,20 +112,27 @@ describe('decideStore (RFC 9111 §3)', () => {
 describe('requestPolicy and usability', () => {
   const e = entryOf(['cache-control', 'max-age=60, stale-while-revalidate=30']);
   it('fresh, stale-while-revalidate, then revalidate', () => {
-    const p = requestPolicy(undefined, undefined);
+    const p = requestPolicy(undefined);
     expect(usability(e, p, 10_000)).toBe('fresh');
     expect(usability(e, p, 70_000)).toBe('stale-while-revalidate');
     expect(usability(e, p, 100_000)).toBe('revalidate');
   });
-  it('request no-cache, max-age=0, Pragma, max-age and min-fresh', () => {
-    expect(usability(e, requestPolicy('no-cache', undefined), 0)).toBe('revalidate');
-    expect(usability(e, requestPolicy('max-age=0', undefined), 0)).toBe('revalidate');
-    expect(usability(e, requestPolicy(undefined, 'no-cache'), 0)).toBe('revalidate');
-    // Pragma is ignored when Cache-Control is present.
-    expect(usability(e, requestPolicy('max-age=600', 'no-cache'), 0)).toBe('fresh');
-    expect(usability(e, requestPolicy('max-age=5', undefined), 10_000)).toBe('revalidate');
-    expect(usability(e, requestPolicy('min-fresh=55', undefined), 10_000)).toBe('revalidate');
-    expect(usability(e, requestPolicy('max-stale=100', undefined), 90_000)).toBe('fresh');
+  it('a request never forces a fresh entry to be revalidated (no-cache, max-age, min-fresh)', () => {
+    for (const cc of [
+      'no-cache',
+      'max-age=0',
+      'max-age=5',
+      'min-fresh=55',
+      'no-cache, max-age=0',
+    ]) {
+      expect(usability(e, requestPolicy(cc), 10_000)).toBe('fresh');
+    }
+    expect(usability(e, requestPolicy(undefined), 10_000)).toBe('fresh');
+    expect(usability(e, requestPolicy('max-stale=100'), 90_000)).toBe('fresh');
+    expect(requestPolicy('no-store, only-if-cached')).toMatchObject({
+      noStore: true,
+      onlyIfCached: true,
+    });
   });
 });
 

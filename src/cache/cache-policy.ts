@@ -140,44 +140,35 @@ export function decideStore(ctx: StoreContext): StoreVerdict {
   };
 }
 
-/** What the request's own `Cache-Control` / `Pragma` ask of the cache (§5.2.1). */
+/**
+ * What the cache takes from a request's own `Cache-Control` (§5.2.1). Directives that would make
+ * the cache go upstream instead of using a fresh stored response (`no-cache`, `max-age`,
+ * `min-fresh`, `Pragma: no-cache`) are ignored, as nginx and Varnish ignore them by default:
+ * the response to one client's forced refresh would replace the entry for every client (a way to
+ * put an answer into the cache at a moment of the attacker's choosing), and any client could
+ * send every request through to the upstream. What remains only ever concerns the client's own
+ * answer: `no-store`, `max-stale` and `only-if-cached`.
+ */
 export interface RequestPolicy {
   noStore: boolean;
-  /** `no-cache`, `max-age=0` or `Pragma: no-cache`: validate before using a stored response. */
-  revalidate: boolean;
-  maxAgeMs: number | undefined;
   maxStaleMs: number | undefined;
-  minFreshMs: number | undefined;
   onlyIfCached: boolean;
 }
 
 const PLAIN_REQUEST: RequestPolicy = Object.freeze({
   noStore: false,
-  revalidate: false,
-  maxAgeMs: undefined,
   maxStaleMs: undefined,
-  minFreshMs: undefined,
   onlyIfCached: false,
 });
 
-export function requestPolicy(
-  cacheControl: string | string[] | undefined,
-  pragma: string | string[] | undefined,
-): RequestPolicy {
+export function requestPolicy(cacheControl: string | string[] | undefined): RequestPolicy {
   if (cacheControl === undefined) {
-    // Pragma counts only without Cache-Control (RFC 9111 §5.4, obsoleted but still sent).
-    if (pragma !== undefined && String(pragma).toLowerCase().includes('no-cache')) {
-      return { ...PLAIN_REQUEST, revalidate: true };
-    }
     return PLAIN_REQUEST;
   }
   const cc = parseCacheControl(cacheControl);
   return {
     noStore: cc.noStore,
-    revalidate: cc.noCache || cc.maxAge === 0,
-    maxAgeMs: cc.maxAge === undefined ? undefined : cc.maxAge * 1000,
     maxStaleMs: cc.maxStale === undefined ? undefined : cc.maxStale * 1000,
-    minFreshMs: cc.minFresh === undefined ? undefined : cc.minFresh * 1000,
     onlyIfCached: cc.onlyIfCached,
   };
 }
@@ -192,16 +183,10 @@ export type Usability =
   | 'revalidate';
 
 export function usability(entry: CacheEntry, policy: RequestPolicy, ageMs: number): Usability {
-  if (entry.noCache || policy.revalidate) {
-    return 'revalidate';
-  }
-  if (policy.maxAgeMs !== undefined && ageMs > policy.maxAgeMs) {
+  if (entry.noCache) {
     return 'revalidate';
   }
   const remaining = entry.freshnessMs - ageMs;
-  if (policy.minFreshMs !== undefined && remaining < policy.minFreshMs) {
-    return 'revalidate';
-  }
   if (remaining > 0) {
     return 'fresh';
   }

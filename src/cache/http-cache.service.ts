@@ -183,7 +183,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       this.counts.bypass++;
       return false;
     }
-    const policy = requestPolicy(req.headers['cache-control'], req.headers.pragma);
+    const policy = requestPolicy(req.headers['cache-control']);
     const now = Date.now();
     const found = this.lookup(primary, req, now);
     if (found instanceof Promise) {
@@ -247,15 +247,8 @@ export class HttpCacheService implements OnApplicationBootstrap {
       exchange.fail(GatewayErrorCode.UpstreamTimeout, [], 'Not in cache (only-if-cached)');
       return true;
     }
-    const fwd =
-      entry !== undefined
-        ? policy.revalidate
-          ? 'request'
-          : 'stale'
-        : found === undefined
-          ? 'uri-miss'
-          : 'miss';
-    if (entry === undefined && !policy.revalidate) {
+    const fwd = entry !== undefined ? 'stale' : found === undefined ? 'uri-miss' : 'miss';
+    if (entry === undefined) {
       const fill = this.fills.get(primary);
       // A leader that vanished without an outcome (its client left during a retry back-off)
       // must not hold the key: past the lock timeout the next miss leads instead.
