@@ -6,8 +6,11 @@
  *   `admin`), other escapes get upper-case hex, and the canonical form is what is forwarded.
  *   Malformed escapes are rejected.
  * - `.` and `..` segments (including `%2e` spellings) are resolved (RFC 3986 §5.2.4) before
- *   matching; `..` above the root is rejected, as are dot segments carrying path parameters
- *   (`..;/`, which Tomcat and Spring treat as `..`).
+ *   matching; `..` above the root is rejected.
+ * - `;` is rejected, raw or encoded (`%3B`), as Spring Security's firewall rejects it: servlet
+ *   containers drop `;parameters` from every segment before choosing a servlet (Spring decodes
+ *   `%3B` first), so `/admin;x/users` is `/admin/users` to them but not to a prefix match, and
+ *   `..;/` is `..`. Matrix parameters and `;jsessionid` URLs are the price.
  * - Encoded slashes and backslashes (`%2f`, `%5c`) and raw backslashes are rejected: upstreams
  *   disagree on whether they separate segments (Envoy's `path_with_escaped_slashes_action:
  *   REJECT_REQUEST` does the same).
@@ -50,6 +53,9 @@ export function canonicalizePath(rawPath: string): PathResult {
   if (rawPath.includes('\\')) {
     return { ok: false, reason: 'backslash in path' };
   }
+  if (rawPath.includes(';')) {
+    return { ok: false, reason: 'path parameters (";") are not accepted' };
+  }
   if (CONTROL.test(rawPath)) {
     return { ok: false, reason: 'control character in path' };
   }
@@ -63,6 +69,8 @@ export function canonicalizePath(rawPath: string): PathResult {
         const c = parseInt(hex, 16);
         if (c === 0x2f || c === 0x5c) {
           bad ??= 'encoded slash or backslash in path';
+        } else if (c === 0x3b) {
+          bad ??= 'path parameters (";") are not accepted';
         } else if (c < 0x20 || c === 0x7f) {
           bad ??= 'control character in path';
         }
@@ -77,13 +85,8 @@ export function canonicalizePath(rawPath: string): PathResult {
   const last = segments.length - 1;
   for (let i = 1; i <= last; i++) {
     const seg = segments[i];
-    const semicolon = seg.indexOf(';');
-    const name = semicolon === -1 ? seg : seg.slice(0, semicolon);
-    if (name === '.' || name === '..') {
-      if (semicolon !== -1) {
-        return { ok: false, reason: 'path parameters on a dot segment' };
-      }
-      if (name === '..') {
+    if (seg === '.' || seg === '..') {
+      if (seg === '..') {
         if (out.length === 0) {
           return { ok: false, reason: 'path escapes the root' };
         }
