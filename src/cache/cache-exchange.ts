@@ -44,6 +44,12 @@ export interface CacheExchange extends HookedExchange {
 
 /** What the cache needs from whoever sends requests upstream (implemented by ProxyService). */
 export interface CacheHost<E extends CacheExchange = CacheExchange> {
+  /**
+   * Cache-key fields for request headers the upstream gets beyond the URI (forwarding headers a
+   * trusted proxy or the operator lets through): `''` for none; undefined when the answer must
+   * not be cached at all.
+   */
+  cacheKeyFields(exchange: E): string | undefined;
   /** Sends the admitted request upstream (the cache missed, or will revalidate). */
   proceed(exchange: E): void;
   /**

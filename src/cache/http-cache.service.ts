@@ -139,14 +139,16 @@ export class HttpCacheService implements OnApplicationBootstrap {
     }
     settings.metrics ??= this.metricsFor(route.name);
     const method = req.method;
-    const primary = primaryKey(
-      exchange.tls,
-      exchange.authority,
-      exchange.path,
-      exchange.query,
-      settings.keyPart,
-      exchange.forwardedHost,
-    );
+    const fields = host.cacheKeyFields(exchange);
+    const primary =
+      primaryKey(
+        exchange.tls,
+        exchange.authority,
+        exchange.path,
+        exchange.query,
+        settings.keyPart,
+        exchange.forwardedHost,
+      ) + (fields ?? '');
     // §3.5 is about `Authorization`; a `Cookie` is treated the same way (as Varnish's built-in
     // policy does), because a session cookie is a credential too and an API that sends no
     // Cache-Control would otherwise have one user's page cached for the next. A consumer the
@@ -170,7 +172,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       this.counts.bypass++;
       return false;
     }
-    if (exchange.hasBody || req.headers.range !== undefined) {
+    if (fields === undefined || exchange.hasBody || req.headers.range !== undefined) {
       exchange.hook = this.transaction(
         exchange,
         settings,

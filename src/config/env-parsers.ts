@@ -110,6 +110,22 @@ export function splitList(raw: string): string[] {
   return raw.split(/[\s,]+/).filter((item) => item !== '');
 }
 
+const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A list of header names, lower-cased; `none` is the empty list. */
+export function parseHeaderNames(raw: string): string[] {
+  const names = splitList(raw);
+  if (names.length === 1 && names[0].toLowerCase() === 'none') {
+    return [];
+  }
+  for (const name of names) {
+    if (!HEADER_TOKEN.test(name)) {
+      throw new Error(`invalid header name ${JSON.stringify(name)}`);
+    }
+  }
+  return [...new Set(names.map((name) => name.toLowerCase()))];
+}
+
 /**
  * An IP address or CIDR block (`10.0.0.0/8`, `::1`, `fd00::/8`). Returned trimmed, unchanged
  * otherwise, so logs show what the operator wrote.

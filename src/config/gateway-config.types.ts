@@ -107,6 +107,17 @@ export interface ProxyConfig {
   trustedProxies: string[];
   /** `MAX_IN_FLIGHT`: proxied requests in progress before new ones get 503. @default 10000 */
   maxInFlight: number;
+  /**
+   * `ALLOW_UNDERSCORE_HEADERS` (nginx `underscores_in_headers`): forward request headers whose
+   * names contain `_`. Even then a name that folds onto a header the gateway sets, strips or
+   * keys on (`X_User_Id`, `X_Forwarded_For`) is dropped. @default false
+   */
+  allowUnderscoreHeaders: boolean;
+  /**
+   * `STRIP_CLIENT_HEADERS`: lower-case request headers removed from clients outside
+   * TRUSTED_PROXIES; by default the forwarding headers of src/common/http/forwarding-headers.ts.
+   */
+  stripClientHeaders: string[];
 }
 
 export interface LoadBalancingConfig {

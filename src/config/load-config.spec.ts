@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayConfig, RouteConfig } from './gateway-config.types';
 import { loadGatewayConfig, type LoadGatewayConfigResult } from './load-config';
+import { DEFAULT_STRIP_CLIENT_HEADERS } from '../common/http/forwarding-headers';
 
 const tmpDirs: string[] = [];
 
@@ -71,6 +72,8 @@ describe('loadGatewayConfig', () => {
           idleConnTimeoutMs: 90_000,
           trustedProxies: [],
           maxInFlight: 10_000,
+          allowUnderscoreHeaders: false,
+          stripClientHeaders: [...DEFAULT_STRIP_CLIENT_HEADERS],
         },
         loadBalancing: {
           algorithm: 'least-conn',
@@ -151,6 +154,8 @@ describe('loadGatewayConfig', () => {
         MAX_IDLE_CONNS: '0',
         IDLE_CONN_TIMEOUT: '1m',
         TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.1',
+        ALLOW_UNDERSCORE_HEADERS: 'true',
+        STRIP_CLIENT_HEADERS: 'X-Forwarded-Prefix, x-internal-user',
         LOAD_BALANCING_ALGO: 'ip-hash',
         HEALTH_CHECK_INTERVAL: '500ms',
         HEALTH_CHECK_TIMEOUT: '250ms',
@@ -199,6 +204,8 @@ describe('loadGatewayConfig', () => {
           maxIdleConns: 0,
           idleConnTimeoutMs: 60_000,
           trustedProxies: ['10.0.0.0/8', '192.168.1.1'],
+          allowUnderscoreHeaders: true,
+          stripClientHeaders: ['x-forwarded-prefix', 'x-internal-user'],
         },
         loadBalancing: {
           algorithm: 'ip-hash',
@@ -462,6 +469,7 @@ describe('loadGatewayConfig', () => {
         ENABLE_CACHING: 'yes',
         LOAD_BALANCING_ALGO: 'fastest',
         TRUSTED_PROXIES: '10.0.0.0/33,proxy.local',
+        STRIP_CLIENT_HEADERS: 'x-ok, bad header:',
         IP_WHITELIST: '1.2.3.4/99',
       });
 
@@ -471,6 +479,7 @@ describe('loadGatewayConfig', () => {
         'MAX_IDLE_CONNS: must be >= 0, got -1',
         'TRUSTED_PROXIES: invalid CIDR "10.0.0.0/33" (prefix length must be 0-32 for IPv4)',
         'TRUSTED_PROXIES: invalid IP address or CIDR "proxy.local"',
+        'STRIP_CLIENT_HEADERS: invalid header name "header:"',
         'LOAD_BALANCING_ALGO: unknown algorithm "fastest" (expected round-robin|least-conn|ip-hash|weighted)',
         'HEALTH_CHECK_INTERVAL: must be > 0, got "0s"',
         'CIRCUIT_BREAKER_MAX: must be >= 1, got 0',

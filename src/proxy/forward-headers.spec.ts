@@ -1,6 +1,7 @@
 import { buildSecurityHeaders } from '../security/headers/security-headers';
 import {
   buildUpstreamHeaders,
+  compileRequestHeaderPolicy,
   filterResponseHeaders,
   type ForwardContext,
 } from './forward-headers';
@@ -53,13 +54,77 @@ describe('buildUpstreamHeaders', () => {
   });
 
   it('should strip the headers the gateway derives from verified claims', () => {
+    const policy = compileRequestHeaderPolicy({
+      claimHeaders: ['x-user-id', 'x_tenant'],
+      stripUntrusted: [],
+      allowUnderscores: true,
+      keyed: [],
+    });
     const out = buildUpstreamHeaders(
-      { 'x-user-id': 'forged', accept: '*/*' },
+      { 'x-user-id': 'forged', 'x-tenant': 'forged', x_tenant: 'forged', accept: '*/*' },
       ctx,
-      new Set(['x-user-id']),
+      policy,
     );
     expect(out).not.toHaveProperty('x-user-id');
+    expect(out).not.toHaveProperty('x-tenant');
+    expect(out).not.toHaveProperty('x_tenant');
     expect(out.accept).toBe('*/*');
+  });
+
+  it('should drop names with underscores unless allowed, and their folds onto owned names always', () => {
+    const incoming = {
+      x_custom: 'a',
+      x_user_id: 'forged',
+      'x-user_id': 'forged',
+      x_forwarded_for: 'forged',
+      x_real_ip: 'forged',
+      x_api_key: 'forged',
+      x_forwarded_prefix: 'forged',
+      transfer_encoding: 'forged',
+    };
+    const strict = buildUpstreamHeaders(incoming, ctx);
+    expect(Object.keys(strict).filter((n) => n.includes('_'))).toEqual([]);
+    const allowed = buildUpstreamHeaders(
+      incoming,
+      ctx,
+      compileRequestHeaderPolicy({
+        claimHeaders: ['x-user-id'],
+        stripUntrusted: [],
+        allowUnderscores: true,
+        keyed: ['x-forwarded-prefix'],
+      }),
+    );
+    expect(Object.keys(allowed).filter((n) => n.includes('_'))).toEqual(['x_custom']);
+  });
+
+  it('should strip the listed headers from untrusted clients only', () => {
+    const policy = compileRequestHeaderPolicy({
+      claimHeaders: [],
+      stripUntrusted: ['x-forwarded-prefix'],
+      allowUnderscores: false,
+      keyed: [],
+    });
+    const incoming = { 'x-forwarded-prefix': '/p' };
+    expect(buildUpstreamHeaders(incoming, ctx, policy)).not.toHaveProperty('x-forwarded-prefix');
+    expect(
+      buildUpstreamHeaders(incoming, { ...ctx, peerTrusted: true }, policy)['x-forwarded-prefix'],
+    ).toBe('/p');
+  });
+
+  it("should replace a trusted peer's Forwarded by what the gateway resolved", () => {
+    const trusted = { ...ctx, peerTrusted: true, proto: 'https' };
+    const incoming = { forwarded: 'for=6.6.6.6;host=evil.example' };
+    expect(buildUpstreamHeaders(incoming, trusted).forwarded).toBe(
+      'for=203.0.113.7;host=gw.example.com;proto=https',
+    );
+    expect(
+      buildUpstreamHeaders(incoming, {
+        ...trusted,
+        clientIp: '2001:db8::1',
+        forwardedHost: '[::1]:8080',
+      }).forwarded,
+    ).toBe('for="[2001:db8::1]";host="[::1]:8080";proto=https');
+    expect(buildUpstreamHeaders(incoming, ctx)).not.toHaveProperty('forwarded');
   });
 
   it('should keep te: trailers', () => {

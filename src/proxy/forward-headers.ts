@@ -53,20 +53,81 @@ function connectionTokens(value: string | string[] | undefined): Set<string> | u
   return tokens;
 }
 
+/** How client request headers are filtered on the way upstream, compiled once at boot. */
+export interface RequestHeaderPolicy {
+  /** Dropped from every client: hop-by-hop, the gateway's own, claim headers. */
+  readonly dropTrusted: ReadonlySet<string>;
+  /** Dropped from clients outside TRUSTED_PROXIES: the above plus STRIP_CLIENT_HEADERS. */
+  readonly dropUntrusted: ReadonlySet<string>;
+  /** ALLOW_UNDERSCORE_HEADERS. */
+  readonly allowUnderscores: boolean;
+  /**
+   * Every name above and every credential header, with `_` written `-`: a name with `_` that
+   * folds onto one of them is dropped whatever ALLOW_UNDERSCORE_HEADERS says, because CGI-style
+   * servers (WSGI, Rack, PHP-FPM) turn `-` and `_` into the same variable.
+   */
+  readonly folded: ReadonlySet<string>;
+}
+
+/** Credentials: never in the drop lists (they are forwarded), but never spelled with `_` either. */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'x-api-key'];
+
+const fold = (name: string): string => name.replaceAll('_', '-');
+
+/**
+ * Compiles the request-header rules. `claimHeaders` are set from verified claims (a client's
+ * copies never pass); `stripUntrusted` is STRIP_CLIENT_HEADERS; `keyed` are further names the
+ * gateway keys on or acts on (the known forwarding headers), protected from underscore spellings.
+ */
+export function compileRequestHeaderPolicy(options: {
+  claimHeaders: readonly string[];
+  stripUntrusted: readonly string[];
+  allowUnderscores: boolean;
+  keyed: readonly string[];
+}): RequestHeaderPolicy {
+  const owned = [...HOP_BY_HOP, ...GATEWAY_SET];
+  // A claim header configured with `_` is also reached by its `-` spelling, and the reverse.
+  const claims = options.claimHeaders.flatMap((name) => [name, fold(name)]);
+  const dropTrusted = new Set([...owned, ...claims]);
+  return {
+    dropTrusted,
+    dropUntrusted: new Set([...dropTrusted, ...options.stripUntrusted]),
+    allowUnderscores: options.allowUnderscores,
+    folded: new Set(
+      [...dropTrusted, ...options.stripUntrusted, ...options.keyed, ...CREDENTIAL_HEADERS].map(
+        fold,
+      ),
+    ),
+  };
+}
+
+/** The policy with no claims, nothing stripped beyond the gateway's own, no underscores. */
+export const DEFAULT_REQUEST_HEADER_POLICY = compileRequestHeaderPolicy({
+  claimHeaders: [],
+  stripUntrusted: [],
+  allowUnderscores: false,
+  keyed: [],
+});
+
 /**
  * Builds the header object sent upstream from the client's parsed headers. Pure, so every rule is
  * unit-tested; the Connection-listed names are removed before the gateway adds its own headers,
- * so a client can never strip what the gateway sets (fastify-reply-from does the same).
+ * so a client can never strip what the gateway sets (fastify-reply-from does the same). Names
+ * with `_` are dropped unless allowed (nginx's `underscores_in_headers off`, Kong's default).
  */
 export function buildUpstreamHeaders(
   incoming: IncomingHttpHeaders,
   ctx: ForwardContext,
-  strip?: ReadonlySet<string>,
+  policy: RequestHeaderPolicy = DEFAULT_REQUEST_HEADER_POLICY,
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const listed = connectionTokens(incoming.connection);
+  const drop = ctx.peerTrusted ? policy.dropTrusted : policy.dropUntrusted;
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || GATEWAY_SET.has(name) || listed?.has(name) || strip?.has(name)) {
+    if (drop.has(name) || listed?.has(name)) {
+      continue;
+    }
+    if (name.includes('_') && (!policy.allowUnderscores || policy.folded.has(fold(name)))) {
       continue;
     }
     const value = incoming[name];
@@ -92,11 +153,26 @@ export function buildUpstreamHeaders(
   }
   out['x-forwarded-proto'] = ctx.proto;
   if (ctx.peerTrusted && incoming.forwarded !== undefined) {
-    out.forwarded = incoming.forwarded;
+    // Frameworks that read Forwarded (Spring, ASP.NET) prefer it to X-Forwarded-*; a trusted
+    // proxy may pass a client's own on unchecked, so it is replaced by what the X-Forwarded-*
+    // headers say, which is what the gateway validated and keys on.
+    out.forwarded = forwardedElement(ctx);
   }
   out['x-real-ip'] = ctx.clientIp;
   out['x-request-id'] = ctx.requestId;
   return out;
+}
+
+/** One RFC 7239 element: `for`, `host` and `proto`, quoted where the syntax needs it. */
+function forwardedElement(ctx: ForwardContext): string {
+  const client = ctx.clientIp.includes(':') ? `"[${ctx.clientIp}]"` : ctx.clientIp;
+  let element = `for=${client}`;
+  if (ctx.forwardedHost !== '') {
+    element += /^[a-z0-9._~-]+$/.test(ctx.forwardedHost)
+      ? `;host=${ctx.forwardedHost}`
+      : `;host="${ctx.forwardedHost}"`;
+  }
+  return `${element};proto=${ctx.proto}`;
 }
 
 /** What the gateway adds to every proxied response, compiled once at boot. */

@@ -32,7 +32,18 @@ import type { Upstream } from '../load-balancing/upstream';
 import { AuthService } from '../security/auth/auth.service';
 import { ClientIpResolver, normalizeIp } from '../security/client-ip';
 import { buildSecurityHeaders } from '../security/headers/security-headers';
-import { buildUpstreamHeaders, type ResponseHeaderPolicy } from './forward-headers';
+import { DEFAULT_STRIP_CLIENT_HEADERS } from '../common/http/forwarding-headers';
+import {
+  buildUpstreamHeaders,
+  compileRequestHeaderPolicy,
+  type RequestHeaderPolicy,
+  type ResponseHeaderPolicy,
+} from './forward-headers';
+import {
+  compileForwardingKeyRules,
+  forwardingKeyFields,
+  type ForwardingKeyRules,
+} from './forwarding-key';
 import type { ResolvedRequest } from './resolved-request';
 import { UpstreamExchange, type AttemptHost } from './upstream-exchange';
 
@@ -81,7 +92,9 @@ export class ProxyService implements AttemptHost, CacheHost {
   private readonly maxInFlight: number;
   private readonly defaultMaxBody: number;
   private readonly headerPolicy: ResponseHeaderPolicy;
-  private readonly strippedRequestHeaders: ReadonlySet<string>;
+  private readonly requestHeaderPolicy: RequestHeaderPolicy;
+  /** Forwarding headers the cache keys on, or bypasses for, when they reach the upstream. */
+  private readonly keyedForwarding: ForwardingKeyRules;
   private readonly resilience: ResilienceConfig;
   private inFlight = 0;
 
@@ -96,8 +109,14 @@ export class ProxyService implements AttemptHost, CacheHost {
     private readonly cache: HttpCacheService,
   ) {
     this.resilience = config.resilience;
-    // Identity headers the gateway sets from verified claims; a client's copies never pass.
-    this.strippedRequestHeaders = new Set(auth.forwardedClaimHeaders);
+    this.requestHeaderPolicy = compileRequestHeaderPolicy({
+      // Identity headers the gateway sets from verified claims; a client's copies never pass.
+      claimHeaders: auth.forwardedClaimHeaders,
+      stripUntrusted: config.proxy.stripClientHeaders,
+      allowUnderscores: config.proxy.allowUnderscoreHeaders,
+      keyed: DEFAULT_STRIP_CLIENT_HEADERS,
+    });
+    this.keyedForwarding = compileForwardingKeyRules(config.proxy.stripClientHeaders);
     this.ipResolver = new ClientIpResolver(config.proxy.trustedProxies);
     this.maxInFlight = config.proxy.maxInFlight;
     this.defaultMaxBody = config.security.maxBodyBytes;
@@ -288,12 +307,20 @@ export class ProxyService implements AttemptHost, CacheHost {
         proto: r.tls ? 'https' : 'http',
         requestId: r.requestId,
       },
-      this.strippedRequestHeaders,
+      this.requestHeaderPolicy,
     );
     if (extra) {
       Object.assign(headers, extra);
     }
     return headers;
+  }
+
+  /**
+   * The cache-key fields of the forwarding headers this request takes upstream (see
+   * forwarding-key.ts): `''` for none, undefined when its answer must not be cached at all.
+   */
+  cacheKeyFields(exchange: UpstreamExchange): string | undefined {
+    return forwardingKeyFields(exchange.req.headers, exchange.peerTrusted, this.keyedForwarding);
   }
 
   /** Admitted request: checks the body size, then runs the first attempt. */

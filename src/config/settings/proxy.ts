@@ -1,5 +1,6 @@
-import { parseIpList } from '../env-parsers';
-import { area, duration, integer, list } from './setting';
+import { DEFAULT_STRIP_CLIENT_HEADERS } from '../../common/http/forwarding-headers';
+import { parseHeaderNames, parseIpList } from '../env-parsers';
+import { area, boolean, duration, integer, list } from './setting';
 
 export const PROXY = area({
   section: 'proxy',
@@ -46,6 +47,22 @@ export const PROXY = area({
         'Proxied requests in progress at once before new ones are answered 503 (overload).',
       min: 1,
       default: 10000,
+    }),
+    allowUnderscoreHeaders: boolean({
+      env: 'ALLOW_UNDERSCORE_HEADERS',
+      key: 'allow_underscore_headers',
+      description:
+        'Forward request headers whose names contain "_" (dropped by default, as nginx and Kong do). Names that fold onto a header the gateway sets, strips, keys on or reads credentials from are dropped even then.',
+      default: false,
+    }),
+    stripClientHeaders: list({
+      env: 'STRIP_CLIENT_HEADERS',
+      key: 'strip_client_headers',
+      description:
+        'Request headers removed from clients outside TRUSTED_PROXIES ("none" for none): forwarding headers the gateway does not set itself. Those a trusted proxy or this list lets through are part of the cache key (a method override is never cached).',
+      type: 'header-name list',
+      parse: parseHeaderNames,
+      default: DEFAULT_STRIP_CLIENT_HEADERS,
     }),
   },
 });
