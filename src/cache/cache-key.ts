@@ -66,8 +66,8 @@ export function withPrincipalVary(vary: string[]): string[] {
 
 /**
  * Normalised request values of the headers a response varies on (RFC 9111 §4.1): whitespace
- * collapsed, and Accept-Encoding reduced to the coding the gateway would pick, so the hundreds
- * of browser spellings of "gzip, br" share one variant (as Varnish does).
+ * collapsed, and Accept-Encoding reduced to the coding the gateway would pick (`identity` when
+ * none), so the hundreds of browser spellings of "gzip, br" share one variant (as Varnish does).
  */
 export function secondaryKey(vary: readonly string[], req: IncomingMessage): string {
   const headers = req.headers;
@@ -80,9 +80,10 @@ export function secondaryKey(vary: readonly string[], req: IncomingMessage): str
       value = ABSENT;
     } else {
       const joined = Array.isArray(raw) ? raw.join(', ') : raw;
+      // Accept-Encoding was already reduced to the coding sent upstream (HttpCacheService).
       value =
         name === 'accept-encoding'
-          ? (negotiateEncoding(joined) ?? `identity:${joined.replace(/\s+/g, '').toLowerCase()}`)
+          ? (negotiateEncoding(joined) ?? 'identity')
           : joined
               .trim()
               .replace(/\s*,\s*/g, ',')

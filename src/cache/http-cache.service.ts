@@ -7,6 +7,7 @@ import { RedisService } from '../redis/redis.service';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { applyCompression, CompressionHook } from '../compression/compression-hook';
+import { negotiateEncoding } from '../compression/compression';
 import { removeHeader } from '../common/http/flat-headers';
 import { RouteTableService } from '../routing/route-table.service';
 import { buildSecurityHeaders } from '../security/headers/security-headers';
@@ -149,6 +150,13 @@ export class HttpCacheService implements OnApplicationBootstrap {
         settings.keyPart,
         exchange.forwardedHost,
       ) + (fields ?? '');
+    const accept = req.headers['accept-encoding'];
+    if (accept !== undefined) {
+      // The upstream is asked for exactly the coding the variant key names (as Varnish does):
+      // with the raw header it may pick another coding the client listed (`gzip;q=0.5,
+      // deflate` keys as gzip), and the gzip variant would hold a deflate body.
+      req.headers['accept-encoding'] = negotiateEncoding(accept) ?? 'identity';
+    }
     // §3.5 is about `Authorization`; a `Cookie` is treated the same way (as Varnish's built-in
     // policy does), because a session cookie is a credential too and an API that sends no
     // Cache-Control would otherwise have one user's page cached for the next. A consumer the
