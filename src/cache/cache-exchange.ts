@@ -29,8 +29,11 @@ export interface CacheExchange extends HookedExchange {
   readonly authority: string;
   /** What `X-Forwarded-Host` says upstream: the authority, or a trusted proxy's own. */
   readonly forwardedHost: string;
-  /** Principal the gateway authenticated without a credential header (API key), if any. */
-  readonly principalId: string | undefined;
+  /**
+   * Identity (Principal.key, never a key's label) of the principal the gateway authenticated
+   * without a credential header the cache already treats as one (API key), if any.
+   */
+  readonly principalKey: string | undefined;
   readonly hasBody: boolean;
   /** The client is gone or the request was answered: nothing more to do for it. */
   readonly isClosed: boolean;

@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/gateway-config.types';
 import { applyCompression, CompressionHook } from '../compression/compression-hook';
 import { negotiateEncoding } from '../compression/compression';
 import { removeHeader } from '../common/http/flat-headers';
+import { API_KEY_HEADER } from '../security/auth/auth.constants';
 import { RouteTableService } from '../routing/route-table.service';
 import { buildSecurityHeaders } from '../security/headers/security-headers';
 import { currentAgeMs, type LiveEntry } from './cache-entry';
@@ -159,12 +160,17 @@ export class HttpCacheService implements OnApplicationBootstrap {
     }
     // §3.5 is about `Authorization`; a `Cookie` is treated the same way (as Varnish's built-in
     // policy does), because a session cookie is a credential too and an API that sends no
-    // Cache-Control would otherwise have one user's page cached for the next. A consumer the
-    // gateway authenticated otherwise (API key) gets its own variants (see PRINCIPAL_VARY).
+    // Cache-Control would otherwise have one user's page cached for the next. So is an API key
+    // the gateway did not check (a route without auth, a public path): the upstream may well
+    // answer by it. A consumer the gateway authenticated by API key gets its own variants (see
+    // PRINCIPAL_VARY), keyed by the key's identity, never its label.
+    const principal = exchange.principalKey;
     const authenticated =
-      req.headers.authorization !== undefined || req.headers.cookie !== undefined;
-    if (!authenticated && exchange.principalId !== undefined) {
-      scopeToPrincipal(req, exchange.principalId);
+      req.headers.authorization !== undefined ||
+      req.headers.cookie !== undefined ||
+      (principal === undefined && req.headers[API_KEY_HEADER] !== undefined);
+    if (!authenticated && principal !== undefined) {
+      scopeToPrincipal(req, principal);
     }
     if (method !== 'GET' && method !== 'HEAD') {
       const unsafe = method !== 'OPTIONS' && method !== 'TRACE';

@@ -48,6 +48,7 @@ export class UpgradeProxyService implements OnApplicationShutdown {
       route: r.match?.value,
       routeRejection: r.routeRejection,
       principalId: undefined,
+      principalKey: undefined,
       responseHeaders: undefined,
       upstreamHeaders: undefined,
       error: undefined,

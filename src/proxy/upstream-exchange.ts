@@ -51,8 +51,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   upstream: Upstream | undefined;
   /** Canonical path (set once the raw path is accepted). */
   path: string;
-  /** Authenticated principal id (JWT `sub` or API-key name), for logs and rate-limit keys. */
+  /** Authenticated principal (API-key name or JWT `sub`), for the access log. */
   principalId: string | undefined;
+  /** Authenticated principal's identity (Principal.key), for cache variants and buckets. */
+  principalKey: string | undefined;
   /** Extra response headers decided before proxying (CORS, RateLimit), flat pairs. */
   responseHeaders: string[] | undefined;
   /** Extra upstream request headers decided before proxying (forwarded claims). */

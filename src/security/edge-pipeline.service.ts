@@ -185,11 +185,13 @@ export class EdgePipeline {
     const buckets: Bucket[] = [];
     if (route && limit && limit.key !== 'ip') {
       const who =
-        edge.principalId === undefined ? `ip|${edge.clientIp}` : `${limit.key}|${edge.principalId}`;
+        edge.principalKey === undefined
+          ? `ip|${edge.clientIp}`
+          : `${limit.key}|${edge.principalKey}`;
       buckets.push([`${route.name}|${who}`, limit.rate, limit.burst, route.name]);
     }
     if (own) {
-      buckets.push([`key|${edge.principalId ?? ''}`, own.rate, own.burst, 'api-key']);
+      buckets.push([`key|${edge.principalKey ?? ''}`, own.rate, own.burst, 'api-key']);
     }
     return buckets;
   }
@@ -259,6 +261,7 @@ export class EdgePipeline {
       );
     }
     edge.principalId = outcome.principal.name ?? outcome.principal.id;
+    edge.principalKey = outcome.principal.key;
     if (outcome.principal.rateLimit) {
       this.principalLimits.set(edge, outcome.principal.rateLimit);
     }

@@ -12,7 +12,10 @@ export interface EdgeRequest {
   readonly path: string;
   readonly route: CompiledRoute | undefined;
   routeRejection: GatewayRejection | undefined;
+  /** Who authenticated, for the access log: the key's label or the JWT `sub`. */
   principalId: string | undefined;
+  /** Who authenticated, for cache variants and rate-limit buckets (Principal.key). */
+  principalKey: string | undefined;
   responseHeaders: string[] | undefined;
   upstreamHeaders: Record<string, string> | undefined;
   error: string | undefined;

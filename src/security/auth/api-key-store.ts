@@ -82,6 +82,7 @@ export function apiKeyPrincipal(record: ApiKeyRecord): Principal {
   return {
     kind: 'api-key',
     id: record.id,
+    key: `api-key:${record.id}`,
     ...(record.name === undefined ? {} : { name: record.name }),
     ...(record.rateLimit === undefined ? {} : { rateLimit: record.rateLimit }),
   };

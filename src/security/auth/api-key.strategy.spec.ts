@@ -56,9 +56,11 @@ describe('ApiKeyStrategy + ApiKeyAuthGuard', () => {
     const res = await app.inject({ method: 'GET', url: '/probe', headers: { 'x-api-key': KEY } });
 
     expect(res.statusCode).toBe(200);
+    const id = createHash('sha256').update(KEY).digest('hex').slice(0, 16);
     expect(res.json()).toEqual({
       kind: 'api-key',
-      id: createHash('sha256').update(KEY).digest('hex').slice(0, 16),
+      id,
+      key: `api-key:${id}`,
       name: 'ops',
       rateLimit: { rate: 1, burst: 2 },
     });

@@ -101,6 +101,7 @@ describe('AuthService', () => {
         principal: {
           kind: 'jwt',
           id: 'user-1',
+          key: 'jwt:user-1',
           claims: expect.objectContaining({ sub: 'user-1', email: 'a@example.com' }) as unknown,
         },
         upstreamHeaders: { 'x-user-id': 'user-1', 'x-user-email': 'a@example.com' },
@@ -153,6 +154,7 @@ describe('AuthService', () => {
         principal: {
           kind: 'api-key',
           id: sha256(API_KEY).slice(0, 16),
+          key: `api-key:${sha256(API_KEY).slice(0, 16)}`,
           name: 'mobile',
           rateLimit: { rate: 5, burst: 10 },
         },

@@ -165,9 +165,11 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       return failure(INVALID_TOKEN_CHALLENGE, `jwt: ${result.reason}`);
     }
     const { claims } = result;
+    const id = typeof claims.sub === 'string' ? claims.sub : '';
     const principal: Principal = {
       kind: 'jwt',
-      id: typeof claims.sub === 'string' ? claims.sub : '',
+      id,
+      key: `jwt:${id}`,
       claims: Object.freeze(claims),
     };
     const outcome: AuthSuccess = Object.freeze({

@@ -12,6 +12,12 @@ export interface Principal {
    * 16 hex digits of its SHA-256 (enough to tell keys apart, useless to an attacker).
    */
   id: string;
+  /**
+   * Unique identity, the kind and `id` (`api-key:3f2a…`, `jwt:user-42`): what cache variants and
+   * rate-limit buckets are keyed by. Never the `name`, which is only a label: two keys stored in
+   * Redis by different operators may both be called `partner`.
+   */
+  key: string;
   /** API keys: the name from `API_KEYS_FILE`, when it has one. */
   name?: string;
   /** JWT: the verified payload. */
