@@ -372,3 +372,66 @@ describe("a trusted proxy's X-Forwarded-Host (e2e)", () => {
     expect(r.json().link).toBe('https://www.example.com/next');
   });
 });
+
+describe("upstream redirects to the upstream's own address (proxy_redirect default) (e2e)", () => {
+  let legacy: TestUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    legacy = await startUpstream((req, res) => {
+      const self = `http://127.0.0.1:${legacy.port}`;
+      const url = req.url ?? '/';
+      const location = url.includes('external')
+        ? 'https://accounts.example/login'
+        : url.includes('self-root')
+          ? `${self}/v2/home`
+          : `${self}/v2/login?next=%2Fv2%2Faccount`;
+      res.writeHead(301, { location, 'cache-control': 'max-age=60', 'content-length': '0' });
+      res.end();
+    });
+    gw = await startGateway(
+      cachingConfig([
+        {
+          name: 'legacy',
+          prefix: '/legacy',
+          stripPrefix: true,
+          upstreams: [`${legacy.url}/v2`],
+          cache: CACHED,
+        },
+        {
+          name: 'kept',
+          host: 'kept.example.com',
+          prefix: '/',
+          preserveHost: true,
+          upstreams: [`${legacy.url}/v2`],
+          cache: CACHED,
+        },
+      ]),
+    );
+  });
+
+  afterAll(async () => {
+    await gw.close();
+    await legacy.close();
+  });
+
+  it('should turn it into the gateway path that maps to it, on a miss and on a hit', async () => {
+    for (const expected of ['MISS', 'HIT']) {
+      const r = await send(gw.url, '/legacy/account', { headers: { host: 'www.example.com' } });
+      expect(r.status).toBe(301);
+      expect(r.headers['x-cache']).toBe(expected);
+      expect(r.headers.location).toBe('/legacy/login?next=%2Fv2%2Faccount');
+    }
+    const root = await send(gw.url, '/legacy/self-root');
+    expect(root.headers.location).toBe('/legacy/home');
+  });
+
+  it('should leave other locations, and preserve_host routes, alone', async () => {
+    const external = await send(gw.url, '/legacy/external');
+    expect(external.headers.location).toBe('https://accounts.example/login');
+    const kept = await send(gw.url, '/account', { headers: { host: 'kept.example.com' } });
+    expect(kept.headers.location).toBe(
+      `http://127.0.0.1:${legacy.port}/v2/login?next=%2Fv2%2Faccount`,
+    );
+  });
+});

@@ -199,6 +199,20 @@ describe('filterResponseHeaders', () => {
   const noSecurity = { security: buildSecurityHeaders(false) };
   const withSecurity = { security: buildSecurityHeaders(true) };
 
+  it('should rewrite Location through the rewriter, in the raw list too (what the cache stores)', () => {
+    const list = raw(['Location', 'http://up/x', 'Content-Type', 'text/plain']);
+    const out = filterResponseHeaders(list, 'r', noSecurity, false, undefined, {
+      rewriteLocation: (l) => l.replace('http://up', ''),
+    });
+    expect(out.slice(0, 2)).toEqual(['Location', '/x']);
+    expect(list[1].toString()).toBe('/x');
+    const untouched = raw(['Location', 'http://up/x']);
+    expect(filterResponseHeaders(untouched, 'r', noSecurity, false).slice(0, 2)).toEqual([
+      'Location',
+      'http://up/x',
+    ]);
+  });
+
   it('should fill in missing security headers without duplicating upstream ones', () => {
     const out = filterResponseHeaders(
       raw(['X-Frame-Options', 'SAMEORIGIN', 'Content-Type', 'text/html']),

@@ -182,6 +182,11 @@ export interface ResponseHeaderPolicy {
   serverTiming?: boolean;
 }
 
+/** Rewrites an upstream's `Location` (see rewriteRedirect); implemented by the exchange. */
+export interface LocationRewriter {
+  rewriteLocation(location: string): string;
+}
+
 /**
  * Filters an upstream response's raw header list (undici gives Buffers) into the flat
  * `[name, value, …]` array `ServerResponse.writeHead` accepts:
@@ -191,7 +196,9 @@ export interface ResponseHeaderPolicy {
  * - `extra` headers decided by the gateway (CORS, RateLimit; lower-case names) replace upstream
  *   headers of the same name, except `Vary`, which is merged so the upstream's own variants
  *   survive;
- * - security headers fill in only what the upstream did not set.
+ * - security headers fill in only what the upstream did not set;
+ * - a `Location` naming the upstream itself is rewritten by `redirects` (nginx's
+ *   `proxy_redirect default`), in `raw` too, so the cache stores what the client got.
  */
 export function filterResponseHeaders(
   raw: Buffer[],
@@ -199,6 +206,7 @@ export function filterResponseHeaders(
   policy: ResponseHeaderPolicy,
   tls: boolean,
   extra?: readonly string[],
+  redirects?: LocationRewriter,
 ): string[] {
   const out: string[] = [];
   const securityNames = policy.security.names;
@@ -225,6 +233,15 @@ export function filterResponseHeaders(
     }
     if (securityNames.has(lower)) {
       (present ??= new Set()).add(lower);
+    }
+    if (redirects !== undefined && lower === 'location') {
+      const location = raw[i + 1].toString('latin1');
+      const rewritten = redirects.rewriteLocation(location);
+      if (rewritten !== location) {
+        raw[i + 1] = Buffer.from(rewritten, 'latin1');
+      }
+      out.push(name, rewritten);
+      continue;
     }
     out.push(name, raw[i + 1].toString('latin1'));
   }

@@ -16,7 +16,12 @@ import type { RequestMetricsService } from '../observability/request-metrics.ser
 import type { CompiledRoute } from '../routing/compiled-route';
 import type { ResolvedRequest } from './resolved-request';
 import type { RouteMatch } from '../routing/route-matcher';
-import { filterResponseHeaders, type ResponseHeaderPolicy } from './forward-headers';
+import {
+  filterResponseHeaders,
+  type LocationRewriter,
+  type ResponseHeaderPolicy,
+} from './forward-headers';
+import { rewriteRedirect } from './redirect-rewrite';
 
 const CLIENT_GONE = 'client closed the connection';
 
@@ -46,7 +51,7 @@ export interface AttemptHost {
  *
  * Guards fill in `match`, `principal` and `responseHeaders`; the proxy fills in `upstream`.
  */
-export class UpstreamExchange implements Dispatcher.DispatchHandler {
+export class UpstreamExchange implements Dispatcher.DispatchHandler, LocationRewriter {
   match: RouteMatch<CompiledRoute> | undefined;
   upstream: Upstream | undefined;
   /** Canonical path (set once the raw path is accepted). */
@@ -161,6 +166,21 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     return this.match?.value;
   }
 
+  /** LocationRewriter: the upstream's own address becomes the gateway path that maps to it. */
+  rewriteLocation(location: string): string {
+    const match = this.match;
+    const upstream = this.upstream;
+    if (match === undefined || upstream === undefined) {
+      return location;
+    }
+    return rewriteRedirect(
+      location,
+      upstream.origin,
+      upstream.basePath,
+      match.value.stripPrefix ? match.prefix : '',
+    );
+  }
+
   /** Security headers for answers the gateway writes itself. */
   get gatewayHeaders(): readonly string[] {
     return this.tls ? this.headerPolicy.security.tls : this.headerPolicy.security.plain;
@@ -208,6 +228,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
         this.headerPolicy,
         this.tls,
         this.responseHeaders,
+        this.match?.value.preserveHost === false ? this : undefined,
       );
       if (this.headerPolicy.serverTiming) {
         this.addServerTiming(headers);
