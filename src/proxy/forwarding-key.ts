@@ -39,6 +39,9 @@ export function forwardingKeyFields(
 ): string | undefined {
   const keyed = trusted ? rules.keyedTrusted : rules.keyedUntrusted;
   const bypass = trusted ? rules.bypassTrusted : rules.bypassUntrusted;
+  if (keyed.size === 0 && bypass.size === 0) {
+    return '';
+  }
   for (const name of bypass) {
     if (headers[name] !== undefined) {
       return undefined;

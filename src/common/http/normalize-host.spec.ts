@@ -4,6 +4,8 @@ describe('normalizeAuthority', () => {
   it('returns an already-normal name as the same string', () => {
     const raw = 'api.example.com';
     expect(normalizeAuthority(raw, 80)).toBe(raw);
+    expect(normalizeAuthority('127.0.0.1:9777', 80)).toBe('127.0.0.1:9777');
+    expect(normalizeAuthority('api.example.com:65535', 80)).toBe('api.example.com:65535');
     expect(normalizeAuthority('localhost', 80)).toBe('localhost');
     expect(normalizeAuthority('my_service', 80)).toBe('my_service');
     expect(normalizeAuthority('10.0.0.1', 80)).toBe('10.0.0.1');
@@ -48,6 +50,8 @@ describe('normalizeAuthority', () => {
     ['example.com:0'],
     ['example.com:65536'],
     ['example.com:99999999'],
+    ['example.com:123456'],
+    ['example.com:00000'],
     ['example.com:8o'],
     ['example.com: 80'],
     ['example.com:+80'],

@@ -54,28 +54,45 @@ function isNormalNameChar(c: number): boolean {
  *   `example.com`;
  * - the name is lower-cased and one trailing dot (a fully qualified name) removed.
  *
- * An already-normal name without a port (the overwhelming case) is returned as it is, without
- * allocating.
+ * An already-normal authority (a lower-case name, with or without a normal port: the
+ * overwhelming case) is returned as it is, without allocating.
  */
 export function normalizeAuthority(raw: string, defaultPort: number): string | undefined {
   const n = raw.length;
-  if (n === 0) {
-    return undefined;
-  }
-  let clean = true;
+  let i = 0;
   let prev = 0x2e; /* . so a leading dot counts as an empty label */
-  for (let i = 0; i < n; i++) {
+  for (; i < n; i++) {
     const c = raw.charCodeAt(i);
-    if (!isNormalNameChar(c) || (c === 0x2e && prev === 0x2e)) {
-      clean = false;
+    if (c === 0x3a /* : */) {
       break;
+    }
+    if (!isNormalNameChar(c) || (c === 0x2e && prev === 0x2e)) {
+      return slowAuthority(raw, defaultPort);
     }
     prev = c;
   }
-  if (clean && prev !== 0x2e) {
+  if (prev === 0x2e) {
+    // Empty, a leading or doubled dot, or a trailing dot to drop.
+    return slowAuthority(raw, defaultPort);
+  }
+  if (i === n) {
     return raw;
   }
-  return slowAuthority(raw, defaultPort);
+  // `name:port` as clients send it to a gateway on a non-default port: also returned as it is
+  // when the port is already normal (1-65535, no leading zero, not the scheme's default).
+  const digits = n - i - 1;
+  if (digits < 1 || digits > 5 || raw.charCodeAt(i + 1) === 0x30 /* 0 */) {
+    return slowAuthority(raw, defaultPort);
+  }
+  let port = 0;
+  for (let j = i + 1; j < n; j++) {
+    const c = raw.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) {
+      return slowAuthority(raw, defaultPort);
+    }
+    port = port * 10 + (c - 0x30);
+  }
+  return port > 65535 || port === defaultPort ? slowAuthority(raw, defaultPort) : raw;
 }
 
 function slowAuthority(raw: string, defaultPort: number): string | undefined {
