@@ -122,6 +122,19 @@ describe('headers that fold, forward or vary (e2e)', () => {
     });
   });
 
+  it.each([
+    ['a space before the colon', 'X-User-Id : admin'],
+    ['a tab in the name', 'X-User\tId: admin'],
+    ['a folded continuation line', 'X-Other: a\r\n X-User-Id: admin'],
+  ])('should refuse a header line with %s and reach no upstream', async (_n, line) => {
+    const raw = await rawExchange(
+      gw.port,
+      `GET /cgi/whoami HTTP/1.1\r\nHost: a.example\r\nX-Api-Key: ${API_KEY}\r\n${line}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(raw).toMatch(/^HTTP\/1\.1 400/);
+    expect(raw).not.toContain('admin');
+  });
+
   describe('`;` path parameters', () => {
     it.each([
       '/app/admin;x/users',
