@@ -8,7 +8,11 @@ const BURST = 100;
 const ADMIN_TOKEN = 'scale-out-admin-token-0123456789abcdef';
 
 /** A client of its own (its own buckets), believed because 127.0.0.1 is a trusted proxy. */
-const as = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
+/**
+ * A client behind the load balancer: its address, and the one Host every replica sees (the cache
+ * keys on the authority, port included, so not each replica's own 127.0.0.1:port).
+ */
+const as = (ip: string) => ({ headers: { 'x-forwarded-for': ip, host: 'api.example.com' } });
 const admin = (body: unknown) => ({
   method: 'POST',
   headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
