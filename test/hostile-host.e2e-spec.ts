@@ -212,6 +212,19 @@ describe('hostile Host headers and the cache key (e2e)', () => {
     expect(upstreamCalls()).toBe(before);
   });
 
+  it('should refuse a WebSocket upgrade with an invalid Host the same way', async () => {
+    const before = upstreamCalls();
+    const raw = await rawExchange(
+      gw.port,
+      'GET /ws HTTP/1.1\r\nHost: www.example.com:@evil.example\r\nUpgrade: websocket\r\n' +
+        'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+        'Sec-WebSocket-Version: 13\r\n\r\n',
+      2000,
+    );
+    expect(statusOf(raw)).toBe(400);
+    expect(upstreamCalls()).toBe(before);
+  });
+
   it.each([
     ['an IPv6 literal', '[::1]:8080', '[::1]:8080'],
     ['a verbose IPv6 literal', '[0:0::1]', '[::1]'],
