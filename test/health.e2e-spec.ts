@@ -21,6 +21,7 @@ const fastHealth = {
   healthCheckPasses: 1,
   passiveEjectFailures: 5,
   passiveEjectBaseMs: 30_000,
+  stallTimeoutMs: 500,
 } as const;
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {

@@ -195,27 +195,38 @@ describe('resilience (e2e)', () => {
     }
   });
 
-  it('should open the breaker, half-open with a single trial and close again', async () => {
+  it('should open the breaker on consecutive exchange failures, half-open with a single trial and close again', async () => {
     let failing = true;
     let hits = 0;
-    const flaky = await startUpstream((_req, res) => {
+    const flaky = await startUpstream((req, res) => {
       hits++;
-      res.writeHead(failing ? 500 : 200);
+      if (failing) {
+        // Reset without an answer: a failure of the exchange itself.
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200);
       // Healthy answers take a moment, so the half-open trial is still out when others arrive.
-      setTimeout(() => res.end(failing ? 'down' : 'up'), failing ? 0 : 200);
+      setTimeout(() => res.end('up'), 200);
     });
     const base = testConfig([]);
     const gw = await startGateway(
       lbConfig([{ upstreams: [flaky.url] }], {
-        resilience: { ...base.resilience, circuitBreakerMax: 3, circuitBreakerTimeoutMs: 500 },
+        resilience: {
+          ...base.resilience,
+          circuitBreakerMax: 3,
+          circuitBreakerTimeoutMs: 500,
+          retryAttempts: 1,
+        },
         loadBalancing: { ...base.loadBalancing, passiveEjectFailures: 1000 },
       }),
     );
     try {
       for (let i = 0; i < 3; i++) {
-        expect((await send(gw.url, '/b')).status).toBe(500);
+        expect((await send(gw.url, '/b')).status).toBe(502);
       }
-      // Open: refused at the gateway without reaching the upstream.
+      // Open: refused at the gateway without reaching the upstream; panic routing does not
+      // override a breaker opened by exchange failures.
       const before = hits;
       const open = await send(gw.url, '/b');
       expect(open.status).toBe(503);
@@ -239,6 +250,100 @@ describe('resilience (e2e)', () => {
     }
   });
 
+  it('should keep a single upstream in service when its own 503s open the breaker (panic), relaying them', async () => {
+    let hits = 0;
+    const unhappy = await startUpstream((_req, res) => {
+      hits++;
+      res.writeHead(503, { 'content-type': 'text/plain', 'x-from': 'upstream' });
+      res.end('upstream says 503');
+    });
+    const gw = await startGateway(lbConfig([{ name: 'one', upstreams: [unhappy.url] }]));
+    try {
+      // Defaults: 20 calls at 50 % failures open the breaker on the rate; every answer is a 503.
+      const bodies = await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          const seen: string[] = [];
+          for (let i = 0; i < 15; i++) {
+            const r = await send(gw.url, '/u');
+            seen.push(`${r.status} ${r.text}`);
+          }
+          return seen;
+        }),
+      );
+      // Never the gateway's own 503 (JSON): always the upstream's answer.
+      expect(new Set(bodies.flat())).toEqual(new Set(['503 upstream says 503']));
+      const last = await send(gw.url, '/u/last');
+      expect([last.status, last.text, last.headers['x-from']]).toEqual([
+        503,
+        'upstream says 503',
+        'upstream',
+      ]);
+      // Every request reached the upstream (retries included): none was refused at the gateway.
+      expect(hits).toBeGreaterThanOrEqual(61);
+      const health = (await send(gw.url, '/health')).json<{
+        routes: { backends: { circuit_state: string }[] }[];
+      }>();
+      expect(health.routes[0].backends[0].circuit_state).toBe('open');
+      const metrics = (await send(gw.url, '/metrics')).text;
+      const panics = /upstream_panic_total\{route="one"\} (\d+)/.exec(metrics);
+      expect(Number(panics?.[1])).toBeGreaterThan(0);
+      // The state change is logged once, not per request.
+      const panicLines = gw.logs.filter((l) => String(l.msg).includes('panic routing:'));
+      expect(panicLines).toHaveLength(1);
+      // Readiness counts the route as servable.
+      expect((await send(gw.url, '/health/ready')).status).toBe(200);
+    } finally {
+      await gw.close();
+      await unhappy.close();
+    }
+  });
+
+  it('should spread traffic over all upstreams probed up when breakers leave fewer than half usable', async () => {
+    const failing = await Promise.all(
+      [0, 1].map(() =>
+        startUpstream((_req, res) => {
+          res.writeHead(503);
+          res.end('no');
+        }),
+      ),
+    );
+    const fine = await startUpstream();
+    const base = testConfig([]);
+    const gw = await startGateway(
+      lbConfig(
+        [
+          {
+            name: 'trio',
+            algorithm: 'round-robin',
+            upstreams: [...failing.map((f) => f.url), fine.url],
+          },
+        ],
+        {
+          // Breakers alone decide here: passive ejection out of the way, no retries.
+          loadBalancing: { ...base.loadBalancing, passiveEjectFailures: 0 },
+          resilience: { ...base.resilience, retryAttempts: 1, circuitBreakerMinRequests: 5 },
+        },
+      ),
+    );
+    try {
+      // Warm up until both failing upstreams' breakers have opened on the rate.
+      await load(gw.url, '/t', 60, 1);
+      const before = failing.map((f) => f.requests.length);
+      const statuses = await load(gw.url, '/t', 90, 1);
+      // Panic: all three share the traffic again, instead of the healthy one taking it all.
+      const after = failing.map((f, i) => f.requests.length - before[i]);
+      expect(after[0]).toBeGreaterThanOrEqual(25);
+      expect(after[1]).toBeGreaterThanOrEqual(25);
+      expect(statuses.filter((st) => st === 200).length).toBeGreaterThanOrEqual(25);
+      expect(statuses.every((st) => st === 200 || st === 503)).toBe(true);
+      const metrics = (await send(gw.url, '/metrics')).text;
+      expect(metrics).toMatch(/upstream_panic_total\{route="trio"\} [1-9]/);
+    } finally {
+      await gw.close();
+      await Promise.all([...failing, fine].map((u) => u.close()));
+    }
+  });
+
   it('should eject an upstream that keeps failing live traffic, then route around it', async () => {
     const broken = await startUpstream((_req, res) => {
       res.writeHead(500);
@@ -247,14 +352,24 @@ describe('resilience (e2e)', () => {
     const good = await Promise.all([startUpstream(), startUpstream()]);
     const base = testConfig([]);
     const gw = await startGateway(
-      lbConfig([{ algorithm: 'round-robin', upstreams: [broken.url, ...good.map((g) => g.url)] }], {
-        loadBalancing: {
-          ...base.loadBalancing,
-          passiveEjectFailures: 3,
-          passiveEjectBaseMs: 60_000,
+      // 500 is not a failure by default; this route says it is.
+      lbConfig(
+        [
+          {
+            algorithm: 'round-robin',
+            failureStatuses: [500],
+            upstreams: [broken.url, ...good.map((g) => g.url)],
+          },
+        ],
+        {
+          loadBalancing: {
+            ...base.loadBalancing,
+            passiveEjectFailures: 3,
+            passiveEjectBaseMs: 60_000,
+          },
+          resilience: { ...base.resilience, circuitBreakerMax: 1000 },
         },
-        resilience: { ...base.resilience, circuitBreakerMax: 1000 },
-      }),
+      ),
     );
     try {
       await load(gw.url, '/p', 30, 1);

@@ -129,8 +129,8 @@ describe('metrics (e2e)', () => {
     // RETRY_ATTEMPTS=3: connection refused is retried twice (on the only upstream).
     expect(delta('upstream_errors_total', { route: 'down', kind: 'connect' })).toBe(3);
     expect(delta('upstream_retries_total', { route: 'down' })).toBe(2);
-    // A 500 is a failure too (not retried: only 502/503/504 are).
-    expect(delta('upstream_errors_total', { route: 'api', kind: '5xx' })).toBe(1);
+    // A 500 is the application's answer: counted by status, never against the upstream.
+    expect(delta('upstream_errors_total', { route: 'api' })).toBe(0);
     expect(delta('http_requests_total', { endpoint: 'api', status: '500' })).toBe(1);
   });
 

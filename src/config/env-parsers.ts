@@ -127,6 +127,33 @@ export function parseHeaderNames(raw: string): string[] {
 }
 
 /**
+ * `CIRCUIT_BREAKER_FAILURE_STATUSES` / `failure_statuses`: HTTP statuses 400-599 that count as an
+ * upstream failure, comma or space separated; `none` (where allowed) is the empty list. 1xx-3xx
+ * are refused: a status the client is meant to act on cannot be the server's failure.
+ */
+export function parseFailureStatuses(raw: string, options: { allowNone: boolean }): number[] {
+  if (options.allowNone && raw.trim().toLowerCase() === 'none') {
+    return [];
+  }
+  const statuses: number[] = [];
+  for (const item of splitList(raw)) {
+    const status = /^[0-9]{3}$/.test(item) ? Number(item) : NaN;
+    if (!(status >= 400 && status <= 599)) {
+      throw new Error(
+        `invalid status ${JSON.stringify(item)} (expected HTTP statuses 400-599${options.allowNone ? ', or none' : ''})`,
+      );
+    }
+    if (!statuses.includes(status)) {
+      statuses.push(status);
+    }
+  }
+  if (statuses.length === 0) {
+    throw new Error(`no status given${options.allowNone ? ' (write none for no status)' : ''}`);
+  }
+  return statuses;
+}
+
+/**
  * An IP address or CIDR block (`10.0.0.0/8`, `::1`, `fd00::/8`). Returned trimmed, unchanged
  * otherwise, so logs show what the operator wrote.
  */

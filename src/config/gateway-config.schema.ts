@@ -138,7 +138,7 @@ export const routeFileSchema = z.strictObject({
         .optional()
         .meta({
           description:
-            'Overrides CACHE_TTL for responses that state no freshness. Go duration (`30s`, `5m`).',
+            'Opts this route in to storing responses that state no freshness, for this long (overrides CACHE_TTL). Go duration (`30s`, `5m`).',
         }),
       allow_set_cookie: z.boolean().optional().meta({
         description: 'Store responses that carry Set-Cookie (the cookie is replayed on hits).',
@@ -147,6 +147,18 @@ export const routeFileSchema = z.strictObject({
     })
     .optional()
     .meta({ description: 'Response cache settings of this route (ENABLE_CACHING still applies).' }),
+  failure_statuses: z
+    .array(
+      z
+        .int()
+        .min(400, { error: 'expected an HTTP status 400-599' })
+        .max(599, { error: 'expected an HTTP status 400-599' }),
+    )
+    .optional()
+    .meta({
+      description:
+        "Statuses counted as failures of this route's upstreams (breaker, ejection, upstream_errors_total), added to CIRCUIT_BREAKER_FAILURE_STATUSES, e.g. [500, 429]. Env: ROUTE_<NAME>_FAILURE_STATUSES.",
+    }),
 });
 
 export const gatewayConfigFileSchema = z

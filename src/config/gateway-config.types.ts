@@ -24,6 +24,8 @@ export interface UpstreamConfig {
   url: string;
   /** Relative weight for `weighted` and weight-aware algorithms. @default 1 */
   weight: number;
+  /** Statuses of this upstream counted as failures, on top of the route's and the default list. */
+  failureStatuses?: number[];
 }
 
 export interface RouteConfig {
@@ -53,6 +55,11 @@ export interface RouteConfig {
   maxBodyBytes?: number;
   /** Per-route response cache settings (`cache`); absent means the global `cache` settings. */
   cache?: RouteCacheConfig;
+  /**
+   * `failure_statuses`: statuses counted against this route's upstreams (breaker, ejection,
+   * `upstream_errors_total`) on top of `CIRCUIT_BREAKER_FAILURE_STATUSES`.
+   */
+  failureStatuses?: number[];
 }
 
 export interface RouteCacheConfig {
@@ -84,6 +91,11 @@ export interface ServerConfig {
   port: number;
   /** Longest time in-flight requests may take to finish on SIGTERM/SIGINT. @default 30000 */
   shutdownTimeoutMs: number;
+  /**
+   * `SHUTDOWN_DELAY`: on SIGTERM, how long readiness answers 503 while the listener keeps serving,
+   * before the drain starts. SIGINT skips it. @default 0
+   */
+  shutdownDelayMs: number;
   /** Idle keep-alive timeout for client connections; above common LB idle timeouts (60 s). @default 65000 */
   keepAliveTimeoutMs: number;
   /** Time a client has to send the complete request head. @default 30000 */
@@ -141,11 +153,29 @@ export interface LoadBalancingConfig {
    * @default 30000
    */
   passiveEjectBaseMs: number;
+  /**
+   * `UPSTREAM_STALL_TIMEOUT`: an upstream that answers nothing for this long (or for twice the
+   * slowest answer its pool gave recently, if longer) while requests wait on it and its peers
+   * answer newer ones is ejected, and its waiting retryable requests move to the peers; 0 turns
+   * this off. @default 500
+   */
+  stallTimeoutMs: number;
 }
 
 export interface ResilienceConfig {
-  /** `CIRCUIT_BREAKER_MAX`: consecutive failures that open a breaker. @default 5 */
+  /** `CIRCUIT_BREAKER_MAX`: consecutive exchange failures (connect, timeout, reset) that open a breaker. @default 5 */
   circuitBreakerMax: number;
+  /** `CIRCUIT_BREAKER_FAILURE_RATE`: failure percentage over the window that opens a breaker (0 = off). @default 50 */
+  circuitBreakerFailureRate: number;
+  /** `CIRCUIT_BREAKER_MIN_REQUESTS`: calls the window must hold before the rate is judged. @default 20 */
+  circuitBreakerMinRequests: number;
+  /** `CIRCUIT_BREAKER_WINDOW`: length of the rolling window the rate is measured over. @default 10000 */
+  circuitBreakerWindowMs: number;
+  /**
+   * `CIRCUIT_BREAKER_FAILURE_STATUSES`: statuses that count as an upstream failure on every route
+   * (routes and upstreams may add more). @default [502,503,504]
+   */
+  failureStatuses: number[];
   /** `CIRCUIT_BREAKER_TIMEOUT`: open → half-open delay. @default 30000 */
   circuitBreakerTimeoutMs: number;
   /** `RETRY_ATTEMPTS`: tries per request in all, the first included (1 = never retry). @default 3 */
@@ -253,8 +283,16 @@ export interface AuthConfig {
 export interface CacheConfig {
   /** `ENABLE_CACHING`. @default true */
   enabled: boolean;
-  /** `CACHE_TTL`: freshness of cacheable responses that state none. @default 300000 */
+  /**
+   * `CACHE_TTL`: freshness given to cacheable responses that state none, when the operator set it
+   * (see `ttlExplicit`); also the cap of heuristic freshness from `Last-Modified`. @default 300000
+   */
   ttlMs: number;
+  /**
+   * `CACHE_TTL` was set (environment, `.env` or config file) rather than left at its default:
+   * only then are responses that state no freshness cacheable.
+   */
+  ttlExplicit: boolean;
   /** `CACHE_MAX_OBJECT_SIZE`: largest response body stored, in bytes. @default 1048576 */
   maxObjectBytes: number;
   /** `CACHE_MAX_SIZE`: total bytes of the in-memory store (LRU beyond it). @default 67108864 */

@@ -60,6 +60,7 @@ describe('loadGatewayConfig', () => {
           host: '0.0.0.0',
           port: 9777,
           shutdownTimeoutMs: 30_000,
+          shutdownDelayMs: 0,
           keepAliveTimeoutMs: 65_000,
           headersTimeoutMs: 30_000,
           maxHeaderSize: 16_384,
@@ -83,9 +84,14 @@ describe('loadGatewayConfig', () => {
           healthCheckPasses: 1,
           passiveEjectFailures: 5,
           passiveEjectBaseMs: 30_000,
+          stallTimeoutMs: 500,
         },
         resilience: {
           circuitBreakerMax: 5,
+          circuitBreakerFailureRate: 50,
+          circuitBreakerMinRequests: 20,
+          circuitBreakerWindowMs: 10_000,
+          failureStatuses: [502, 503, 504],
           circuitBreakerTimeoutMs: 30_000,
           retryAttempts: 3,
           retryBudgetPercent: 20,
@@ -123,6 +129,7 @@ describe('loadGatewayConfig', () => {
         cache: {
           enabled: true,
           ttlMs: 300_000,
+          ttlExplicit: false,
           maxObjectBytes: 1_048_576,
           maxMemoryBytes: 67_108_864,
           compression: true,
@@ -541,6 +548,136 @@ describe('loadGatewayConfig', () => {
     });
   });
 
+  describe('failure classification, breaker, stall and drain settings', () => {
+    const file = (yaml: string[]) => ({ 'gw.yaml': [...yaml, ''].join('\n') });
+
+    it('should read them from the environment', () => {
+      const { config } = loadOk({
+        CIRCUIT_BREAKER_FAILURE_STATUSES: '503, 500 429',
+        CIRCUIT_BREAKER_FAILURE_RATE: '25',
+        CIRCUIT_BREAKER_MIN_REQUESTS: '50',
+        CIRCUIT_BREAKER_WINDOW: '30s',
+        UPSTREAM_STALL_TIMEOUT: '2s',
+        SHUTDOWN_DELAY: '5s',
+      });
+      expect(config.resilience).toMatchObject({
+        failureStatuses: [503, 500, 429],
+        circuitBreakerFailureRate: 25,
+        circuitBreakerMinRequests: 50,
+        circuitBreakerWindowMs: 30_000,
+      });
+      expect(config.loadBalancing.stallTimeoutMs).toBe(2_000);
+      expect(config.server.shutdownDelayMs).toBe(5_000);
+    });
+
+    it('should take "none" as no failure status, and 0 to turn the rate and the stall check off', () => {
+      const { config } = loadOk({
+        CIRCUIT_BREAKER_FAILURE_STATUSES: 'none',
+        CIRCUIT_BREAKER_FAILURE_RATE: '0',
+        UPSTREAM_STALL_TIMEOUT: '0s',
+      });
+      expect(config.resilience.failureStatuses).toEqual([]);
+      expect(config.resilience.circuitBreakerFailureRate).toBe(0);
+      expect(config.loadBalancing.stallTimeoutMs).toBe(0);
+    });
+
+    it('should read them from the file, an empty list meaning none', () => {
+      const { config } = loadOk(
+        { GATEWAY_CONFIG: 'gw.yaml' },
+        file([
+          'server:',
+          '  shutdown_delay: 3s',
+          'load_balancing:',
+          '  upstream_stall_timeout: 1s',
+          'resilience:',
+          '  circuit_breaker_failure_statuses: []',
+          '  circuit_breaker_failure_rate: 60',
+          '  circuit_breaker_min_requests: 10',
+          '  circuit_breaker_window: 1m',
+        ]),
+      );
+      expect(config.server.shutdownDelayMs).toBe(3_000);
+      expect(config.loadBalancing.stallTimeoutMs).toBe(1_000);
+      expect(config.resilience).toMatchObject({
+        failureStatuses: [],
+        circuitBreakerFailureRate: 60,
+        circuitBreakerMinRequests: 10,
+        circuitBreakerWindowMs: 60_000,
+      });
+      const listed = loadOk(
+        { GATEWAY_CONFIG: 'gw.yaml' },
+        file(['resilience:', '  circuit_breaker_failure_statuses: [500, 503]']),
+      );
+      expect(listed.config.resilience.failureStatuses).toEqual([500, 503]);
+    });
+
+    it('should report bad values, from the environment and the file', () => {
+      expect(
+        problemsOf({
+          CIRCUIT_BREAKER_FAILURE_STATUSES: '503,200',
+          CIRCUIT_BREAKER_FAILURE_RATE: '101',
+          CIRCUIT_BREAKER_MIN_REQUESTS: '0',
+          CIRCUIT_BREAKER_WINDOW: '0s',
+          SHUTDOWN_DELAY: '5',
+        }),
+      ).toEqual([
+        'SHUTDOWN_DELAY: invalid duration "5" (missing unit, e.g. "5s")',
+        'CIRCUIT_BREAKER_FAILURE_RATE: must be <= 100, got 101',
+        'CIRCUIT_BREAKER_MIN_REQUESTS: must be >= 1, got 0',
+        'CIRCUIT_BREAKER_WINDOW: must be > 0, got "0s"',
+        'CIRCUIT_BREAKER_FAILURE_STATUSES: invalid status "200" (expected HTTP statuses 400-599, or none)',
+      ]);
+      expect(
+        problemsOf(
+          { GATEWAY_CONFIG: 'gw.yaml' },
+          file(['resilience:', '  circuit_breaker_failure_statuses: [503, 302]']),
+        ),
+      ).toEqual([
+        'gw.yaml: resilience.circuit_breaker_failure_statuses[1]: expected an HTTP status 400-599',
+      ]);
+    });
+
+    it("should add a route's failure_statuses from every route source", () => {
+      const { config } = loadOk(
+        {
+          GATEWAY_CONFIG: 'gw.yaml',
+          SERVICE_ROUTES: JSON.stringify([
+            { name: 'svc', prefix: '/svc', target_url: 'http://s:1', failure_statuses: [429] },
+          ]),
+          ROUTE_ENV_URL: 'http://e:1',
+          ROUTE_ENV_FAILURE_STATUSES: '500,408',
+        },
+        file([
+          'routes:',
+          '  - name: file',
+          '    prefix: /file',
+          '    target_url: http://f:1',
+          '    failure_statuses: [500]',
+          '  - name: plain',
+          '    prefix: /plain',
+          '    target_url: http://p:1',
+        ]),
+      );
+      const byName = Object.fromEntries(config.routes.map((r) => [r.name, r.failureStatuses]));
+      expect(byName).toEqual({ file: [500], plain: undefined, svc: [429], env: [500, 408] });
+      expect(problemsOf({ ROUTE_X_URL: 'http://x:1', ROUTE_X_FAILURE_STATUSES: 'none' })).toEqual([
+        'ROUTE_X_FAILURE_STATUSES: invalid status "none" (expected HTTP statuses 400-599)',
+      ]);
+    });
+
+    it('should tell an explicit CACHE_TTL (environment, .env or file) from the default', () => {
+      expect(loadOk().config.cache.ttlExplicit).toBe(false);
+      expect(loadOk({ CACHE_TTL: '1m' }).config.cache.ttlExplicit).toBe(true);
+      expect(loadOk({}, { '.env': 'CACHE_TTL=2m\n' }).config.cache).toMatchObject({
+        ttlMs: 120_000,
+        ttlExplicit: true,
+      });
+      expect(
+        loadOk({ GATEWAY_CONFIG: 'gw.yaml' }, file(['cache:', '  cache_ttl: 30s'])).config.cache,
+      ).toMatchObject({ ttlMs: 30_000, ttlExplicit: true });
+    });
+  });
+
   describe('.env', () => {
     it('should read <cwd>/.env with real variables taking precedence', () => {
       const { config } = loadOk(
@@ -789,7 +926,7 @@ describe('loadGatewayConfig', () => {
       expect(problems).toEqual([
         'ROUTE_X_URLL: unknown route setting (did you mean ROUTE_X_URL?)',
         'ROUTE_MY_API_PREFX: unknown route setting (did you mean ROUTE_MY_API_PREFIX?)',
-        'ROUTE_URL: unknown route setting (expected ROUTE_<NAME>_<URL|TARGETS|PREFIX|HOST|STRIP_PREFIX|REQUIRE_AUTH|WEIGHT|WEIGHTS|TIMEOUT_SECS|HEALTH_PATH|PRESERVE_HOST|ALGORITHM|MAX_BODY_SIZE>)',
+        'ROUTE_URL: unknown route setting (expected ROUTE_<NAME>_<URL|TARGETS|PREFIX|HOST|STRIP_PREFIX|REQUIRE_AUTH|WEIGHT|WEIGHTS|TIMEOUT_SECS|HEALTH_PATH|PRESERVE_HOST|ALGORITHM|MAX_BODY_SIZE|FAILURE_STATUSES>)',
         'ROUTE_Y_STRIP_PREFIX: invalid boolean "maybe" (expected true or false)',
         'ROUTE_Y_WEIGHTS: invalid integer "x"',
         'ROUTE_Y_WEIGHTS: must be >= 0, got -2',

@@ -75,7 +75,11 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
     resilience: settings.values(RESILIENCE.settings),
     security: settings.values(SECURITY.settings),
     auth: readAuthConfig(settings, report),
-    cache: settings.values(CACHE.settings),
+    cache: {
+      ...settings.values(CACHE.settings),
+      // Only an explicit CACHE_TTL opts responses that state no freshness in to the cache.
+      ttlExplicit: settings.raw(CACHE.settings.ttlMs.env) !== undefined,
+    },
     redis: readRedis(settings, report),
     log: {
       ...settings.values(LOG.settings),

@@ -14,7 +14,7 @@ describe('docs/settings.md', () => {
 
     expect(doc).toContain('## Response cache and compression');
     expect(doc).toMatch(
-      /^\| `CACHE_TTL` +\| `cache\.cache_ttl` +\| duration +\| `5m` +\| Freshness of cacheable/m,
+      /^\| `CACHE_TTL` +\| `cache\.cache_ttl` +\| duration +\| `5m` +\| Setting it opts every caching route in/m,
     );
     expect(doc).toMatch(/^\| `DEMO_UPSTREAM` +\| `demo_upstream` +\|/m);
   });

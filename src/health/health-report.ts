@@ -101,11 +101,14 @@ function backendReport(u: Upstream): BackendReport {
   return report;
 }
 
-/** Routes that have at least one upstream able to take a request now. */
+/**
+ * Routes that can take a request now: an upstream is available, or panic routing would use one
+ * (probed up, its breaker open on the failure rate or ejected).
+ */
 export function countServableRoutes(routes: readonly CompiledRoute[]): number {
   let n = 0;
   for (const r of routes) {
-    if (r.group.upstreams.some((u) => u.isAvailable())) {
+    if (r.group.canServe()) {
       n++;
     }
   }

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types';
 import { OutlierDetector } from '../load-balancing/outlier-detector';
+import { CircuitBreaker } from '../resilience/circuit-breaker';
 import { createStrategy } from '../load-balancing/strategies/create-strategy';
 import { Upstream } from '../load-balancing/upstream';
 import { UpstreamGroup } from '../load-balancing/upstream-group';
@@ -221,12 +222,54 @@ describe('UpstreamHealthCheckService', () => {
     const [u1, u2] = routes[0].group.upstreams;
     expect(service.probeCount).toBe(2);
 
-    outliers.recordOutcome(u1, 'failure');
+    outliers.recordOutcome(u1, 'failed-exchange');
     expect(gauge.set).toHaveBeenLastCalledWith({ backend: u1.key }, 0);
     now += 1000;
     outliers.sweep();
     expect(gauge.set).toHaveBeenLastCalledWith({ backend: u1.key }, 1);
     expect(u2.ejected).toBe(false);
+  });
+
+  it('should end an ejection and half-open a breaker as soon as a probe passes', async () => {
+    const svc = build();
+    const [u1] = routes[0].group.upstreams;
+    const breaker = new CircuitBreaker({ maxFailures: 1, openMs: 60_000, clock: () => now });
+    u1.breaker = breaker;
+    prober.immediate.set('tcp://10.0.0.2:8080', 'pass');
+    prober.immediate.set('tcp://10.0.0.1:8080', 'pass');
+    await svc.runChecks();
+
+    outliers.recordOutcome(u1, 'failed-exchange');
+    breaker.record('failed-exchange');
+    expect([u1.ejected, breaker.state, u1.isAvailable()]).toEqual([true, 'open', false]);
+    gauge.set.mockClear();
+
+    await svc.runChecks();
+
+    // Long before the 1 s ejection and the 60 s breaker timers.
+    expect([u1.ejected, breaker.state, u1.isAvailable()]).toEqual([false, 'half-open', true]);
+    expect(gauge.set).toHaveBeenCalledWith({ backend: u1.key }, 1);
+    expect(gauge.set).not.toHaveBeenCalledWith({ backend: u1.key }, 0);
+  });
+
+  it('should not revive an upstream on a passed probe while it is still down', async () => {
+    const svc = build();
+    const [u1] = routes[0].group.upstreams;
+    const breaker = new CircuitBreaker({ maxFailures: 1, openMs: 60_000, clock: () => now });
+    u1.breaker = breaker;
+    prober.immediate.set('tcp://10.0.0.2:8080', 'pass');
+    prober.immediate.set('tcp://10.0.0.1:8080', 'fail');
+    await svc.runChecks();
+    await svc.runChecks();
+    expect(u1.healthy).toBe(false);
+    breaker.record('failed-exchange');
+
+    // HEALTH_CHECK_PASSES is 2 here: one passed probe does not bring it up yet.
+    prober.immediate.set('tcp://10.0.0.1:8080', 'pass');
+    await svc.runChecks();
+    expect([u1.healthy, breaker.state]).toEqual([false, 'open']);
+    await svc.runChecks();
+    expect([u1.healthy, breaker.state]).toEqual([true, 'half-open']);
   });
 
   it('should keep probe state across a route table reload', async () => {

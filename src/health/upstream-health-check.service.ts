@@ -155,9 +155,17 @@ export class UpstreamHealthCheckService implements OnApplicationBootstrap, OnMod
       }
     }
     const backends = new Set<string>();
+    // A passed probe of an upstream that is up is fresh proof it answers: an ejection ends and
+    // an open breaker turns half-open now, instead of after their own timers (30 s by default),
+    // so a restarted upstream takes traffic again within one interval.
+    const revive = error === undefined && target.up;
     for (const upstream of target.upstreams) {
       upstream.healthy = target.up;
       backends.add(upstream.key);
+      if (revive) {
+        this.outliers.onProbeSuccess(upstream);
+        upstream.breaker?.onProbeSuccess();
+      }
     }
     for (const backend of backends) {
       this.publish(backend);

@@ -5,8 +5,10 @@ import { countServableRoutes } from './health-report';
 import { ShutdownState } from './shutdown-state';
 
 /**
- * Readiness: down once shutdown has started, or when no route has a usable upstream (every one
- * probed down, ejected or behind an open breaker). A gateway without routes is ready: there is
+ * Readiness: down once shutdown has started, or when no route could serve a request (every
+ * upstream probed down, drained, or behind a breaker opened by consecutive exchange failures;
+ * panic routing still serves through ejections and rate-opened breakers). A gateway without
+ * routes is ready: there is
  * nothing it could wait for. Reads in-memory state only.
  */
 @Injectable()

@@ -34,7 +34,7 @@ describe('OutlierDetector', () => {
 
   const fail = (u: Upstream, times: number): void => {
     for (let i = 0; i < times; i++) {
-      detector.recordOutcome(u, 'failure');
+      detector.recordOutcome(u, 'failed-exchange');
     }
   };
 
@@ -168,7 +168,7 @@ describe('OutlierDetector', () => {
     const off = new OutlierDetector({ consecutiveFailures: 0, baseEjectionMs: BASE }, () => now);
     const [a] = pool(2);
     for (let i = 0; i < 100; i++) {
-      off.recordOutcome(a, 'failure');
+      off.recordOutcome(a, 'failed-exchange');
     }
 
     expect(a.ejected).toBe(false);
@@ -177,7 +177,7 @@ describe('OutlierDetector', () => {
   it('should return the upstream from its own timer', async () => {
     const real = new OutlierDetector({ consecutiveFailures: 1, baseEjectionMs: 20 });
     const [a] = pool(2);
-    real.recordOutcome(a, 'failure');
+    real.recordOutcome(a, 'failed-exchange');
     expect(a.ejected).toBe(true);
 
     // Poll rather than sleep a fixed time: a loaded CI machine may fire the timer late.
@@ -192,13 +192,73 @@ describe('OutlierDetector', () => {
 
   it('should combine health, ejection and the breaker hook in isAvailable()', () => {
     const [a] = pool(2);
-    a.breaker = { isAvailable: () => false, state: 'open' };
+    a.breaker = {
+      isAvailable: () => false,
+      tryAcquire: () => false,
+      allowsPanic: () => true,
+      onProbeSuccess: () => undefined,
+      state: 'open',
+    };
     expect(a.isAvailable()).toBe(false);
 
-    a.breaker = { isAvailable: () => true, state: 'closed' };
+    a.breaker = {
+      isAvailable: () => true,
+      tryAcquire: () => true,
+      allowsPanic: () => true,
+      onProbeSuccess: () => undefined,
+      state: 'closed',
+    };
     expect(a.isAvailable()).toBe(true);
 
     a.healthy = false;
     expect(a.isAvailable()).toBe(false);
+  });
+
+  it('should count failure statuses like exchange failures, and nothing else', () => {
+    const [a] = pool(4);
+    fail(a, 2);
+    for (let i = 0; i < 3; i++) {
+      detector.recordOutcome(a, 'failed-status');
+    }
+    expect(a.ejected).toBe(true);
+  });
+
+  it('should end an ejection as soon as an active probe passes, on probation', () => {
+    const [a] = pool(4);
+    const events: boolean[] = [];
+    detector.onChange((_u, ejected) => events.push(ejected));
+    fail(a, 5);
+    expect(a.ejected).toBe(true);
+
+    detector.onProbeSuccess(a);
+
+    expect(a.ejected).toBe(false);
+    expect(detector.ejectedUntil(a)).toBeUndefined();
+    expect(events).toEqual([true, false]);
+    // Probation: one failure of live traffic puts it back out.
+    fail(a, 1);
+    expect(a.ejected).toBe(true);
+  });
+
+  it('should ignore a passed probe of an upstream that is not ejected', () => {
+    const [a] = pool(4);
+    const events: boolean[] = [];
+    detector.onChange((_u, ejected) => events.push(ejected));
+    fail(a, 4);
+    detector.onProbeSuccess(a);
+    expect(a.ejected).toBe(false);
+    expect(events).toEqual([]);
+    // The failure count of live traffic is live traffic's business: one more ejects.
+    fail(a, 1);
+    expect(a.ejected).toBe(true);
+  });
+
+  it('should eject on demand (a stall) within the cap', () => {
+    const [a, b] = pool(3);
+    expect(detector.eject(a, 'stalled')).toBe(true);
+    expect(detector.ejectedUntil(a)).toBe(now + BASE);
+    // floor(3 * 50 %) = 1 may be ejected at once.
+    expect(detector.eject(b, 'stalled')).toBe(false);
+    expect(b.ejected).toBe(false);
   });
 });

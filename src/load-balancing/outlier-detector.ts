@@ -1,9 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { monotonicClock, type Clock } from '../common/clock';
+import { isFailure, type ExchangeOutcome } from '../resilience/classify-outcome';
 import type { Upstream } from './upstream';
-
-/** How one proxied exchange went, from the upstream's point of view. */
-export type UpstreamOutcome = 'success' | 'failure' | 'neutral';
 
 export interface OutlierDetectorOptions {
   /**
@@ -51,8 +49,14 @@ interface OutlierState {
  *   down, so a route with one upstream is never ejected (its breaker handles that case) and an
  *   outage of every upstream cannot empty a pool that could still serve some requests.
  *
- * Outcomes: `failure` = connect errors, resets, timeouts, 5xx; `success` = any other response;
- * `neutral` = nothing learned (the client went away, the request was refused before it was sent).
+ * Outcomes are `classifyOutcome`'s, the same verdicts the breaker and `upstream_errors_total`
+ * get: exchange failures and failure statuses (502, 503, 504 by default) count; any other
+ * response is a success; `neutral` = nothing learned (the client went away, the request was
+ * refused before it was sent).
+ *
+ * A passed active probe ends an ejection at once (Envoy's
+ * `successful_active_health_check_uneject_host`): the probe has just shown the upstream answers,
+ * and probation re-ejects it on its first failure if live traffic says otherwise.
  *
  * Ejection state is per `Upstream` object, i.e. per route: the cap is a per-pool property, and
  * two routes sharing a backend each learn from their own traffic.
@@ -97,12 +101,12 @@ export class OutlierDetector {
    * Records one proxied exchange with `upstream`. Call it once per attempt, when the outcome is
    * known (response head received, or the attempt failed). Cheap: a WeakMap lookup and a counter.
    */
-  recordOutcome(upstream: Upstream, outcome: UpstreamOutcome): void {
+  recordOutcome(upstream: Upstream, outcome: ExchangeOutcome): void {
     if (!this.enabled || outcome === 'neutral') {
       return;
     }
     const state = this.stateOf(upstream);
-    if (outcome === 'success') {
+    if (!isFailure(outcome)) {
       state.failures = 0;
       state.probation = false;
       return;
@@ -114,6 +118,26 @@ export class OutlierDetector {
     state.failures++;
     if (state.probation || state.failures >= this.threshold) {
       this.tryEject(upstream, state);
+    }
+  }
+
+  /**
+   * Ejects `upstream` now, whatever its failure count (the stall detector's verdict), within the
+   * same cap and back-off as failures. @returns whether it is ejected afterwards.
+   */
+  eject(upstream: Upstream, reason: string): boolean {
+    if (!this.enabled || upstream.ejected) {
+      return upstream.ejected;
+    }
+    this.tryEject(upstream, this.stateOf(upstream), reason);
+    return upstream.ejected;
+  }
+
+  /** An active probe of `upstream` passed: an ejection ends now, on probation. */
+  onProbeSuccess(upstream: Upstream): void {
+    const state = this.states.get(upstream);
+    if (state && state.ejectedUntil > 0) {
+      this.restore(upstream, state, this.clock(), 'an active probe passed');
     }
   }
 
@@ -145,7 +169,7 @@ export class OutlierDetector {
     this.timed.clear();
   }
 
-  private tryEject(upstream: Upstream, state: OutlierState): void {
+  private tryEject(upstream: Upstream, state: OutlierState, reason?: string): void {
     const peers = upstream.peers;
     const allowed = Math.floor((peers.length * this.maxPercent) / 100);
     let ejected = 0;
@@ -169,7 +193,8 @@ export class OutlierDetector {
     state.probation = false;
     upstream.ejected = true;
     this.logger.warn(
-      `upstream ${upstream.key} ejected for ${period} ms (ejection #${state.level} in a row)`,
+      `upstream ${upstream.key} ejected for ${period} ms (ejection #${state.level} in a row` +
+        `${reason === undefined ? '' : `: ${reason}`})`,
     );
     state.timer = this.schedule(() => this.expire(upstream), period);
     this.timed.add(upstream);
@@ -195,7 +220,7 @@ export class OutlierDetector {
     }
   }
 
-  private restore(upstream: Upstream, state: OutlierState, now: number): void {
+  private restore(upstream: Upstream, state: OutlierState, now: number, why?: string): void {
     if (state.timer) {
       clearTimeout(state.timer);
     }
@@ -206,7 +231,9 @@ export class OutlierDetector {
     state.failures = 0;
     state.probation = true;
     upstream.ejected = false;
-    this.logger.log(`upstream ${upstream.key} back in rotation after ejection`);
+    this.logger.log(
+      `upstream ${upstream.key} back in rotation after ejection${why === undefined ? '' : ` (${why})`}`,
+    );
     this.emit(upstream, false);
   }
 

@@ -4,12 +4,15 @@ import { InjectGatewayConfig } from '../config/gateway.config';
 import type {
   GatewayConfig,
   LoadBalancingAlgorithm,
-  UpstreamConfig,
+  RouteConfig,
 } from '../config/gateway-config.types';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
+import { gatewayMetricFamilies } from '../observability/metrics/gateway-metrics';
 import { CIRCUIT_BREAKER_TRIPS } from '../observability/metrics.constants';
 import { CircuitBreaker } from '../resilience/circuit-breaker';
+import { failureStatusSet } from '../resilience/classify-outcome';
+import { StallDetector } from './stall-detector';
 import { createStrategy } from './strategies/create-strategy';
 import { Upstream } from './upstream';
 import { UpstreamGroup } from './upstream-group';
@@ -23,22 +26,45 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
   private readonly logger = new Logger(UpstreamPoolsService.name);
   private readonly pools = new Map<string, Pool>();
   private readonly breakers = new Map<string, CircuitBreaker>();
+  /** Live groups, by one of their upstreams, so a retired route stops being watched for stalls. */
+  private readonly groups = new Map<Upstream, UpstreamGroup>();
 
   constructor(
     @InjectGatewayConfig() private readonly config: GatewayConfig,
     @InjectMetric(CIRCUIT_BREAKER_TRIPS) private readonly trips: Counter<string>,
+    private readonly stalls: StallDetector,
   ) {}
 
+  /**
+   * A route's pool: one `Upstream` per target (its own per-route state) on shared connection
+   * pools and breakers, with the failure statuses the route and each upstream count.
+   */
   createGroup(
-    upstreams: readonly UpstreamConfig[],
+    route: Pick<RouteConfig, 'name' | 'upstreams' | 'failureStatuses'>,
     algorithm: LoadBalancingAlgorithm,
   ): UpstreamGroup {
-    const built = upstreams.map((u) => {
+    const defaults = this.config.resilience.failureStatuses;
+    const built = route.upstreams.map((u) => {
       const upstream = new Upstream(u.url, u.weight, this.poolFor(u.url));
       upstream.breaker = this.breakerFor(upstream.key);
+      upstream.failureStatuses = failureStatusSet(
+        defaults,
+        route.failureStatuses,
+        u.failureStatuses,
+      );
       return upstream;
     });
-    return new UpstreamGroup(built, createStrategy(algorithm));
+    const group = new UpstreamGroup(
+      built,
+      createStrategy(algorithm),
+      route.name,
+      gatewayMetricFamilies().upstreamPanics.child(route.name),
+    );
+    if (built.length > 0) {
+      this.groups.set(built[0], group);
+      this.stalls.track(group);
+    }
+    return group;
   }
 
   /** Every route that names this upstream shares one breaker: it is one server's health. */
@@ -49,10 +75,19 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
       breaker = new CircuitBreaker({
         maxFailures: r.circuitBreakerMax,
         openMs: r.circuitBreakerTimeoutMs,
-        onStateChange: (from, to) => {
+        failureRatePercent: r.circuitBreakerFailureRate,
+        minRequests: r.circuitBreakerMinRequests,
+        windowMs: r.circuitBreakerWindowMs,
+        onStateChange: (from, to, cause) => {
           if (to === 'open') {
             this.trips.inc({ backend: key });
-            this.logger.warn(`circuit breaker for ${key}: ${from} -> open`);
+            this.logger.warn(
+              `circuit breaker for ${key}: ${from} -> open (${
+                cause === 'consecutive'
+                  ? `${r.circuitBreakerMax} exchange failures in a row`
+                  : `failure rate at or above ${r.circuitBreakerFailureRate}%`
+              })`,
+            );
           } else {
             this.logger.log(`circuit breaker for ${key}: ${from} -> ${to}`);
           }
@@ -102,6 +137,11 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
     for (const u of replaced) {
       if (!keys.has(u.key)) {
         this.breakers.delete(u.key);
+      }
+      const group = this.groups.get(u);
+      if (group !== undefined) {
+        this.groups.delete(u);
+        this.stalls.untrack(group);
       }
     }
     const leaving = new Map<string, Upstream[]>();

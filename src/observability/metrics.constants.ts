@@ -24,6 +24,9 @@ export const UPSTREAM_REQUEST_DURATION = 'upstream_request_duration_seconds';
 /** Counter `upstream_errors_total{route,upstream,kind}`: failed attempts by cause. */
 export const UPSTREAM_ERRORS = 'upstream_errors_total';
 
+/** Counter `upstream_panic_total{route}`: requests routed in panic (too few usable upstreams). */
+export const UPSTREAM_PANIC = 'upstream_panic_total';
+
 /** Counter `upstream_retries_total{route}`: retries started. */
 export const UPSTREAM_RETRIES = 'upstream_retries_total';
 
@@ -55,6 +58,7 @@ export const GATEWAY_METRIC_NAMES: readonly string[] = [
   BLOCKED_IPS,
   UPSTREAM_REQUEST_DURATION,
   UPSTREAM_ERRORS,
+  UPSTREAM_PANIC,
   UPSTREAM_RETRIES,
   RATE_LIMITED,
   HTTP_REQUEST_BYTES,

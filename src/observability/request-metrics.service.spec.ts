@@ -7,7 +7,7 @@ import type { RouteTableService } from '../routing/route-table.service';
 import type { IpFilterService } from '../security/ip-filter/ip-filter.service';
 import { GatewayLoad } from './metrics/gateway-load';
 import { gatewayMetricFamilies } from './metrics/gateway-metrics';
-import { RequestMetricsService, upstreamErrorKind } from './request-metrics.service';
+import { RequestMetricsService } from './request-metrics.service';
 import { TrafficStatsService } from './traffic-stats.service';
 
 let seq = 0;
@@ -110,8 +110,13 @@ describe('RequestMetricsService', () => {
   it('should record attempts: latency, failures by kind, per-upstream counts', async () => {
     const { name, route, upstream, metrics, stats } = setup();
     metrics.attemptEnded({ route, status: 200, error: undefined }, upstream, 5, 'success');
-    metrics.attemptEnded({ route, status: 0, error: 'ECONNREFUSED' }, upstream, 1, 'failure');
-    metrics.attemptEnded({ route, status: 503, error: undefined }, upstream, 2, 'failure');
+    metrics.attemptEnded(
+      { route, status: 0, error: 'ECONNREFUSED' },
+      upstream,
+      1,
+      'failed-exchange',
+    );
+    metrics.attemptEnded({ route, status: 503, error: undefined }, upstream, 2, 'failed-status');
     // Client gone before any answer: counted as an attempt, but no latency and no error.
     metrics.attemptEnded({ route, status: 0, error: undefined }, upstream, 9, 'neutral');
     const labels = { route: name, upstream: upstream.key };
@@ -165,23 +170,5 @@ describe('RequestMetricsService', () => {
     expect(await value('upstream_in_flight', { upstream: upstream.key })).toBe(4);
     metrics.onApplicationShutdown();
     expect(await value('upstream_in_flight', { upstream: upstream.key })).toBe(0);
-  });
-});
-
-describe('upstreamErrorKind', () => {
-  it.each([
-    [0, 'ECONNREFUSED', 'connect'],
-    [0, 'UND_ERR_CONNECT_TIMEOUT', 'connect_timeout'],
-    [0, 'UND_ERR_HEADERS_TIMEOUT', 'timeout'],
-    [0, 'UND_ERR_BODY_TIMEOUT', 'timeout'],
-    [0, 'ECONNRESET', 'reset'],
-    [0, 'UND_ERR_SOCKET', 'reset'],
-    [0, 'HPE_INVALID_CHUNK_SIZE', 'bad_response'],
-    [0, 'invalid upstream response header: x', 'bad_response'],
-    [502, undefined, '5xx'],
-    [0, 'something new', 'other'],
-    [0, undefined, 'other'],
-  ])('status %s error %s -> %s', (status, error, kind) => {
-    expect(upstreamErrorKind(status, error)).toBe(kind);
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Upstream } from '../load-balancing/upstream';
-import type { ExchangeOutcome } from '../resilience/classify-outcome';
+import { failureKind, isFailure, type ExchangeOutcome } from '../resilience/classify-outcome';
 import type { CompiledRoute } from '../routing/compiled-route';
 import { RouteTableService } from '../routing/route-table.service';
 import { IpFilterService } from '../security/ip-filter/ip-filter.service';
@@ -113,45 +113,6 @@ class RouteSeries {
       this.rateLimited.set(policy, c);
     }
     return c;
-  }
-}
-
-/** `upstream_errors_total` kind of a failed attempt. */
-export function upstreamErrorKind(status: number, error: string | undefined): string {
-  if (status >= 500) {
-    return '5xx';
-  }
-  switch (error) {
-    case 'ECONNREFUSED':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EHOSTDOWN':
-    case 'ENETDOWN':
-    case 'EADDRNOTAVAIL':
-      return 'connect';
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return 'connect_timeout';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-    case 'ETIMEDOUT':
-      return 'timeout';
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
-      return 'reset';
-    case 'UND_ERR_INFO':
-      return 'bad_response';
-    case undefined:
-      return 'other';
-    default:
-      return error.startsWith('HPE_') ||
-        error.startsWith('UND_ERR_RES') ||
-        error.startsWith('invalid upstream')
-        ? 'bad_response'
-        : 'other';
   }
 }
 
@@ -285,9 +246,9 @@ export class RequestMetricsService implements OnModuleInit, OnApplicationShutdow
     if (outcome !== 'neutral' || attempt.status > 0) {
       us.duration.observe(durationMs / 1000);
     }
-    if (outcome === 'failure') {
+    if (isFailure(outcome)) {
       us.stats.failures++;
-      us.error(upstreamErrorKind(attempt.status, attempt.error)).value++;
+      us.error(failureKind(outcome, attempt.status, attempt.error)).value++;
     }
   }
 

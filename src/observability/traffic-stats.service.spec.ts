@@ -10,7 +10,13 @@ function setup() {
   const b = new Upstream('http://10.0.0.2:8080', 1, {} as Dispatcher);
   b.healthy = false;
   b.inFlight = 3;
-  b.breaker = { isAvailable: () => false, state: 'open' };
+  b.breaker = {
+    isAvailable: () => false,
+    tryAcquire: () => false,
+    allowsPanic: () => true,
+    onProbeSuccess: () => undefined,
+    state: 'open',
+  };
   b.draining = true;
   const routes = {
     routes: [

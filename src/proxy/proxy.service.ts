@@ -14,7 +14,7 @@ import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig, ResilienceConfig } from '../config/gateway-config.types';
 import { OutlierDetector } from '../load-balancing/outlier-detector';
 import type { CircuitBreaker } from '../resilience/circuit-breaker';
-import type { ExchangeOutcome } from '../resilience/classify-outcome';
+import { STALLED_ERROR_CODE, type ExchangeOutcome } from '../resilience/classify-outcome';
 import {
   backoffMs,
   CONNECT_ERROR_CODES,
@@ -455,30 +455,11 @@ export class ProxyService implements AttemptHost, CacheHost {
   }
 
   /**
-   * The balancer's pick, then the breaker's permit (a half-open breaker admits one trial). On a
-   * retry an upstream not tried yet is preferred when the pool has one.
+   * The balancer's pick with its breaker permit (a half-open breaker admits one trial), in panic
+   * over every upstream probed up; on a retry an upstream not tried yet is preferred.
    */
   private choose(route: CompiledRoute, exchange: UpstreamExchange): Upstream | undefined {
-    const group = route.group;
-    let candidate = group.pick(exchange.clientIp);
-    if (candidate && exchange.tried.includes(candidate)) {
-      candidate =
-        group.upstreams.find((u) => u.isAvailable() && !exchange.tried.includes(u)) ?? candidate;
-    }
-    if (candidate && (!candidate.breaker || (candidate.breaker as CircuitBreaker).tryAcquire())) {
-      return candidate;
-    }
-    // The pick's breaker refused (its half-open trial is taken): any other available upstream.
-    for (const u of group.upstreams) {
-      if (
-        u !== candidate &&
-        u.isAvailable() &&
-        (!u.breaker || (u.breaker as CircuitBreaker).tryAcquire())
-      ) {
-        return u;
-      }
-    }
-    return undefined;
+    return route.group.choose(exchange.clientIp, exchange.tried);
   }
 
   // --- AttemptHost --------------------------------------------------------------------------
@@ -512,9 +493,10 @@ export class ProxyService implements AttemptHost, CacheHost {
       return false;
     }
     // The budget stops retries from amplifying an outage. A request refused at connect time
-    // reached no upstream, so moving it elsewhere adds no load: it is exempt.
+    // reached no upstream, and one moved off a stalled upstream left one that is not working
+    // on it: moving either elsewhere adds no load, so they are exempt.
     const code = (failure.error as { code?: string } | undefined)?.code;
-    if (code === undefined || !CONNECT_ERROR_CODES.has(code)) {
+    if (code === undefined || !(CONNECT_ERROR_CODES.has(code) || code === STALLED_ERROR_CODE)) {
       if (!route.retryBudget.tryAcquireRetry()) {
         return false;
       }
@@ -536,14 +518,7 @@ export class ProxyService implements AttemptHost, CacheHost {
   }
 
   attemptEnded(exchange: UpstreamExchange, upstream: Upstream, outcome: ExchangeOutcome): void {
-    const breaker = upstream.breaker as CircuitBreaker | undefined;
-    if (outcome === 'success') {
-      breaker?.onSuccess();
-    } else if (outcome === 'failure') {
-      breaker?.onFailure();
-    } else {
-      breaker?.onNeutral();
-    }
+    (upstream.breaker as CircuitBreaker | undefined)?.record(outcome);
     this.outliers.recordOutcome(upstream, outcome);
     if (exchange.retryPermitFor === exchange.attempt) {
       exchange.retryPermitFor = 0;

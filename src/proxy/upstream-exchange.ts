@@ -7,8 +7,13 @@ import {
   sendGatewayError,
 } from '../common/errors/gateway-error';
 import type { GatewayRejection } from '../common/errors/gateway-rejection';
-import type { Upstream } from '../load-balancing/upstream';
-import { classifyOutcome, type ExchangeOutcome } from '../resilience/classify-outcome';
+import type { Upstream, WaitingAttempt } from '../load-balancing/upstream';
+import {
+  classifyOutcome,
+  STALLED_ERROR_CODE,
+  type ExchangeOutcome,
+  type ExchangeResult,
+} from '../resilience/classify-outcome';
 import type { AccessLogService, AccessRecord } from '../observability/access-log.service';
 import type { RequestTrace } from '../observability/tracing/request-trace';
 import type { ResponseHook, ResponseSink } from '../common/http/response-hook';
@@ -51,7 +56,9 @@ export interface AttemptHost {
  *
  * Guards fill in `match`, `principal` and `responseHeaders`; the proxy fills in `upstream`.
  */
-export class UpstreamExchange implements Dispatcher.DispatchHandler, LocationRewriter {
+export class UpstreamExchange
+  implements Dispatcher.DispatchHandler, LocationRewriter, WaitingAttempt
+{
   match: RouteMatch<CompiledRoute> | undefined;
   upstream: Upstream | undefined;
   /** Canonical path (set once the raw path is accepted). */
@@ -107,6 +114,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, LocationRew
   retryTimer: NodeJS.Timeout | undefined;
   /** The current attempt still owes its upstream an outcome (breaker permit, inFlight). */
   private attemptOpen = false;
+  /** The stall detector moved this attempt: its retry is already reserved. */
+  private stallRetry = false;
+  // WaitingAttempt: links in the upstream's list of attempts waiting for a response head.
+  waitStartedAt = 0;
+  waitPrev: WaitingAttempt | undefined = undefined;
+  waitNext: WaitingAttempt | undefined = undefined;
+  waitingOn: Upstream | undefined = undefined;
   /** performance.now() when the current attempt was dispatched. */
   private attemptStartedAt = 0;
   /** Time spent at upstreams by the attempts already settled, in ms (for Server-Timing). */
@@ -199,6 +213,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, LocationRew
     resume: () => void,
     _statusText: string,
   ): boolean {
+    // Any head, interim ones included, shows the upstream is alive (see StallDetector).
+    this.upstream?.attemptAnswered(this, performance.now());
     // 1xx (100 Continue, 103 Early Hints) are interim; the final status follows (seed-spec D9).
     if (statusCode < 200) {
       return true;
@@ -270,11 +286,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, LocationRew
     this.clearIdle();
     if (this.discarding) {
       this.discarding = false;
-      this.endAttempt('failure');
+      this.endAttempt({ status: this.status, clientAborted: false });
       this.host?.retry(this);
       return;
     }
-    this.endAttempt(classifyOutcome({ status: this.status, clientAborted: false }));
+    this.endAttempt({ status: this.status, clientAborted: false });
     if (this.hook !== undefined) {
       this.hook.onComplete(this);
     }
@@ -303,9 +319,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, LocationRew
     const code = (err as { code?: string }).code;
     // Set before the attempt is settled, so its span and metrics see the cause.
     this.error = code ?? err.message;
-    this.endAttempt(classifyOutcome({ error: err as { code?: string }, clientAborted: false }));
-    if (!this.res.headersSent && this.host?.mayRetry(this, { error: err })) {
-      this.host.retry(this);
+    this.endAttempt({ error: err as { code?: string }, clientAborted: false });
+    const reserved = this.stallRetry;
+    this.stallRetry = false;
+    if (!this.res.headersSent && (reserved || this.host?.mayRetry(this, { error: err }))) {
+      this.host!.retry(this);
       return;
     }
     if (code === 'GW_BODY_TOO_LARGE') {
@@ -347,14 +365,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, LocationRew
     this.status = 0;
     upstream.inFlight++;
     this.attemptStartedAt = performance.now();
+    upstream.attemptWaiting(this, this.attemptStartedAt);
   }
 
-  /** Settles the current attempt exactly once: inFlight, breaker permit, outlier detection. */
-  endAttempt(outcome: ExchangeOutcome): void {
+  /**
+   * Settles the current attempt exactly once: inFlight, breaker permit, outlier detection, all
+   * with the verdict of `classifyOutcome` under this upstream's failure statuses.
+   */
+  endAttempt(result: ExchangeResult): void {
     if (!this.attemptOpen || !this.upstream) {
       return;
     }
+    const outcome: ExchangeOutcome = classifyOutcome(result, this.upstream.failureStatuses);
     this.attemptOpen = false;
+    this.upstream.attemptSettled(this);
     this.upstream.inFlight--;
     const attemptMs = performance.now() - this.attemptStartedAt;
     this.upstreamMs += attemptMs;
@@ -364,6 +388,25 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, LocationRew
       outcome === 'success' ? undefined : (this.error ?? outcome),
     );
     this.host?.attemptEnded(this, this.upstream, outcome);
+  }
+
+  /**
+   * The stall detector gave up on this attempt's upstream (see `StallDetector`). The attempt moves
+   * to a peer only when a retry is allowed right now (idempotent, body not consumed, attempts,
+   * time and nothing of the response sent); the retry is reserved before the abort, so the abort's
+   * error starts it.
+   */
+  stalled(): boolean {
+    if (!this.attemptOpen || this.abortUpstream === undefined || this.isClosed || !this.host) {
+      return false;
+    }
+    const error = Object.assign(new Error('upstream stalled'), { code: STALLED_ERROR_CODE });
+    if (!this.host.mayRetry(this, { error })) {
+      return false;
+    }
+    this.stallRetry = true;
+    this.abortUpstream(error);
+    return true;
   }
 
   /**
@@ -501,7 +544,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, LocationRew
     clearTimeout(this.retryTimer);
     // Still open here only when the client side ended it (gone, stalled): not the upstream's
     // fault, unless it had already answered 5xx.
-    this.endAttempt(classifyOutcome({ status: this.status || undefined, clientAborted: true }));
+    this.endAttempt({ status: this.status || undefined, clientAborted: true });
     this.host?.exchangeEnded(this);
     const status = this.status || this.res.statusCode;
     const record: AccessRecord = {

@@ -17,7 +17,7 @@ function setup(options: Omit<CircuitBreakerOptions, 'clock' | 'onStateChange'> =
   const fail = (times: number): void => {
     for (let i = 0; i < times; i++) {
       expect(breaker.tryAcquire()).toBe(true);
-      breaker.onFailure();
+      breaker.record('failed-exchange');
     }
   };
   return { breaker, transitions, advance, fail };
@@ -61,7 +61,7 @@ describe('CircuitBreaker', () => {
       const { breaker, fail } = setup({ maxFailures: 3 });
 
       fail(2);
-      breaker.onSuccess();
+      breaker.record('success');
       fail(2);
 
       expect(breaker.state).toBe('closed');
@@ -72,8 +72,8 @@ describe('CircuitBreaker', () => {
       const { breaker, fail } = setup({ maxFailures: 3 });
 
       fail(2);
-      breaker.onNeutral();
-      breaker.onNeutral();
+      breaker.record('neutral');
+      breaker.record('neutral');
       expect(breaker.state).toBe('closed');
       expect(breaker.failures).toBe(2);
 
@@ -86,10 +86,10 @@ describe('CircuitBreaker', () => {
       const breaker = new CircuitBreaker({ clock: () => now });
 
       for (let i = 0; i < 4; i++) {
-        breaker.onFailure();
+        breaker.record('failed-exchange');
       }
       expect(breaker.state).toBe('closed');
-      breaker.onFailure();
+      breaker.record('failed-exchange');
       expect(breaker.state).toBe('open');
 
       now = 29_999;
@@ -136,9 +136,9 @@ describe('CircuitBreaker', () => {
       fail(3);
 
       advance(6_000);
-      breaker.onFailure(); // a straggler: must not push the trial back
-      breaker.onSuccess(); // nor close the breaker early
-      breaker.onNeutral();
+      breaker.record('failed-exchange'); // a straggler: must not push the trial back
+      breaker.record('success'); // nor close the breaker early
+      breaker.record('neutral');
 
       expect(breaker.state).toBe('open');
       expect(breaker.trips).toBe(1);
@@ -181,7 +181,7 @@ describe('CircuitBreaker', () => {
     it('should close on a successful trial and then grant everything', () => {
       const { breaker, transitions } = halfOpen();
 
-      breaker.onSuccess();
+      breaker.record('success');
 
       expect(breaker.state).toBe('closed');
       expect(breaker.failures).toBe(0);
@@ -192,7 +192,7 @@ describe('CircuitBreaker', () => {
 
     it('should need maxFailures fresh failures to open again after closing', () => {
       const { breaker, fail } = halfOpen();
-      breaker.onSuccess();
+      breaker.record('success');
 
       fail(2);
       expect(breaker.state).toBe('closed');
@@ -205,7 +205,7 @@ describe('CircuitBreaker', () => {
       const { breaker, advance, transitions } = halfOpen();
       advance(5_000);
 
-      breaker.onFailure(); // re-opened at +5 s
+      breaker.record('failed-exchange'); // re-opened at +5 s
 
       expect(breaker.state).toBe('open');
       expect(breaker.trips).toBe(2);
@@ -221,7 +221,7 @@ describe('CircuitBreaker', () => {
       const { breaker } = halfOpen();
       expect(breaker.tryAcquire()).toBe(false);
 
-      breaker.onNeutral(); // the trial's client went away
+      breaker.record('neutral'); // the trial's client went away
 
       expect(breaker.state).toBe('half-open');
       expect(breaker.isAvailable()).toBe(true);
@@ -240,6 +240,201 @@ describe('CircuitBreaker', () => {
 
       expect(breaker.state).toBe('open');
       expect(breaker.tryAcquire()).toBe(true);
+    });
+  });
+
+  describe('failure rate over the rolling window', () => {
+    /** 10 s window in 1 s slices, 20 calls at least, 50 %; the streak rule out of the way. */
+    function rate(options: Omit<CircuitBreakerOptions, 'clock' | 'onStateChange'> = {}) {
+      return setup({
+        maxFailures: 1_000,
+        failureRatePercent: 50,
+        minRequests: 20,
+        windowMs: 10_000,
+        ...options,
+      });
+    }
+
+    it('should open once failures reach the rate with at least minRequests calls', () => {
+      const { breaker, transitions } = rate();
+      for (let i = 0; i < 10; i++) {
+        breaker.record('success');
+      }
+      for (let i = 0; i < 9; i++) {
+        breaker.record('failed-status');
+      }
+      // 9 of 19: below the minimum number of calls, whatever the rate.
+      expect(breaker.state).toBe('closed');
+      breaker.record('failed-status'); // 10 of 20 = 50 %
+      expect(breaker.state).toBe('open');
+      expect(breaker.tripCause).toBe('rate');
+      expect(transitions).toEqual([['closed', 'open']]);
+    });
+
+    it('should not open on a high rate over too few calls', () => {
+      const { breaker } = rate();
+      for (let i = 0; i < 19; i++) {
+        breaker.record('failed-status');
+      }
+      expect(breaker.state).toBe('closed');
+    });
+
+    it('should stay closed at 20 % failures with runs of failure statuses, however long', () => {
+      const { breaker, advance } = rate();
+      // 200 req/s for 30 s: every fifth a failure status, and a run of 5 now and then.
+      for (let second = 0; second < 30; second++) {
+        for (let i = 0; i < 200; i++) {
+          const inRun = second % 7 === 3 && i >= 100 && i < 105;
+          breaker.record(inRun || i % 5 === 0 ? 'failed-status' : 'success');
+        }
+        advance(1_000);
+      }
+      expect(breaker.state).toBe('closed');
+      expect(breaker.trips).toBe(0);
+    });
+
+    it('should forget calls older than the window', () => {
+      const { breaker, advance } = rate();
+      for (let i = 0; i < 15; i++) {
+        breaker.record('failed-status');
+      }
+      advance(10_000); // every slice of the first burst is now outside the window
+      for (let i = 0; i < 10; i++) {
+        breaker.record('success');
+      }
+      for (let i = 0; i < 9; i++) {
+        breaker.record('failed-status');
+      }
+      // 9 of 19 in the window: the 15 old failures no longer count.
+      expect(breaker.state).toBe('closed');
+    });
+
+    it('should count exchange failures in the rate too', () => {
+      const { breaker } = rate();
+      for (let i = 0; i < 10; i++) {
+        breaker.record('success');
+        breaker.record(i % 2 === 0 ? 'failed-exchange' : 'failed-status');
+      }
+      expect(breaker.state).toBe('open');
+    });
+
+    it('should ignore neutral outcomes in the rate', () => {
+      const { breaker } = rate();
+      for (let i = 0; i < 100; i++) {
+        breaker.record('neutral');
+      }
+      for (let i = 0; i < 19; i++) {
+        breaker.record('failed-status');
+      }
+      expect(breaker.state).toBe('closed');
+    });
+
+    it('should start from an empty window after a trial closed it', () => {
+      const { breaker, advance } = rate({ openMs: 1_000 });
+      for (let i = 0; i < 20; i++) {
+        breaker.record('failed-status');
+      }
+      expect(breaker.state).toBe('open');
+      advance(1_000);
+      expect(breaker.tryAcquire()).toBe(true);
+      breaker.record('success');
+      expect(breaker.state).toBe('closed');
+      for (let i = 0; i < 19; i++) {
+        breaker.record('failed-status');
+      }
+      expect(breaker.state).toBe('closed');
+    });
+
+    it('should be off at 0 %', () => {
+      const { breaker } = rate({ failureRatePercent: 0 });
+      for (let i = 0; i < 1000; i++) {
+        breaker.record('failed-status');
+      }
+      expect(breaker.state).toBe('closed');
+    });
+
+    it('should use the defaults (50 % of at least 20 calls in 10 s)', () => {
+      let now = 0;
+      const breaker = new CircuitBreaker({ clock: () => now });
+      for (let i = 0; i < 10; i++) {
+        breaker.record('success');
+        breaker.record('failed-status');
+      }
+      expect(breaker.state).toBe('open');
+      expect(breaker.openMs).toBe(30_000);
+      now = 30_000;
+      expect(breaker.tryAcquire()).toBe(true);
+    });
+  });
+
+  describe('consecutive exchange failures', () => {
+    it('should not count failure statuses in the streak, and let an answer end it', () => {
+      const { breaker } = setup({ maxFailures: 3, failureRatePercent: 0 });
+      breaker.record('failed-exchange');
+      breaker.record('failed-exchange');
+      breaker.record('failed-status'); // the upstream answered: the exchange works
+      breaker.record('failed-exchange');
+      breaker.record('failed-exchange');
+      expect(breaker.state).toBe('closed');
+      breaker.record('failed-exchange');
+      expect(breaker.state).toBe('open');
+      expect(breaker.tripCause).toBe('consecutive');
+    });
+
+    it('should refuse panic traffic after consecutive exchange failures, not after a rate trip', () => {
+      const streak = setup({ maxFailures: 2 });
+      streak.fail(2);
+      expect(streak.breaker.allowsPanic()).toBe(false);
+
+      const byRate = setup({ maxFailures: 100, minRequests: 4 });
+      for (let i = 0; i < 4; i++) {
+        byRate.breaker.record('failed-status');
+      }
+      expect(byRate.breaker.state).toBe('open');
+      expect(byRate.breaker.allowsPanic()).toBe(true);
+      expect(setup().breaker.allowsPanic()).toBe(true);
+    });
+
+    it('should take the cause of a failed trial when it re-opens', () => {
+      const { breaker, fail, advance } = setup({ maxFailures: 3, openMs: 1_000 });
+      fail(3);
+      advance(1_000);
+      expect(breaker.tryAcquire()).toBe(true);
+      breaker.record('failed-status');
+      expect(breaker.state).toBe('open');
+      expect(breaker.tripCause).toBe('rate');
+    });
+  });
+
+  describe('active probe passed', () => {
+    it('should move an open breaker to half-open at once, with one trial', () => {
+      const { breaker, fail, transitions } = setup({ openMs: 60_000 });
+      fail(3);
+      expect(breaker.tryAcquire()).toBe(false);
+
+      breaker.onProbeSuccess();
+
+      expect(breaker.state).toBe('half-open');
+      expect(transitions.at(-1)).toEqual(['open', 'half-open']);
+      expect(breaker.tryAcquire()).toBe(true);
+      expect(breaker.tryAcquire()).toBe(false);
+      breaker.record('success');
+      expect(breaker.state).toBe('closed');
+    });
+
+    it('should leave closed and half-open breakers alone', () => {
+      const { breaker, fail, advance, transitions } = setup({ openMs: 1_000 });
+      breaker.onProbeSuccess();
+      expect(breaker.state).toBe('closed');
+      fail(3);
+      advance(1_000);
+      expect(breaker.tryAcquire()).toBe(true); // trial out
+      breaker.onProbeSuccess();
+      expect(breaker.tryAcquire()).toBe(false); // still the one trial
+      expect(transitions).toEqual([
+        ['closed', 'open'],
+        ['open', 'half-open'],
+      ]);
     });
   });
 
@@ -295,7 +490,7 @@ describe('CircuitBreaker', () => {
   it('should work without a state-change callback or injected clock', () => {
     const breaker = new CircuitBreaker({ maxFailures: 1, openMs: 60_000 });
 
-    breaker.onFailure();
+    breaker.record('failed-exchange');
 
     expect(breaker.state).toBe('open');
     expect(breaker.tryAcquire()).toBe(false);
@@ -306,6 +501,10 @@ describe('CircuitBreaker', () => {
     [{ maxFailures: 1.5 }, /maxFailures/],
     [{ openMs: -1 }, /openMs/],
     [{ openMs: Number.NaN }, /openMs/],
+    [{ failureRatePercent: 101 }, /failureRatePercent/],
+    [{ failureRatePercent: -1 }, /failureRatePercent/],
+    [{ minRequests: 0 }, /minRequests/],
+    [{ windowMs: 0 }, /windowMs/],
   ])('should reject invalid options %j', (options, message) => {
     expect(() => new CircuitBreaker(options)).toThrow(message);
   });

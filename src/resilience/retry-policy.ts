@@ -6,6 +6,8 @@
  * retried POSTs after timeouts, and retried bodied requests whose body was already consumed).
  */
 
+import { STALLED_ERROR_CODE } from './classify-outcome';
+
 /** Request headers as Node gives them: lower-case names. */
 export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
@@ -117,7 +119,7 @@ export interface RetryContext {
  * - never past `maxAttempts` tries in all;
  * - never after a streamed body was consumed: there is nothing left to send (seed-spec D4);
  * - connect errors: on any method, since the upstream never saw the request;
- * - resets and 502/503/504: only when the request is idempotent.
+ * - resets, stalls and 502/503/504: only when the request is idempotent.
  *
  * The caller still needs a retry-budget permit (`RetryBudget.tryAcquireRetry`) before retrying.
  */
@@ -133,7 +135,11 @@ export function shouldRetry(ctx: RetryContext): boolean {
     if (CONNECT_ERROR_CODES.has(code)) {
       return true;
     }
-    return RESET_ERROR_CODES.has(code) && isIdempotent(ctx.method, ctx.headers);
+    // A stalled upstream may have received the request: like a reset, idempotent ones only.
+    return (
+      (RESET_ERROR_CODES.has(code) || code === STALLED_ERROR_CODE) &&
+      isIdempotent(ctx.method, ctx.headers)
+    );
   }
   return (
     ctx.status !== undefined &&

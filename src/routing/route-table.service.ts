@@ -72,10 +72,7 @@ export class RouteTableService implements OnModuleInit {
       maxBodyBytes: route.maxBodyBytes,
       cache: compileRouteCache(route, this.config.cache),
       retryBudget: new RetryBudget({ budgetPercent: this.config.resilience.retryBudgetPercent }),
-      group: this.pools.createGroup(
-        route.upstreams,
-        route.algorithm ?? this.config.loadBalancing.algorithm,
-      ),
+      group: this.pools.createGroup(route, route.algorithm ?? this.config.loadBalancing.algorithm),
     };
   }
 }

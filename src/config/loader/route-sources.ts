@@ -7,6 +7,7 @@ import {
   collectEach,
   errorMessage,
   parseAlgorithm,
+  parseFailureStatuses,
   parseGoBool,
   parseStrictInt,
   splitList,
@@ -38,6 +39,7 @@ const ENV_ROUTE_SUFFIXES = {
   PRESERVE_HOST: 'preserve_host',
   ALGORITHM: 'algorithm',
   MAX_BODY_SIZE: 'max_body_size',
+  FAILURE_STATUSES: 'failure_statuses',
 } as const satisfies Record<string, Exclude<keyof RouteFileEntry, 'name'>>;
 type EnvRouteSuffix = keyof typeof ENV_ROUTE_SUFFIXES;
 export type RouteKey = keyof RouteFileEntry;
@@ -197,6 +199,9 @@ export function envRouteDrafts(env: Env, report: Report): RouteDraft[] {
       preserve_host: read('PRESERVE_HOST', parseGoBool),
       algorithm: read('ALGORITHM', parseAlgorithm),
       max_body_size: read('MAX_BODY_SIZE', nonNegativeInt),
+      failure_statuses: read('FAILURE_STATUSES', (raw) =>
+        parseFailureStatuses(raw, { allowNone: false }),
+      ),
     };
     return {
       origin: `ROUTE_${name}`,

@@ -153,6 +153,7 @@ function buildRoute(
           },
         }),
     ...(entry.max_body_size === undefined ? {} : { maxBodyBytes: entry.max_body_size }),
+    ...withDefined('failureStatuses', entry.failure_statuses),
     ...(entry.cache === undefined
       ? {}
       : {

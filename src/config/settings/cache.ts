@@ -14,7 +14,7 @@ export const CACHE = area({
       env: 'CACHE_TTL',
       key: 'cache_ttl',
       description:
-        'Freshness of cacheable responses that state none (no max-age, s-maxage or Expires).',
+        'Setting it opts every caching route in to storing responses that state no freshness (no max-age, s-maxage, Expires, Last-Modified or public) for this long; left unset, such responses are not stored. Also caps the heuristic freshness derived from Last-Modified.',
       default: '5m',
     }),
     maxObjectBytes: integer({

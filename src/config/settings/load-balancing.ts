@@ -52,7 +52,7 @@ export const LOAD_BALANCING = area({
       env: 'PASSIVE_EJECT_FAILURES',
       key: 'passive_eject_failures',
       description:
-        'Consecutive failures of live traffic (connect errors, resets, timeouts, 5xx) that eject an upstream; 0 turns passive ejection off.',
+        'Consecutive failures of live traffic (exchange failures and failure statuses) that eject an upstream; 0 turns passive ejection off.',
       min: 0,
       default: 5,
     }),
@@ -62,6 +62,14 @@ export const LOAD_BALANCING = area({
       description:
         'First ejection period; doubles on each repeated ejection, up to 10 times this value.',
       default: '30s',
+    }),
+    stallTimeoutMs: duration({
+      env: 'UPSTREAM_STALL_TIMEOUT',
+      key: 'upstream_stall_timeout',
+      description:
+        "An upstream that answers nothing for this long (or twice its pool's slowest recent answer, if longer) while requests wait on it and its peers answer newer ones is ejected, and its waiting retryable requests move to a peer; 0 turns this off.",
+      default: '500ms',
+      allowZero: true,
     }),
   },
 });

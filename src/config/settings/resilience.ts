@@ -1,4 +1,6 @@
-import { area, duration, integer } from './setting';
+import { z } from 'zod';
+import { parseFailureStatuses } from '../env-parsers';
+import { area, duration, integer, setting } from './setting';
 
 export const RESILIENCE = area({
   section: 'resilience',
@@ -7,9 +9,51 @@ export const RESILIENCE = area({
     circuitBreakerMax: integer({
       env: 'CIRCUIT_BREAKER_MAX',
       key: 'circuit_breaker_max',
-      description: 'Consecutive failures that open an upstream circuit breaker.',
+      description:
+        'Consecutive exchange failures (connect error or timeout, reset, response timeout, malformed response) that open an upstream circuit breaker.',
       min: 1,
       default: 5,
+    }),
+    circuitBreakerFailureRate: integer({
+      env: 'CIRCUIT_BREAKER_FAILURE_RATE',
+      key: 'circuit_breaker_failure_rate',
+      description:
+        'Failures (failure statuses and exchange failures) as a percentage of the calls in the rolling window that open a breaker; 0 turns the rate rule off.',
+      min: 0,
+      max: 100,
+      default: 50,
+    }),
+    circuitBreakerMinRequests: integer({
+      env: 'CIRCUIT_BREAKER_MIN_REQUESTS',
+      key: 'circuit_breaker_min_requests',
+      description: 'Calls the rolling window must hold before its failure rate can open a breaker.',
+      min: 1,
+      default: 20,
+    }),
+    circuitBreakerWindowMs: duration({
+      env: 'CIRCUIT_BREAKER_WINDOW',
+      key: 'circuit_breaker_window',
+      description: 'Length of the rolling window the failure rate is measured over.',
+      default: '10s',
+    }),
+    failureStatuses: setting<number[]>({
+      env: 'CIRCUIT_BREAKER_FAILURE_STATUSES',
+      key: 'circuit_breaker_failure_statuses',
+      description:
+        'Upstream statuses counted as failures on every route (breaker, ejection, upstream_errors_total); routes and upstreams may add more with failure_statuses. `none` (an empty list in the file) counts exchange failures only.',
+      type: 'list of statuses 400-599, or none',
+      schema: z.array(
+        z
+          .int()
+          .min(400, { error: 'expected an HTTP status 400-599' })
+          .max(599, { error: 'expected an HTTP status 400-599' }),
+      ),
+      parse: (raw) => parseFailureStatuses(raw, { allowNone: true }),
+      default: [502, 503, 504],
+      shownDefault: [502, 503, 504],
+      // An empty list is a choice (count exchange failures only), not an unset setting.
+      fileText: (value) =>
+        Array.isArray(value) && value.length === 0 ? 'none' : (value as number[]).join(','),
     }),
     circuitBreakerTimeoutMs: duration({
       env: 'CIRCUIT_BREAKER_TIMEOUT',

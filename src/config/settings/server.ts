@@ -28,6 +28,14 @@ export const SERVER = area({
       default: '30s',
       allowZero: true,
     }),
+    shutdownDelayMs: duration({
+      env: 'SHUTDOWN_DELAY',
+      key: 'shutdown_delay',
+      description:
+        'On SIGTERM, how long /health/ready answers 503 while the listener keeps serving everything, before the drain (SHUTDOWN_TIMEOUT) starts; SIGINT skips it. Lets load balancers stop sending first.',
+      default: '0s',
+      allowZero: true,
+    }),
     keepAliveTimeoutMs: duration({
       env: 'KEEP_ALIVE_TIMEOUT',
       key: 'keep_alive_timeout',

@@ -19,7 +19,7 @@ export interface ParseContext {
 }
 
 /** A default as a user writes it in the config file. */
-export type ShownDefault = string | number | boolean | readonly string[];
+export type ShownDefault = string | number | boolean | readonly string[] | readonly number[];
 
 export interface Setting<T> {
   /** Environment variable; problems with an environment value are labelled with it. */

@@ -1,5 +1,5 @@
 import { hash32, type Upstream } from '../upstream';
-import type { BalancingStrategy } from './balancing-strategy.interface';
+import { isEligible, type BalancingStrategy } from './balancing-strategy.interface';
 
 /**
  * Weighted rendezvous (highest-random-weight) hashing on the client IP: each client keeps its
@@ -7,12 +7,12 @@ import type { BalancingStrategy } from './balancing-strategy.interface';
  * that were on it. No ring to rebuild when health changes.
  */
 export class IpHashStrategy implements BalancingStrategy {
-  pick(upstreams: readonly Upstream[], clientIp: string): Upstream | undefined {
+  pick(upstreams: readonly Upstream[], clientIp: string, panic = false): Upstream | undefined {
     const ipHash = hash32(clientIp);
     let best: Upstream | undefined;
     let bestScore = -Infinity;
     for (const u of upstreams) {
-      if (!u.isAvailable()) {
+      if (!isEligible(u, panic)) {
         continue;
       }
       // (0,1] uniform from the pair's hash; -w/ln(x) gives shares proportional to weight.

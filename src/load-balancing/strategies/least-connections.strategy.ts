@@ -1,5 +1,5 @@
 import type { Upstream } from '../upstream';
-import type { BalancingStrategy } from './balancing-strategy.interface';
+import { isEligible, type BalancingStrategy } from './balancing-strategy.interface';
 
 /**
  * Fewest in-flight requests per unit of weight. The scan starts at a rotating offset so ties are
@@ -8,7 +8,7 @@ import type { BalancingStrategy } from './balancing-strategy.interface';
 export class LeastConnectionsStrategy implements BalancingStrategy {
   private offset = 0;
 
-  pick(upstreams: readonly Upstream[]): Upstream | undefined {
+  pick(upstreams: readonly Upstream[], _clientIp?: string, panic = false): Upstream | undefined {
     const n = upstreams.length;
     let best: Upstream | undefined;
     let bestScore = Infinity;
@@ -16,7 +16,7 @@ export class LeastConnectionsStrategy implements BalancingStrategy {
     this.offset = (start + 1) % n;
     for (let i = 0; i < n; i++) {
       const u = upstreams[(start + i) % n];
-      if (!u.isAvailable()) {
+      if (!isEligible(u, panic)) {
         continue;
       }
       const score = u.inFlight / u.weight;

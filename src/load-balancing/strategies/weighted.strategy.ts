@@ -1,5 +1,5 @@
 import type { Upstream } from '../upstream';
-import type { BalancingStrategy } from './balancing-strategy.interface';
+import { isEligible, type BalancingStrategy } from './balancing-strategy.interface';
 
 /**
  * Smooth weighted round-robin (nginx `ngx_http_upstream_get_peer`): weights 5,1,1 give
@@ -8,12 +8,12 @@ import type { BalancingStrategy } from './balancing-strategy.interface';
 export class WeightedStrategy implements BalancingStrategy {
   private readonly current = new Map<Upstream, number>();
 
-  pick(upstreams: readonly Upstream[]): Upstream | undefined {
+  pick(upstreams: readonly Upstream[], _clientIp?: string, panic = false): Upstream | undefined {
     let best: Upstream | undefined;
     let bestWeight = -Infinity;
     let total = 0;
     for (const u of upstreams) {
-      if (!u.isAvailable()) {
+      if (!isEligible(u, panic)) {
         continue;
       }
       const w = (this.current.get(u) ?? 0) + u.weight;

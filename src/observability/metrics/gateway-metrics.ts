@@ -8,6 +8,7 @@ import {
   RATE_LIMITED,
   UPSTREAM_ERRORS,
   UPSTREAM_IN_FLIGHT,
+  UPSTREAM_PANIC,
   UPSTREAM_REQUEST_DURATION,
   UPSTREAM_RETRIES,
 } from '../metrics.constants';
@@ -28,6 +29,7 @@ export interface GatewayMetricFamilies {
   responseBytes: CounterFamily;
   upstreamDuration: HistogramFamily;
   upstreamErrors: CounterFamily;
+  upstreamPanics: CounterFamily;
   retries: CounterFamily;
   rateLimited: CounterFamily;
   activeConnections: CallbackFamily;
@@ -75,8 +77,15 @@ export function gatewayMetricFamilies(): GatewayMetricFamilies {
     upstreamErrors: registerFamily(
       new CounterFamily(
         UPSTREAM_ERRORS,
-        'Failed upstream attempts by route, upstream and kind (connect, connect_timeout, timeout, reset, bad_response, 5xx, other).',
+        'Failed upstream attempts by route, upstream and kind (connect, connect_timeout, timeout, reset, bad_response, stalled, 5xx, 4xx, other).',
         ['route', 'upstream', 'kind'],
+      ),
+    ),
+    upstreamPanics: registerFamily(
+      new CounterFamily(
+        UPSTREAM_PANIC,
+        'Requests routed in panic (too few usable upstreams: spread over every upstream probed up), by route.',
+        ['route'],
       ),
     ),
     retries: registerFamily(
