@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { HttpCacheService } from '../src/cache/http-cache.service';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { send } from './fixtures/http';
+import { spawnGateway } from './fixtures/process';
 import { testAuthConfig } from './fixtures/jwt';
 import { binaryBody, cacheableOctets, startUpstream, type TestUpstream } from './fixtures/upstream';
 
@@ -147,15 +151,42 @@ describe('response cache (RFC 9111, memory store)', () => {
     expect((await send(gw.url, q)).headers['x-cache']).toBe('MISS');
   });
 
-  it('CACHE_TTL applies to cacheable responses that state no freshness; 500 is not stored', async () => {
-    handler = reply({});
+  it('a response that states no freshness is not stored without an explicit CACHE_TTL', async () => {
+    // A typical JSON API: no Cache-Control, the session in a custom header.
+    handler = (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ for: req.headers['x-session'] }));
+    };
+    const p = fresh();
+    const alice = await send(gw.url, p, { headers: { 'x-session': 'alice' } });
+    const bob = await send(gw.url, p, { headers: { 'x-session': 'bob' } });
+    expect([alice.json().for, bob.json().for]).toEqual(['alice', 'bob']);
+    expect([alice.headers['x-cache'], bob.headers['x-cache']]).toEqual(['MISS', 'MISS']);
+    expect(bob.headers['cache-status']).not.toContain('stored');
+    expect(hits(p)).toBe(2);
+  });
+
+  it('Last-Modified gives heuristic freshness (10 % of its age); public gets the TTL; 500 is not stored', async () => {
+    const modified = new Date(Date.now() - 3_600_000).toUTCString();
+    handler = reply({ 'last-modified': modified });
     const p = fresh();
     await send(gw.url, p);
-    expect((await send(gw.url, p)).headers['x-cache']).toBe('HIT');
-    handler = reply({}, 'boom', 500);
+    const hit = await send(gw.url, p);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    // 10 % of an hour is 6 minutes, capped by the TTL of this gateway (60 s).
+    expect(hit.headers['cache-status']).toMatch(/ttl=(59|60)\b/);
+    handler = reply({ 'cache-control': 'public' });
     const q = fresh();
     await send(gw.url, q);
-    expect((await send(gw.url, q)).headers['x-cache']).toBe('MISS');
+    expect((await send(gw.url, q)).headers['x-cache']).toBe('HIT');
+    handler = reply({ 'cache-control': 'public' }, 'boom', 500);
+    const r = fresh();
+    await send(gw.url, r);
+    expect((await send(gw.url, r)).headers['x-cache']).toBe('HIT');
+    handler = reply({}, 'boom', 500);
+    const t = fresh();
+    await send(gw.url, t);
+    expect((await send(gw.url, t)).headers['x-cache']).toBe('MISS');
   });
 
   it('Vary: a variant per header value', async () => {
@@ -741,5 +772,67 @@ describe('per-route cache settings and the edge checks in front of the cache', (
     expect(
       upstream.requests.filter((r) => r.url === '/keyed/me' && r.method === 'GET'),
     ).toHaveLength(3);
+  });
+});
+
+describe('response cache opt-in: explicit CACHE_TTL or a route ttl (spawned gateway)', () => {
+  let api: TestUpstream;
+  beforeAll(async () => {
+    api = await startUpstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ path: req.url }));
+    });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const routes = () =>
+    JSON.stringify([
+      { name: 'plain', prefix: '/plain', target_url: api.url },
+      { name: 'ttl', prefix: '/ttl', target_url: api.url, cache: { ttl: '30s' } },
+      { name: 'off', prefix: '/off', target_url: api.url, cache: { enabled: false } },
+    ]);
+
+  async function twice(url: string, path: string): Promise<string[]> {
+    const first = await send(url, path);
+    const second = await send(url, path);
+    return [String(first.headers['x-cache']), String(second.headers['x-cache'])];
+  }
+
+  it('should store only what asks by default, a ttl route everything cacheable, and say so at startup', async () => {
+    const proc = await spawnGateway({ SERVICE_ROUTES: routes(), DEMO_UPSTREAM: 'false' });
+    try {
+      expect(await twice(proc.url, '/plain/a')).toEqual(['MISS', 'MISS']);
+      expect(await twice(proc.url, '/ttl/a')).toEqual(['MISS', 'HIT']);
+      const line = proc
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('response cache'));
+      expect(line).toHaveLength(1);
+      expect(line[0]).toContain(
+        'plain: only responses that ask to be cached (max-age, s-maxage, Expires, public, Last-Modified)',
+      );
+      expect(line[0]).toContain('ttl: also responses without freshness, for 30s (route cache.ttl)');
+      expect(line[0]).toContain('not caching (cache.enabled: false): off');
+    } finally {
+      await proc.stop();
+    }
+  });
+
+  it('should opt every route in when CACHE_TTL is set in .env', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'gw-cache-'));
+    writeFileSync(join(cwd, '.env'), 'CACHE_TTL=1m\n');
+    const proc = await spawnGateway({ SERVICE_ROUTES: routes(), DEMO_UPSTREAM: 'false' }, { cwd });
+    try {
+      expect(await twice(proc.url, '/plain/b')).toEqual(['MISS', 'HIT']);
+      expect(await twice(proc.url, '/off/b')).toEqual(['undefined', 'undefined']);
+      expect(proc.stdout()).toContain(
+        'plain: also responses without freshness, for 1m (CACHE_TTL set)',
+      );
+    } finally {
+      await proc.stop();
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });

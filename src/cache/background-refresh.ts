@@ -74,6 +74,7 @@ export class BackgroundRefresher {
           authenticated,
           requestNoStore: false,
           defaultTtlMs: settings.ttlMs,
+          ttlOptIn: settings.ttlOptIn,
           allowSetCookie: settings.allowSetCookie,
           requestTime,
           responseTime,

@@ -17,6 +17,8 @@ function ctx(headers: string[], over: Partial<StoreContext> = {}): StoreContext 
     authenticated: false,
     requestNoStore: false,
     defaultTtlMs: 300_000,
+    // The operator opted in (explicit CACHE_TTL); the default rule has its own cases below.
+    ttlOptIn: true,
     allowSetCookie: false,
     requestTime: T0,
     responseTime: T0,
@@ -106,6 +108,66 @@ describe('decideStore (RFC 9111 §3)', () => {
   it('a response stale on arrival without validators is not worth storing', () => {
     expect(decideStore(ctx(['cache-control', 'max-age=0'])).store).toBe(false);
     expect(decideStore(ctx(['cache-control', 'max-age=0', 'etag', '"v"'])).store).toBe(true);
+  });
+});
+
+describe('decideStore without an explicit CACHE_TTL or route ttl (the default)', () => {
+  const asks = (headers: string[], over: Partial<StoreContext> = {}) =>
+    decideStore(ctx(headers, { ttlOptIn: false, ...over }));
+
+  it('does not store a response that states nothing about its freshness', () => {
+    expect(asks([])).toEqual({ store: false, reason: 'no freshness' });
+    expect(asks(['content-type', 'application/json'])).toEqual({
+      store: false,
+      reason: 'no freshness',
+    });
+    // An ETag alone is no basis for heuristic freshness (RFC 9111 §4.2.2 uses Last-Modified).
+    expect(asks(['etag', '"v1"'])).toEqual({ store: false, reason: 'no freshness' });
+    expect(asks([], { status: 404 })).toEqual({ store: false, reason: 'no freshness' });
+    expect(asks(['cache-control', 'stale-while-revalidate=60'])).toEqual({
+      store: false,
+      reason: 'no freshness',
+    });
+  });
+
+  it('stores what states its own freshness, as with the opt-in', () => {
+    const date = new Date(T0).toUTCString();
+    const expires = new Date(T0 + 30_000).toUTCString();
+    const cases: [string[], number][] = [
+      [['cache-control', 'max-age=10'], 10_000],
+      [['cache-control', 's-maxage=20'], 20_000],
+      [['date', date, 'expires', expires], 30_000],
+    ];
+    for (const [headers, freshness] of cases) {
+      const v = asks(headers);
+      expect(v.store && v.entry.freshnessMs).toBe(freshness);
+    }
+  });
+
+  it('gives a public response the configured TTL', () => {
+    const v = asks(['cache-control', 'public']);
+    expect(v.store && v.entry.freshnessMs).toBe(300_000);
+  });
+
+  it('gives a Last-Modified response 10 % of its age, at most the configured TTL', () => {
+    const date = new Date(T0).toUTCString();
+    const tenMinutesAgo = new Date(T0 - 600_000).toUTCString();
+    const v = asks(['date', date, 'last-modified', tenMinutesAgo]);
+    expect(v.store && v.entry.freshnessMs).toBe(60_000);
+    const lastYear = new Date(T0 - 365 * 86_400_000).toUTCString();
+    const old = asks(['date', date, 'last-modified', lastYear]);
+    expect(old.store && old.entry.freshnessMs).toBe(300_000);
+  });
+
+  it('stores a no-cache response with a validator, to revalidate it on every use', () => {
+    const v = asks(['cache-control', 'no-cache', 'etag', '"a"']);
+    expect(v.store && v.entry.freshnessMs).toBe(0);
+    expect(v.store && v.entry.noCache).toBe(true);
+  });
+
+  it('stores everything cacheable for the TTL once the operator opted in', () => {
+    const v = asks([], { ttlOptIn: true, defaultTtlMs: 60_000 });
+    expect(v.store && v.entry.freshnessMs).toBe(60_000);
   });
 });
 

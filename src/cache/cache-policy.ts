@@ -12,8 +12,16 @@ export interface StoreContext {
   authenticated: boolean;
   /** The request said `Cache-Control: no-store`. */
   requestNoStore: boolean;
-  /** Freshness for responses that state none (`CACHE_TTL` or the route's `ttl`), in ms. */
+  /**
+   * `CACHE_TTL` or the route's `ttl`, in ms: the freshness of responses that state none when
+   * `ttlOptIn`, and the cap of heuristic freshness from `Last-Modified` otherwise.
+   */
   defaultTtlMs: number;
+  /**
+   * The operator asked for responses that state no freshness to be cached: `CACHE_TTL` was set
+   * explicitly (environment, `.env` or config file) or the route has `cache.ttl`.
+   */
+  ttlOptIn: boolean;
   allowSetCookie: boolean;
   /** The response's `Age` header (not kept among the stored headers). */
   age?: string;
@@ -49,9 +57,24 @@ export function parseVary(value: string | undefined): string[] {
   return names.has('*') ? ['*'] : [...names].sort();
 }
 
+/** RFC 9111 §4.2.2's "typical" fraction of the time since Last-Modified used as heuristic freshness. */
+const LAST_MODIFIED_FRACTION = 0.1;
+
 /**
  * Whether a shared cache may store this response (RFC 9111 §3, §3.5) and, if so, its freshness
- * (§4.2.1, s-maxage > max-age > Expires > the configured default) and initial age (§4.2.3).
+ * (§4.2.1, s-maxage > max-age > Expires > heuristic) and initial age (§4.2.3).
+ *
+ * Heuristic freshness, for a response that gives no explicit one, is where a shared cache in
+ * front of an API does harm: most JSON APIs send no `Cache-Control` at all, and storing their
+ * answers serves stale data (or, where a custom header carries the session, one user's data to
+ * another). So a response is stored with heuristic freshness only when it asked to be, or the
+ * operator did:
+ * - `public`: the response declared itself cacheable; it gets the configured TTL;
+ * - `Last-Modified` (the validator RFC 9111 §4.2.2 bases heuristics on): 10 % of the time since
+ *   then, at most the configured TTL, as browsers and Squid do;
+ * - `no-cache` with a validator: stored, and revalidated on every use;
+ * - anything else only with `ttlOptIn` (an explicit `CACHE_TTL` or the route's `cache.ttl`), for
+ *   the configured TTL, as nginx caches only what `proxy_cache_valid` names.
  */
 export function decideStore(ctx: StoreContext): StoreVerdict {
   const { status, headers } = ctx;
@@ -89,11 +112,13 @@ export function decideStore(ctx: StoreContext): StoreVerdict {
     // An invalid Expires (`0`, garbage) means already expired (§5.3).
     const expires = httpDate(getHeader(headers, 'expires'));
     freshnessMs = expires === undefined ? 0 : Math.max(0, expires - dateValue);
-  } else if (HEURISTIC_STATUS.has(status)) {
-    freshnessMs = ctx.defaultTtlMs;
-  } else if (cc.public) {
+  } else if (HEURISTIC_STATUS.has(status) || cc.public) {
     // `public` makes any final status storable (§3); it still needs some freshness.
-    freshnessMs = ctx.defaultTtlMs;
+    const heuristic = heuristicFreshness(ctx, cc, getHeader(headers, 'last-modified'), dateValue);
+    if (heuristic === undefined) {
+      return { store: false, reason: 'no freshness' };
+    }
+    freshnessMs = heuristic;
   } else {
     return { store: false, reason: 'status' };
   }
@@ -138,6 +163,27 @@ export function decideStore(ctx: StoreContext): StoreVerdict {
       expiresAt: ctx.responseTime + keepMs,
     },
   };
+}
+
+/** Heuristic freshness of a response without explicit freshness, or undefined: do not store. */
+function heuristicFreshness(
+  ctx: StoreContext,
+  cc: CacheDirectives,
+  lastModifiedValue: string | undefined,
+  dateValue: number,
+): number | undefined {
+  if (ctx.ttlOptIn || cc.public) {
+    return ctx.defaultTtlMs;
+  }
+  const lastModified = httpDate(lastModifiedValue);
+  if (lastModified !== undefined) {
+    return Math.min(
+      ctx.defaultTtlMs,
+      Math.floor(Math.max(0, dateValue - lastModified) * LAST_MODIFIED_FRACTION),
+    );
+  }
+  // `no-cache` asks to be stored and validated on every use (kept when it has a validator).
+  return cc.noCache ? 0 : undefined;
 }
 
 /**

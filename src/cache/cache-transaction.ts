@@ -106,6 +106,7 @@ export class CacheTransaction implements ResponseHook {
       authenticated: this.authenticated,
       requestNoStore: this.requestNoStore,
       defaultTtlMs: this.settings.ttlMs,
+      ttlOptIn: this.settings.ttlOptIn,
       allowSetCookie: this.settings.allowSetCookie,
       requestTime: this.requestTime,
       responseTime: now,

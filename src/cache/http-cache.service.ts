@@ -32,7 +32,11 @@ import { CACHE_HITS, CACHE_MISSES, CACHE_STALE } from './cache.constants';
 import { MemoryStore } from './memory-store';
 import { globEscape, RedisStore } from './redis-store';
 import type { HookedExchange } from '../common/http/response-hook';
-import type { RouteCacheMetrics, RouteCacheSettings } from './route-cache';
+import {
+  describeRouteCaching,
+  type RouteCacheMetrics,
+  type RouteCacheSettings,
+} from './route-cache';
 import { updateHeaders } from './stored-headers';
 
 /** Requests waiting for one upstream response (nginx `proxy_cache_lock`). */
@@ -82,6 +86,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
   private readonly fills = new Map<string, Fill>();
   private readonly refresher = new BackgroundRefresher(this);
   private readonly logger = new Logger(HttpCacheService.name);
+  private readonly cachingEnabled: boolean;
   private readonly counts = { hits: 0, misses: 0, stale: 0, bypass: 0, stores: 0, coalesced: 0 };
 
   constructor(
@@ -103,6 +108,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       this.memory,
     );
     this.active = config.cache.enabled || config.cache.compression;
+    this.cachingEnabled = config.cache.enabled;
     if (redis.client !== undefined && config.cache.enabled) {
       this.shared = new RedisStore(redis);
       // Entries kept in memory during an outage may miss purges made meanwhile: drop them.
@@ -122,6 +128,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
         route.cache.metrics ??= this.metricsFor(route.name);
       }
     }
+    this.logger.log(describeRouteCaching(this.routes.routes, { enabled: this.cachingEnabled }));
   }
 
   /**
@@ -500,6 +507,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       authenticated,
       requestNoStore: false,
       defaultTtlMs: settings.ttlMs,
+      ttlOptIn: settings.ttlOptIn,
       allowSetCookie: settings.allowSetCookie,
       requestTime,
       responseTime,
