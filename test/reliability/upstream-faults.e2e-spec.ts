@@ -524,7 +524,7 @@ describe('5xx bursts, breakers, ejection and restarts (reliability)', () => {
     expect(hits).toBeLessThan(1.5 * n);
   });
 
-  it('should open the breaker on a failing upstream and send the rest to the healthy one', async () => {
+  it('should open the breaker on an upstream whose exchanges fail and send the rest to the healthy one', async () => {
     gw = await startGateway(
       config(
         [
@@ -532,20 +532,38 @@ describe('5xx bursts, breakers, ejection and restarts (reliability)', () => {
             name: 'pair',
             prefix: '/p',
             stripPrefix: true,
-            upstreams: [`${a.url}/status/500`, `${b.url}/ok`],
+            upstreams: [`${a.url}/malformed/status`, `${b.url}/ok`],
           },
         ],
         { circuitBreakerMax: 5, circuitBreakerTimeoutMs: 60_000 },
       ),
     );
     const out = await burst(200, 5, (i) => attempt(gw.url, `/p/${i}`, { timeoutMs: 8000 }));
-    // 500 is relayed (not retried: it usually repeats everywhere) but counts against the breaker.
-    const failed = out.filter((o) => o.status === 500).length;
+    // A malformed response is a failure of the exchange (502, not retried), and five in a row open
+    // the breaker (CIRCUIT_BREAKER_MAX keeps the Go gateway's meaning).
+    const failed = out.filter((o) => o.status === 502).length;
     expect(failed).toBeGreaterThanOrEqual(5);
     // Only the requests in flight when the 5th failure landed can still reach it.
     expect(failed).toBeLessThanOrEqual(5 + 5);
-    expect(a.count('/status/500')).toBe(failed);
+    expect(a.count('/malformed')).toBe(failed);
     expect(out.filter((o) => o.status === 200).length).toBe(200 - failed);
+  });
+
+  it("should relay an upstream's 500s as answers, never trip on them, and keep it in rotation", async () => {
+    gw = await startGateway(
+      config([
+        {
+          name: 'pair',
+          prefix: '/p',
+          stripPrefix: true,
+          upstreams: [`${a.url}/status/500`, `${b.url}/ok`],
+        },
+      ]),
+    );
+    const out = await burst(200, 5, (i) => attempt(gw.url, `/p/${i}`, { timeoutMs: 8000 }));
+    // Round-robin keeps sending half the traffic: nothing counted 500 against the upstream.
+    expect(tally(out)).toEqual({ '200': 100, '500': 100 });
+    expect(a.count('/status/500')).toBe(100);
   });
 
   it('should eject an upstream that keeps failing live traffic', async () => {
