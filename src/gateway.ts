@@ -29,6 +29,13 @@ export interface Gateway {
   listen(port?: number, host?: string): Promise<string>;
   /** Graceful stop: no new connections, in-flight requests finish (bounded), pools close. */
   close(): Promise<void>;
+  /**
+   * `SHUTDOWN_DELAY` then `close()`: readiness answers 503 at once while the listener keeps
+   * accepting and serving everything for `delayMs`, so load balancers stop sending before
+   * connections start being refused. `skipDelay()` (a second signal) ends the wait early.
+   */
+  shutdown(delayMs: number): Promise<void>;
+  skipDelay(): void;
   readonly inFlight: number;
   /** The `ADMIN_PORT` listener (admin, docs, metrics, monitor), when configured. */
   readonly adminServer: Server | undefined;
@@ -145,7 +152,8 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   });
 
   let adminUrl: string | undefined;
-  return {
+  let endDelay: (() => void) | undefined;
+  const gateway: Gateway = {
     app,
     server,
     adminServer: adminHttp.server,
@@ -164,6 +172,23 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
         return `http://${h}:${address.port}`;
       }
       return String(address);
+    },
+    async shutdown(delayMs: number): Promise<void> {
+      app.get(ShutdownState).markShuttingDown();
+      if (delayMs > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          endDelay = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        endDelay = undefined;
+      }
+      await gateway.close();
+    },
+    skipDelay(): void {
+      endDelay?.();
     },
     async close(): Promise<void> {
       // Readiness turns 503 first, so load balancers stop sending before the listener closes.
@@ -187,6 +212,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       }
     },
   };
+  return gateway;
 }
 
 /**

@@ -78,15 +78,28 @@ async function bootstrap(): Promise<void> {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
+      // A second signal (Ctrl-C after SIGTERM) ends a SHUTDOWN_DELAY early; the drain itself
+      // is bounded by SHUTDOWN_TIMEOUT anyway.
+      gateway.skipDelay();
       return;
     }
     stopping = true;
-    logger.info(
-      { signal, inFlight: gateway.inFlight },
-      'shutting down: no new connections, waiting for in-flight requests',
-    );
+    // SIGTERM is what orchestrators send while load balancers may still route here: keep
+    // serving for SHUTDOWN_DELAY with readiness failing. Ctrl-C (SIGINT) is a person: no wait.
+    const delayMs = signal === 'SIGTERM' ? config.server.shutdownDelayMs : 0;
+    if (delayMs > 0) {
+      logger.info(
+        { signal, delayMs, inFlight: gateway.inFlight },
+        'shutting down: /health/ready answers 503; still serving for SHUTDOWN_DELAY before closing the listener',
+      );
+    } else {
+      logger.info(
+        { signal, inFlight: gateway.inFlight },
+        'shutting down: no new connections, waiting for in-flight requests',
+      );
+    }
     gateway
-      .close()
+      .shutdown(delayMs)
       .then(() => demo?.close())
       .then(() => {
         logger.info('shutdown complete');

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { send, sleep } from './fixtures/http';
+import { send, sleep, waitFor } from './fixtures/http';
 import { spawnGateway } from './fixtures/process';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
 
@@ -129,6 +129,107 @@ describe('lifecycle of the built gateway (e2e)', () => {
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('SHUTDOWN_DELAY (e2e)', () => {
+  let up: TestUpstream;
+
+  beforeAll(async () => {
+    up = await startUpstream((req, res) => {
+      const delay = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay') ?? '0');
+      setTimeout(() => res.end(`ok ${req.url}`), delay);
+    });
+  });
+  afterAll(() => up.close());
+
+  /** A keep-alive GET on `agent`, resolving with the status (0 when the connection failed). */
+  const status = (url: string, path: string, agent?: Agent): Promise<number> =>
+    new Promise((resolve) => {
+      const req = httpRequest(`${url}${path}`, { agent: agent ?? false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(0));
+      req.end();
+    });
+
+  it('should answer readiness 503 at once on SIGTERM and keep serving everything for the delay, then drain and exit 0', async () => {
+    const gw = await spawnGateway({
+      SERVICE_ROUTES: routeTo(up.url),
+      SHUTDOWN_DELAY: '2s',
+      SHUTDOWN_TIMEOUT: '5s',
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expect(await status(gw.url, '/health/ready')).toBe(200);
+      expect(await status(gw.url, '/warm', agent)).toBe(200);
+      const inflight = status(gw.url, '/slow?delay=2500');
+      await sleep(100);
+      const signalledAt = Date.now();
+      gw.child.kill('SIGTERM');
+      await sleep(100);
+      // Readiness fails at once; liveness does not (the process is fine).
+      expect(await status(gw.url, '/health/ready')).toBe(503);
+      expect(await status(gw.url, '/health/live')).toBe(200);
+      // New connections and the existing keep-alive one are both still served.
+      const during: number[] = [];
+      while (Date.now() - signalledAt < 1600) {
+        during.push(await status(gw.url, `/new-${during.length}`));
+        during.push(await status(gw.url, `/kept-${during.length}`, agent));
+        await sleep(100);
+      }
+      expect(during.length).toBeGreaterThan(10);
+      expect(new Set(during)).toEqual(new Set([200]));
+      // After the delay the listener closes; the in-flight request still finishes.
+      expect(await gw.exited).toBe(0);
+      expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(2000);
+      expect(await inflight).toBe(200);
+      expect(await status(gw.url, '/after')).toBe(0);
+      expect(gw.stdout()).toContain('still serving for SHUTDOWN_DELAY');
+    } finally {
+      agent.destroy();
+      await gw.stop('SIGKILL');
+    }
+  });
+
+  it('should skip the delay on SIGINT (Ctrl-C)', async () => {
+    const gw = await spawnGateway({ SERVICE_ROUTES: routeTo(up.url), SHUTDOWN_DELAY: '20s' });
+    const started = Date.now();
+    gw.child.kill('SIGINT');
+    expect(await gw.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('should end the delay early on a second signal', async () => {
+    const gw = await spawnGateway({ SERVICE_ROUTES: routeTo(up.url), SHUTDOWN_DELAY: '20s' });
+    gw.child.kill('SIGTERM');
+    await sleep(300);
+    expect(await status(gw.url, '/still-here')).toBe(200);
+    const second = Date.now();
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+    expect(Date.now() - second).toBeLessThan(3000);
+  });
+
+  it('should delay each worker the same way with GATEWAY_WORKERS=2', async () => {
+    const gw = await spawnGateway({
+      SERVICE_ROUTES: routeTo(up.url),
+      SHUTDOWN_DELAY: '1500ms',
+      GATEWAY_WORKERS: '2',
+    });
+    await waitFor(
+      () => (gw.stdout().match(/primary: worker listening/g) ?? []).length >= 2,
+      20_000,
+    );
+    const signalledAt = Date.now();
+    gw.child.kill('SIGTERM');
+    await sleep(300);
+    expect(await status(gw.url, '/health/ready')).toBe(503);
+    expect(await status(gw.url, '/served')).toBe(200);
+    const code = await gw.exited;
+    expect([code, gw.stderr()]).toEqual([0, '']);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(1500);
   });
 });
 

@@ -37,13 +37,20 @@ const logger = pino({ level: 'silent' });
 // Fake timers: back-off and shutdown bounds are checked exactly, whatever the machine's load.
 const sleep = (ms: number) => jest.advanceTimersByTime(ms);
 
-function start(cluster: FakeCluster, proc: FakeProcess, workers = 2, maxBootFailures = 3) {
+function start(
+  cluster: FakeCluster,
+  proc: FakeProcess,
+  workers = 2,
+  maxBootFailures = 3,
+  shutdownDelayMs = 0,
+) {
   return runClusterPrimary(
     cluster,
     {
       workers,
       port: 9777,
       shutdownTimeoutMs: 50,
+      shutdownDelayMs,
       shutdownMarginMs: 50,
       maxBootFailures,
       restartDelayMs: 5,
@@ -101,8 +108,8 @@ describe('runClusterPrimary', () => {
     sleep(30);
     cluster.die(2); // boot failure 2
     sleep(30);
-    cluster.die(3); // boot failure 3: give up, drain the survivor
-    expect(cluster.workers[1]?.signals).toEqual(['SIGTERM']);
+    cluster.die(3); // boot failure 3: give up, drain the survivor (no SHUTDOWN_DELAY)
+    expect(cluster.workers[1]?.signals).toEqual(['SIGINT']);
     cluster.die(1, 0);
     await expect(done).resolves.toBe(1);
     expect(proc.exitCode).toBe(1);
@@ -158,8 +165,33 @@ describe('runClusterPrimary', () => {
     cluster.listen(0);
     proc.emit('SIGINT');
     sleep(150);
+    expect(cluster.workers[0]?.signals).toEqual(['SIGINT', 'SIGKILL']);
+    cluster.die(0, 0);
+    await expect(done).resolves.toBe(1);
+  });
+
+  it('should pass SIGTERM on and wait SHUTDOWN_DELAY on top of the drain bound before killing', async () => {
+    const cluster = new FakeCluster();
+    const proc = new FakeProcess();
+    const done = start(cluster, proc, 1, 3, 1_000);
+    cluster.listen(0);
+    proc.emit('SIGTERM');
+    expect(cluster.workers[0]?.signals).toEqual(['SIGTERM']);
+    sleep(1_050); // delay + SHUTDOWN_TIMEOUT, within the margin: still draining
+    expect(cluster.workers[0]?.signals).toEqual(['SIGTERM']);
+    sleep(100);
     expect(cluster.workers[0]?.signals).toEqual(['SIGTERM', 'SIGKILL']);
     cluster.die(0, 0);
     await expect(done).resolves.toBe(1);
+  });
+
+  it('should pass SIGINT on, whose drain bound has no delay in it', () => {
+    const cluster = new FakeCluster();
+    const proc = new FakeProcess();
+    void start(cluster, proc, 1, 3, 1_000);
+    cluster.listen(0);
+    proc.emit('SIGINT');
+    sleep(150);
+    expect(cluster.workers[0]?.signals).toEqual(['SIGINT', 'SIGKILL']);
   });
 });

@@ -12,6 +12,8 @@ export interface ClusterPrimaryOptions {
   port?: number;
   /** The gateway's SHUTDOWN_TIMEOUT: each worker's own drain bound. */
   shutdownTimeoutMs: number;
+  /** The gateway's SHUTDOWN_DELAY: how long each worker keeps serving after SIGTERM. @default 0 */
+  shutdownDelayMs?: number;
   /** Added to `shutdownTimeoutMs` before the primary kills workers that still have not exited. @default 5000 */
   shutdownMarginMs?: number;
   /** Workers that died before listening, in a row, after which the primary gives up. @default 5 */
@@ -58,9 +60,10 @@ interface WorkerState {
  *   unreachable JWKS at boot...). After `maxBootFailures` in a row the primary stops everything
  *   and exits 1: a supervisor (systemd, Kubernetes) then reports a crash loop instead of the
  *   primary hiding one forever.
- * - On SIGTERM/SIGINT every worker gets SIGTERM and runs the gateway's own graceful close; the
- *   primary exits when all have exited (0 if they all exited cleanly), or kills the rest after
- *   SHUTDOWN_TIMEOUT plus a margin and exits 1.
+ * - On SIGTERM/SIGINT every worker gets the same signal and runs the gateway's own graceful
+ *   close (SIGTERM with its SHUTDOWN_DELAY, SIGINT without); the primary exits when all have
+ *   exited (0 if they all exited cleanly), or kills the rest after the delay (on SIGTERM),
+ *   SHUTDOWN_TIMEOUT and a margin, and exits 1. A crash loop stops the workers with SIGINT.
  *
  * @returns a promise settled when the primary has decided its exit code (it also calls
  *   `proc.exit` with it).
@@ -75,7 +78,7 @@ export function runClusterPrimary(
   const baseDelay = options.restartDelayMs ?? 100;
   const maxDelay = options.maxRestartDelayMs ?? 10_000;
   const stableAfterMs = options.stableAfterMs ?? 30_000;
-  const shutdownBoundMs = options.shutdownTimeoutMs + (options.shutdownMarginMs ?? 5_000);
+  const drainBoundMs = options.shutdownTimeoutMs + (options.shutdownMarginMs ?? 5_000);
 
   const states = new Map<Worker, WorkerState>();
   const pendingRestarts = new Set<NodeJS.Timeout>();
@@ -100,8 +103,10 @@ export function runClusterPrimary(
     proc.exit(code);
   };
 
-  const stopAll = (reason: string, exitCode: number): void => {
+  const stopAll = (reason: string, exitCode: number, signal: 'SIGTERM' | 'SIGINT'): void => {
     stopping = true;
+    const shutdownBoundMs =
+      drainBoundMs + (signal === 'SIGTERM' ? (options.shutdownDelayMs ?? 0) : 0);
     failed = failed || exitCode !== 0;
     for (const timer of pendingRestarts) {
       clearTimeout(timer);
@@ -113,8 +118,8 @@ export function runClusterPrimary(
       return;
     }
     for (const worker of states.keys()) {
-      // SIGTERM runs the worker's own graceful close (the same code as a single process).
-      worker.process.kill('SIGTERM');
+      // The worker's own graceful close (the same code as a single process).
+      worker.process.kill(signal);
     }
     const killer = setTimeout(() => {
       logger.error(
@@ -166,7 +171,7 @@ export function runClusterPrimary(
         { worker: worker.process.pid, code, signal, bootFailures },
         'primary: workers keep dying before they listen; giving up',
       );
-      stopAll('crash loop', 1);
+      stopAll('crash loop', 1, 'SIGINT');
       return;
     }
     const delay = Math.min(maxDelay, baseDelay * 2 ** recentDeaths);
@@ -186,9 +191,9 @@ export function runClusterPrimary(
 
   // Repeated signals (Ctrl-C twice, a supervisor signalling the whole group) are ignored while
   // draining: the drain is bounded anyway, and dying here would orphan the workers' drains.
-  const onSignal = (signal: NodeJS.Signals) => () => {
+  const onSignal = (signal: 'SIGTERM' | 'SIGINT') => () => {
     if (!stopping) {
-      stopAll(signal, 0);
+      stopAll(signal, 0, signal);
     }
   };
   proc.on('SIGTERM', onSignal('SIGTERM'));

@@ -41,6 +41,7 @@ export function startGatewayPrimary(
       workers: config.server.workers,
       port: config.server.port,
       shutdownTimeoutMs: config.server.shutdownTimeoutMs,
+      shutdownDelayMs: config.server.shutdownDelayMs,
     },
     logger,
   );

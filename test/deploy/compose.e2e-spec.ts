@@ -101,9 +101,10 @@ describe('docker/docker-compose.yml', () => {
     const dockerfile = parseDockerfile(readFileSync(join(DIR, 'Dockerfile'), 'utf8'));
     expect(dockerfile.find((i) => i.keyword === 'EXPOSE')?.args).toBe(String(port));
     expect(JSON.stringify(gateway.healthcheck.test)).toContain(`127.0.0.1:${port}/health/ready`);
-    // Compose's SIGKILL comes after the drain.
+    // Compose's SIGKILL comes after SHUTDOWN_DELAY and the drain.
+    expect(loaded.config.server.shutdownDelayMs).toBeGreaterThan(0);
     expect(seconds(gateway.stop_grace_period as string) * 1000).toBeGreaterThan(
-      loaded.config.server.shutdownTimeoutMs,
+      loaded.config.server.shutdownDelayMs + loaded.config.server.shutdownTimeoutMs,
     );
   });
 
