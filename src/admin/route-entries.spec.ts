@@ -20,6 +20,7 @@ describe('routeToFileEntry', () => {
         rate_limit: { rate: 0.5 },
         max_body_size: 1024,
         cache: { ttl: '1m30s', allow_set_cookie: true },
+        failure_statuses: [500, 429],
       },
       { prefix: '/plain', target_url: 'http://10.0.0.7' },
     ];
@@ -33,6 +34,7 @@ describe('routeToFileEntry', () => {
       throw new Error(second.problems.join('; '));
     }
     expect(second.routes).toEqual(first.routes);
+    expect(first.routes[0].failureStatuses).toEqual([500, 429]);
     expect(back[1]).toEqual({
       name: 'plain',
       prefix: '/plain',

@@ -37,6 +37,7 @@ export function routeToFileEntry(route: RouteConfig, defaultTimeoutMs: number): 
           },
         }),
     ...(route.maxBodyBytes === undefined ? {} : { max_body_size: route.maxBodyBytes }),
+    ...(route.failureStatuses === undefined ? {} : { failure_statuses: route.failureStatuses }),
     ...(route.cache === undefined
       ? {}
       : {
