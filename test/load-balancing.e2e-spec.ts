@@ -344,49 +344,61 @@ describe('resilience (e2e)', () => {
     }
   });
 
-  it('should eject an upstream that keeps failing live traffic, then route around it', async () => {
-    const broken = await startUpstream((_req, res) => {
-      res.writeHead(500);
-      res.end('broken');
-    });
-    const good = await Promise.all([startUpstream(), startUpstream()]);
-    const base = testConfig([]);
-    const gw = await startGateway(
-      // 500 is not a failure by default; this route says it is.
-      lbConfig(
-        [
+  it.each(['route', 'upstream'])(
+    "should eject an upstream that keeps failing live traffic (500 made a failure by the %s's failure_statuses), then route around it",
+    async (level) => {
+      const broken = await startUpstream((_req, res) => {
+        res.writeHead(500);
+        res.end('broken');
+      });
+      const good = await Promise.all([startUpstream(), startUpstream()]);
+      const base = testConfig([]);
+      const gw = await startGateway(
+        // 500 is not a failure by default; this route, or this upstream, says it is.
+        lbConfig(
+          [
+            {
+              algorithm: 'round-robin',
+              ...(level === 'route' ? { failureStatuses: [500] } : {}),
+              upstreams: [
+                {
+                  url: broken.url,
+                  weight: 1,
+                  ...(level === 'upstream' ? { failureStatuses: [500] } : {}),
+                },
+                ...good.map((g) => ({ url: g.url, weight: 1 })),
+              ],
+            },
+          ],
           {
-            algorithm: 'round-robin',
-            failureStatuses: [500],
-            upstreams: [broken.url, ...good.map((g) => g.url)],
+            loadBalancing: {
+              ...base.loadBalancing,
+              passiveEjectFailures: 3,
+              passiveEjectBaseMs: 60_000,
+            },
+            resilience: { ...base.resilience, circuitBreakerMax: 1000 },
           },
-        ],
-        {
-          loadBalancing: {
-            ...base.loadBalancing,
-            passiveEjectFailures: 3,
-            passiveEjectBaseMs: 60_000,
-          },
-          resilience: { ...base.resilience, circuitBreakerMax: 1000 },
-        },
-      ),
-    );
-    try {
-      await load(gw.url, '/p', 30, 1);
-      const hitsWhenEjected = broken.requests.length;
-      expect(hitsWhenEjected).toBe(3);
-      const statuses = await load(gw.url, '/p', 60, 4);
-      expect(statuses.every((s) => s === 200)).toBe(true);
-      expect(broken.requests.length).toBe(hitsWhenEjected);
-      const health = (await send(gw.url, '/health')).json<{
-        routes: { backends: { url: string; ejected: boolean }[] }[];
-      }>();
-      expect(health.routes[0].backends.find((b) => b.url === `${broken.url}/`)?.ejected).toBe(true);
-    } finally {
-      await gw.close();
-      await Promise.all([broken.close(), ...good.map((g) => g.close())]);
-    }
-  });
+        ),
+      );
+      try {
+        await load(gw.url, '/p', 30, 1);
+        const hitsWhenEjected = broken.requests.length;
+        expect(hitsWhenEjected).toBe(3);
+        const statuses = await load(gw.url, '/p', 60, 4);
+        expect(statuses.every((s) => s === 200)).toBe(true);
+        expect(broken.requests.length).toBe(hitsWhenEjected);
+        const health = (await send(gw.url, '/health')).json<{
+          routes: { backends: { url: string; ejected: boolean }[] }[];
+        }>();
+        expect(health.routes[0].backends.find((b) => b.url === `${broken.url}/`)?.ejected).toBe(
+          true,
+        );
+      } finally {
+        await gw.close();
+        await Promise.all([broken.close(), ...good.map((g) => g.close())]);
+      }
+    },
+  );
 
   it('should retry an idempotent request on another upstream after a 503', async () => {
     const busy = await startUpstream((_req, res) => {

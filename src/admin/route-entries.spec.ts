@@ -44,6 +44,30 @@ describe('routeToFileEntry', () => {
       preserve_host: false,
     });
   });
+
+  it("should write an upstream's own failure_statuses in the object form of targets", () => {
+    const entries = [
+      {
+        name: 'mixed',
+        prefix: '/',
+        target_url: 'http://10.0.0.5',
+        targets: [{ url: 'http://10.0.0.6', failure_statuses: [500] }],
+        weights: [1, 4],
+      },
+    ];
+    const first = buildRoutesFromEntries(entries, 30_000);
+    if (!first.ok) {
+      throw new Error(first.problems.join('; '));
+    }
+    const back = routeToFileEntry(first.routes[0], 30_000);
+    expect(back).toMatchObject({
+      targets: ['http://10.0.0.5', { url: 'http://10.0.0.6', failure_statuses: [500] }],
+      weights: [1, 4],
+    });
+    expect(back.target_url).toBeUndefined();
+    const second = buildRoutesFromEntries([back], 30_000);
+    expect(second.ok && second.routes).toEqual(first.routes);
+  });
 });
 
 describe('buildRoutesFromEntries', () => {

@@ -9,14 +9,26 @@ import type { RouteConfig } from '../config/gateway-config.types';
  * file routes default differently.
  */
 export function routeToFileEntry(route: RouteConfig, defaultTimeoutMs: number): RouteFileEntry {
-  const [first, ...rest] = route.upstreams;
+  // An upstream with its own failure statuses needs the object form, which only `targets` has:
+  // then every upstream goes there (weights index `targets` alone when target_url is absent).
+  const objectForm = route.upstreams.some((u) => u.failureStatuses !== undefined);
+  const first = objectForm ? undefined : route.upstreams[0];
+  const rest = objectForm ? route.upstreams : route.upstreams.slice(1);
   const weights = route.upstreams.map((u) => u.weight);
   return {
     name: route.name,
     ...(route.host === '' ? {} : { host: route.host }),
     prefix: route.prefix,
     ...(first === undefined ? {} : { target_url: first.url }),
-    ...(rest.length === 0 ? {} : { targets: rest.map((u) => u.url) }),
+    ...(rest.length === 0
+      ? {}
+      : {
+          targets: rest.map((u) =>
+            u.failureStatuses === undefined
+              ? u.url
+              : { url: u.url, failure_statuses: u.failureStatuses },
+          ),
+        }),
     ...(weights.every((w) => w === 1) ? {} : { weights }),
     strip_prefix: route.stripPrefix,
     require_auth: route.requireAuth,

@@ -41,6 +41,14 @@ function settingsShape(): Record<string, z.ZodType> {
   return shape;
 }
 
+/** HTTP statuses counted as upstream failures (a route's or an upstream's `failure_statuses`). */
+const failureStatusList = z.array(
+  z
+    .int()
+    .min(400, { error: 'expected an HTTP status 400-599' })
+    .max(599, { error: 'expected an HTTP status 400-599' }),
+);
+
 /** One route; also the element schema of `SERVICE_ROUTES` (after its keys are case-folded). */
 export const routeFileSchema = z.strictObject({
   name: z.string().optional().meta({
@@ -60,9 +68,26 @@ export const routeFileSchema = z.strictObject({
       'First upstream, e.g. `http://10.0.0.5:8080`; `http://` is added when no scheme is given.',
   }),
   targets: z
-    .array(z.string())
+    .array(
+      z.union(
+        [
+          z.string(),
+          z.strictObject({
+            url: z.string().meta({ description: 'The upstream URL, as in `target_url`.' }),
+            failure_statuses: failureStatusList.optional().meta({
+              description:
+                "Statuses counted as this upstream's failures, added to the route's and CIRCUIT_BREAKER_FAILURE_STATUSES.",
+            }),
+          }),
+        ],
+        { error: 'expected an upstream URL, or {url, failure_statuses}' },
+      ),
+    )
     .optional()
-    .meta({ description: 'More upstreams, after `target_url`.' }),
+    .meta({
+      description:
+        'More upstreams, after `target_url`: URLs, or `{url, failure_statuses}` for an upstream that counts more statuses as failures.',
+    }),
   strip_prefix: z.boolean().optional().meta({
     description:
       'Remove `prefix` before forwarding. Defaults to false here and in SERVICE_ROUTES, true for ROUTE_<NAME>_* routes.',
@@ -147,18 +172,10 @@ export const routeFileSchema = z.strictObject({
     })
     .optional()
     .meta({ description: 'Response cache settings of this route (ENABLE_CACHING still applies).' }),
-  failure_statuses: z
-    .array(
-      z
-        .int()
-        .min(400, { error: 'expected an HTTP status 400-599' })
-        .max(599, { error: 'expected an HTTP status 400-599' }),
-    )
-    .optional()
-    .meta({
-      description:
-        "Statuses counted as failures of this route's upstreams (breaker, ejection, upstream_errors_total), added to CIRCUIT_BREAKER_FAILURE_STATUSES, e.g. [500, 429]. Env: ROUTE_<NAME>_FAILURE_STATUSES.",
-    }),
+  failure_statuses: failureStatusList.optional().meta({
+    description:
+      "Statuses counted as failures of this route's upstreams (breaker, ejection, upstream_errors_total), added to CIRCUIT_BREAKER_FAILURE_STATUSES, e.g. [500, 429]. Env: ROUTE_<NAME>_FAILURE_STATUSES.",
+  }),
 });
 
 export const gatewayConfigFileSchema = z

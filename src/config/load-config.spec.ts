@@ -665,6 +665,42 @@ describe('loadGatewayConfig', () => {
       ]);
     });
 
+    it("should read an upstream's own failure_statuses from the object form of targets", () => {
+      const { config } = loadOk(
+        { GATEWAY_CONFIG: 'gw.yaml' },
+        file([
+          'routes:',
+          '  - name: mixed',
+          '    prefix: /',
+          '    targets:',
+          '      - http://a:1',
+          '      - url: http://b:1',
+          '        failure_statuses: [500]',
+          '    weights: [2, 3]',
+        ]),
+      );
+      expect(config.routes[0].upstreams).toEqual([
+        { url: 'http://a:1', weight: 2 },
+        { url: 'http://b:1', weight: 3, failureStatuses: [500] },
+      ]);
+      expect(
+        problemsOf(
+          { GATEWAY_CONFIG: 'gw.yaml' },
+          file([
+            'routes:',
+            '  - prefix: /',
+            '    targets:',
+            '      - url: http://b:1',
+            '        failure_statuses: [200]',
+            '      - { url: http://c:1, retries: 2 }',
+          ]),
+        ),
+      ).toEqual([
+        'gw.yaml: routes[0].targets[0].failure_statuses[0]: expected an HTTP status 400-599',
+        'gw.yaml: routes[0].targets[1].retries: unknown key',
+      ]);
+    });
+
     it('should tell an explicit CACHE_TTL (environment, .env or file) from the default', () => {
       expect(loadOk().config.cache.ttlExplicit).toBe(false);
       expect(loadOk({ CACHE_TTL: '1m' }).config.cache.ttlExplicit).toBe(true);
@@ -827,7 +863,7 @@ describe('loadGatewayConfig', () => {
 
       expect(problems).toEqual([
         'SERVICE_ROUTES[0].targt: unknown key (did you mean "targets"?)',
-        'SERVICE_ROUTES[1].targets[1]: expected string, received number',
+        'SERVICE_ROUTES[1].targets[1]: expected an upstream URL, or {url, failure_statuses}',
         'SERVICE_ROUTES[1].weight: expected int, received number',
         'SERVICE_ROUTES[2]: expected a JSON object',
         'SERVICE_ROUTES[3].Name: duplicates "name" (keys are case-insensitive)',

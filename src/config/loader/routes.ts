@@ -182,9 +182,17 @@ function buildRoute(
 function buildUpstreams(draft: RouteDraft, report: Report): UpstreamConfig[] {
   const { entry, field } = draft;
   const targetUrl = entry.target_url?.trim() ? entry.target_url : undefined;
-  const raw = [
+  const raw: { value: string; label: string; failureStatuses?: number[] }[] = [
     ...(targetUrl === undefined ? [] : [{ value: targetUrl, label: field('target_url') }]),
-    ...(entry.targets ?? []).map((value, index) => ({ value, label: field('targets', index) })),
+    ...(entry.targets ?? []).map((target, index) =>
+      typeof target === 'string'
+        ? { value: target, label: field('targets', index) }
+        : {
+            value: target.url,
+            label: field('targets', index),
+            ...withDefined('failureStatuses', target.failure_statuses),
+          },
+    ),
   ];
   if (raw.length === 0) {
     // An invalid target_url/targets was reported already; "no upstream" would only repeat it.
@@ -203,7 +211,7 @@ function buildUpstreams(draft: RouteDraft, report: Report): UpstreamConfig[] {
 
   const fallbackWeight = entry.weight !== undefined && entry.weight > 0 ? entry.weight : 1;
   const upstreams: UpstreamConfig[] = [];
-  raw.forEach(({ value, label }, index) => {
+  raw.forEach(({ value, label, failureStatuses }, index) => {
     const url = report.attempt(label, () => normalizeUpstream(value));
     if (url === undefined) {
       return;
@@ -213,7 +221,11 @@ function buildUpstreams(draft: RouteDraft, report: Report): UpstreamConfig[] {
       return;
     }
     const weight = weights[index] ?? 0;
-    upstreams.push({ url, weight: weight > 0 ? weight : fallbackWeight });
+    upstreams.push({
+      url,
+      weight: weight > 0 ? weight : fallbackWeight,
+      ...withDefined('failureStatuses', failureStatuses),
+    });
   });
   return upstreams;
 }
