@@ -161,6 +161,10 @@ describe('safe defaults in front of a real API (reliability)', () => {
     gw = await startGateway(
       defaultsConfig([{ name: 'trio', prefix: '/', targets: procs.map((p) => p.url) }]),
     );
+    // Warm up (JIT, first connections), so the measured load is not a cold start.
+    for (let i = 0; i < 30; i++) {
+      await attempt(gw.url, `/warm/${i}`, { agent, timeoutMs: 10_000 });
+    }
     return { gw, victim: procs[2], c: upstreamOf(gw, procs[2].url) };
   }
 
@@ -224,7 +228,9 @@ describe('safe defaults in front of a real API (reliability)', () => {
     const out = await traffic;
     const gets = out.filter((_, i) => i % 5 !== 4);
     const posts = out.filter((_, i) => i % 5 === 4);
-    const slowest = Math.max(...gets.map((o) => o.ms));
+    // GETs sent once the upstream hung (from 1 s on): each waited at most the stall timeout
+    // before it moved, not until the hung upstream answered at the end.
+    const slowest = Math.max(...out.filter((_, i) => i % 5 !== 4 && i >= 200).map((o) => o.ms));
     process.stdout.write(
       `hung: out of rotation after ${outMs.toFixed(0)} ms; GET ${JSON.stringify(tally(gets))} ` +
         `(slowest ${slowest.toFixed(0)} ms) POST ${JSON.stringify(tally(posts))}; ` +
@@ -233,7 +239,6 @@ describe('safe defaults in front of a real API (reliability)', () => {
     expect(outMs).toBeGreaterThanOrEqual(0);
     expect(outMs).toBeLessThan(1000);
     expect(tally(gets)).toEqual({ '200': gets.length });
-    // Moved after the stall timeout, not held until the hung upstream answered at the end.
     expect(slowest).toBeLessThan(2000);
     await expectPostsNeverTwice(out);
   });
