@@ -43,6 +43,8 @@ describe('scale-out: three replicas sharing one Redis (e2e, built gateway)', () 
       ADMIN_TOKEN,
       TRUSTED_PROXIES: '127.0.0.1',
       ENABLE_CACHING: 'true',
+      // The upstream sends no Cache-Control: only an explicit CACHE_TTL lets the cache store it.
+      CACHE_TTL: '1m',
       LOG_LEVEL: 'info',
     };
     replicas = await Promise.all([spawnGateway(env), spawnGateway(env), spawnGateway(env)]);
