@@ -101,6 +101,11 @@ describe('docker/docker-compose.yml', () => {
     const dockerfile = parseDockerfile(readFileSync(join(DIR, 'Dockerfile'), 'utf8'));
     expect(dockerfile.find((i) => i.keyword === 'EXPOSE')?.args).toBe(String(port));
     expect(JSON.stringify(gateway.healthcheck.test)).toContain(`127.0.0.1:${port}/health/ready`);
+    // Caching stays opt-in: only the demo-a route caches what states no freshness.
+    expect(loaded.config.cache.ttlExplicit).toBe(false);
+    expect(
+      loaded.config.routes.filter((r) => r.cache?.ttlMs !== undefined).map((r) => r.name),
+    ).toEqual(['demo-a']);
     // Compose's SIGKILL comes after SHUTDOWN_DELAY and the drain.
     expect(loaded.config.server.shutdownDelayMs).toBeGreaterThan(0);
     expect(seconds(gateway.stop_grace_period as string) * 1000).toBeGreaterThan(

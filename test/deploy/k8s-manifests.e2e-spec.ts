@@ -211,6 +211,11 @@ describe('k8s/ manifests', () => {
     expect(grace * 1000).toBeGreaterThan(shutdownDelayMs + shutdownTimeoutMs);
   });
 
+  it('should not opt every route in to caching responses that state no freshness', () => {
+    const loaded = loadConfigMap();
+    expect(loaded.ok && loaded.config.cache).toMatchObject({ enabled: true, ttlExplicit: false });
+  });
+
   it('should run non-root with a read-only root filesystem and a writable /tmp', () => {
     expect(podSpec.securityContext.runAsNonRoot).toBe(true);
     expect(podSpec.securityContext.runAsUser).toBeGreaterThan(0);
