@@ -130,6 +130,19 @@ async function main() {
         `${rounds} rounds; pooled ${(pooled('b') / pooled('a')).toFixed(3)} ` +
         `(A ${pooled('a').toFixed(1)}, B ${pooled('b').toFixed(1)} µs/req while sharing the core)`,
     );
+    // The scheduler gives the two about equal CPU time, so their request counts compare too.
+    const served = (side) => rows.reduce((s, r) => s + r[side].requests, 0);
+    log(
+      `Requests served, B/A: median ${median(rows.map((r) => r.b.requests / r.a.requests)).toFixed(3)}; ` +
+        `pooled ${(served('b') / served('a')).toFixed(3)}`,
+    );
+    for (const t of pair) {
+      if (t.stdoutLog) {
+        const text = fs.readFileSync(t.stdoutLog, 'utf8');
+        const lines = text.split('\n').filter((l) => l.includes('"request completed"')).length;
+        log(`${t.def.label}: ${lines} access lines collected from stdout`);
+      }
+    }
   } finally {
     await stopAll();
     removeTmp();

@@ -12,17 +12,20 @@
 //   routeOverrides  gateway only: fields merged into the single bench route (require_auth...)
 //   cpus       gateway only: taskset CPU list instead of the proxy core (e.g. '0,1'), or 'all'
 //              for no pinning at all (cluster workers)
+//   collectStdout  gateway only: stdout goes into a pipe read by `cat` on the load core and
+//              written to a file, as a container runtime collects it (see collectStdout below)
 //   path       request path (default /bench/item); headers: extra request headers
 //   skipBodyCheck   the pre-run check accepts any 200 body (e.g. a cache that rewrites it)
 //
 // Ratios in the report are taken against the targets with ids 'direct', 'nginx',
 // 'fast-gateway' and 'gateway-full'.
 
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { BODY } = require('./upstream');
 const { nginxArgs, writeNginxConf } = require('./nginx');
-const { freePort, pinnedCommand, startChild, waitForHttp, which } = require('./processes');
+const { freePort, pinnedCommand, startChild, track, waitForHttp, which } = require('./processes');
 
 const REPO_ROOT = path.join(__dirname, '..');
 const GATEWAY_MAIN = path.join(REPO_ROOT, 'dist', 'main.js');
@@ -36,15 +39,26 @@ const NEVER_BITING_LIMITS = {
 };
 
 // What every full-pipeline target shares: an API key required on the route, sent by the
-// load generator, and the access log written to a file.
+// load generator, and the access log where the defaults put it: on stdout, which the bench
+// collects into a file through a pipe as a container runtime would.
 const FULL_PIPELINE = {
   setup: (ctx) => {
     const keys = path.join(ctx.tmpDir, 'api-keys.txt');
     fs.writeFileSync(keys, 'bench-key-0123456789abcdef bench\n');
-    return { API_KEYS_FILE: keys, ACCESS_LOG_FILE: path.join(ctx.tmpDir, 'access.log') };
+    return { API_KEYS_FILE: keys };
   },
+  collectStdout: true,
   routeOverrides: { require_auth: true },
   headers: { 'x-api-key': 'bench-key-0123456789abcdef' },
+};
+
+// The same with ACCESS_LOG_FILE: access lines batched into a file, the other lines on stdout.
+const FULL_PIPELINE_FILE = {
+  ...FULL_PIPELINE,
+  setup: (ctx) => ({
+    ...FULL_PIPELINE.setup(ctx),
+    ACCESS_LOG_FILE: path.join(ctx.tmpDir, `access-${process.hrtime.bigint()}.log`),
+  }),
 };
 
 // The full pipeline on two cluster workers, shared by the two workers targets below.
@@ -98,8 +112,9 @@ const TARGETS = [
 
   // The full default pipeline: request id, security headers, per-IP token bucket (limits set
   // high so every request is admitted and still pays for the check), flood counting, API-key
-  // auth, Prometheus metrics, access log at info to a file, compression negotiation (the
-  // 100-byte body stays under its threshold). The cache is off: this is the proxied path.
+  // auth, Prometheus metrics, access log at info to stdout (collected through a pipe into a
+  // file), compression negotiation (the 100-byte body stays under its threshold). The cache is
+  // off: this is the proxied path.
   {
     id: 'gateway-full',
     label: 'gateway (full pipeline)',
@@ -111,6 +126,21 @@ const TARGETS = [
       ENABLE_CACHING: 'false',
     },
     ...FULL_PIPELINE,
+  },
+
+  // The same with the access log in a file (ACCESS_LOG_FILE) instead of stdout. Not in the
+  // default run.
+  {
+    id: 'gateway-full-file',
+    label: 'gateway (full, ACCESS_LOG_FILE)',
+    kind: 'gateway',
+    byDefault: false,
+    env: {
+      LOG_LEVEL: 'info',
+      ...NEVER_BITING_LIMITS,
+      ENABLE_CACHING: 'false',
+    },
+    ...FULL_PIPELINE_FILE,
   },
 
   // The same pipeline with the in-memory cache on: the upstream's answer (no Cache-Control)
@@ -277,13 +307,42 @@ const LAUNCHERS = {
       ...(def.setup ? def.setup(ctx) : {}),
     };
     const cpu = def.cpus === 'all' ? null : def.cpus || ctx.plan.proxyCpu;
-    const cmd = pinnedCommand(ctx.plan, cpu, process.execPath, [GATEWAY_MAIN]);
+    let argv = [process.execPath, GATEWAY_MAIN];
+    let stdoutLog;
+    if (def.collectStdout) {
+      const collector = collectStdout(ctx, def.id);
+      stdoutLog = collector.logPath;
+      // sh opens the FIFO as stdout and execs node: the pid (and its CPU) stays the gateway's.
+      argv = ['/bin/sh', '-c', 'exec "$@" > "$0"', collector.fifo, ...argv];
+    }
+    const cmd = pinnedCommand(ctx.plan, cpu, argv[0], argv.slice(1));
     const child = startChild(def.label, { ...cmd, env, cwd: REPO_ROOT });
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(child, `${base}/health`, 30_000);
-    return { base, child };
+    return { base, child, stdoutLog };
   },
 };
+
+let collectors = 0;
+
+/**
+ * A container runtime's log collection: the gateway's stdout is a pipe (a FIFO here, opened by
+ * a shell that then execs the gateway, so its blocking mode is the default one a runtime hands
+ * over), read by `cat` on the load core and appended to a file. The reader's CPU is not the
+ * gateway's, as the runtime's is not. `cat` ends when the gateway closes the pipe.
+ */
+function collectStdout(ctx, id) {
+  const n = ++collectors;
+  const fifo = path.join(ctx.tmpDir, `${id}-${n}.stdout`);
+  const logPath = path.join(ctx.tmpDir, `${id}-${n}.stdout.log`);
+  execFileSync('mkfifo', [fifo]);
+  const out = fs.openSync(logPath, 'a');
+  const cmd = pinnedCommand(ctx.plan, ctx.plan.loadCpu, 'cat', [fifo]);
+  const proc = spawn(cmd.cmd, cmd.args, { stdio: ['ignore', out, 'inherit'] });
+  fs.closeSync(out);
+  track(`${id} stdout collector`, proc);
+  return { fifo, logPath };
+}
 
 /** The definitions selected by BENCH_TARGETS (or the default set), in table order. */
 function selectTargets(ids) {
