@@ -1,6 +1,7 @@
 /**
  * Micro-benchmark of the access log's per-request cost (not a test): formatting one line from a
- * typical record, and formatting plus encoding it into a buffer as AccessLogFile does.
+ * typical record (the default field set, and the narrower set lines had before ACCESS_LOG_FIELDS),
+ * and formatting plus encoding it into a buffer as LogWriter does.
  *
  *   npm run build && node bench/access-log-micro.js [iterations]
  *
@@ -8,7 +9,25 @@
  */
 'use strict';
 const { randomUUID } = require('node:crypto');
-const { formatAccessLine } = require('../dist/observability/access-line');
+const { accessLineFormatter } = require('../dist/observability/access-line');
+const {
+  ACCESS_LOG_FIELDS,
+  DEFAULT_REDACTED_PARAMS,
+} = require('../dist/config/gateway-config.types');
+
+// The defaults: every field, the default redaction list.
+const formatAccessLine = accessLineFormatter(ACCESS_LOG_FIELDS, DEFAULT_REDACTED_PARAMS);
+// The fields the line had before ACCESS_LOG_FIELDS (no query, latency, attempts, cache status,
+// user agent or referer), for comparison.
+const formatNarrow = accessLineFormatter(
+  ACCESS_LOG_FIELDS.filter(
+    (f) =>
+      !['query', 'upstreamLatencyMs', 'attempts', 'cacheStatus', 'userAgent', 'referer'].includes(
+        f,
+      ),
+  ),
+  DEFAULT_REDACTED_PARAMS,
+);
 
 const iterations = Number(process.argv[2] ?? 500000);
 
@@ -18,13 +37,17 @@ const records = Array.from({ length: 1024 }, (_, i) => ({
   method: 'GET',
   host: '127.0.0.1:8080',
   path: '/bench/item',
+  query: i % 4 === 0 ? 'page=2&limit=50' : '',
   route: 'bench',
   upstream: 'http://127.0.0.1:9001',
   status: 200,
   durationMs: Math.round((0.2 + i / 997) * 1000) / 1000,
+  upstreamLatencyMs: Math.round((0.1 + i / 1997) * 1000) / 1000,
+  attempts: 1,
   bytesIn: 0,
   bytesOut: 100,
   clientIp: '127.0.0.1',
+  userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
   principal: 'bench',
 }));
 
@@ -45,11 +68,14 @@ function measure(label, fn) {
 }
 
 process.stdout.write(`node ${process.version}, ${iterations} iterations\n`);
-measure('formatAccessLine', (i) => {
-  keep = formatAccessLine('info', records[i & 1023]);
+measure('format (pre-ACCESS_LOG_FIELDS fields)', (i) => {
+  keep = formatNarrow('info', '', records[i & 1023]);
 });
-measure('formatAccessLine + utf8 into a buffer', (i) => {
-  const line = formatAccessLine('info', records[i & 1023]);
+measure('format (default: every field)', (i) => {
+  keep = formatAccessLine('info', '', records[i & 1023]);
+});
+measure('format (every field) + utf8 into a buffer', (i) => {
+  const line = formatAccessLine('info', '', records[i & 1023]);
   if (offset + line.length * 3 > buffer.length) {
     offset = 0;
   }

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
+import type { Logger } from 'pino';
 import { guardWorkerChannel } from './cluster/cluster-worker';
 import { startGatewayPrimary } from './cluster/gateway-primary';
 import { startDemoUpstream, type DemoUpstream } from './demo/demo-upstream';
 import { loadGatewayConfig } from './config/load-config';
-import { createRootLogger } from './observability/root-logger';
+import { createRootLogger, logWriterOf } from './observability/root-logger';
 
 async function bootstrap(): Promise<void> {
   const loaded = loadGatewayConfig();
@@ -17,15 +18,16 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
   const config = loaded.config;
+  // With workers, several processes write to one stdout: lines are written so none is torn.
+  const rootLogger = createRootLogger(config.log, { sharedPipe: config.server.workers > 1 });
+  logFatalErrors(rootLogger);
   if (config.server.workers > 1 && cluster.isPrimary) {
     // The primary only supervises: Nest, pools and Redis are loaded by the workers alone.
-    await startGatewayPrimary(config, loaded.warnings, createRootLogger(config.log));
+    await startGatewayPrimary(config, loaded.warnings, rootLogger);
     return;
   }
   // Workers' lines interleave on one stdout: each carries its pid.
-  const logger = cluster.isWorker
-    ? createRootLogger(config.log).child({ pid: process.pid })
-    : createRootLogger(config.log);
+  const logger = cluster.isWorker ? rootLogger.child({ pid: process.pid }) : rootLogger;
   if (cluster.isWorker) {
     guardWorkerChannel(logger);
   }
@@ -101,8 +103,10 @@ async function bootstrap(): Promise<void> {
     gateway
       .shutdown(delayMs)
       .then(() => demo?.close())
-      .then(() => {
+      .then(async () => {
         logger.info('shutdown complete');
+        // Every buffered log line out before exiting, unless stdout is stalled (bounded wait).
+        await logWriterOf(logger)?.drain(LOG_DRAIN_MS);
         process.exit(0);
       })
       .catch((err: unknown) => {
@@ -112,6 +116,20 @@ async function bootstrap(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/** Longest wait at shutdown for buffered log lines to reach a stalled stdout. */
+const LOG_DRAIN_MS = 5000;
+
+/**
+ * An uncaught exception or unhandled rejection ends the process (Node's default, kept): it is
+ * logged as a fatal line first, in order with the rest, and the log writer's exit hook writes
+ * out whatever is buffered (see LogWriter.flushSync).
+ */
+function logFatalErrors(logger: Logger): void {
+  process.on('uncaughtExceptionMonitor', (err: Error, origin: string) => {
+    logger.fatal({ err, origin }, 'uncaught exception: exiting');
+  });
 }
 
 bootstrap().catch((err: unknown) => {

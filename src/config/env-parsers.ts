@@ -5,8 +5,10 @@
 import { normalizeHost } from '../common/http/normalize-host';
 import { BlockList, isIP } from 'node:net';
 import {
+  ACCESS_LOG_FIELDS,
   LOAD_BALANCING_ALGORITHMS,
   LOG_LEVELS,
+  type AccessLogField,
   type LoadBalancingAlgorithm,
   type LogLevel,
 } from './gateway-config.types';
@@ -245,6 +247,49 @@ export function parseLogLevel(raw: string): LogLevel {
     throw new Error(`unknown level ${JSON.stringify(raw)} (expected ${LOG_LEVELS.join('|')})`);
   }
   return known;
+}
+
+/**
+ * `ACCESS_LOG_FIELDS`: field names separated by commas or spaces, case-insensitive, `_` and `-`
+ * ignored (`user_agent` is `userAgent`), or `all`. The line writes them in its own fixed order.
+ */
+export function parseAccessLogFields(raw: string): AccessLogField[] {
+  const byKey = new Map(ACCESS_LOG_FIELDS.map((f) => [f.toLowerCase(), f]));
+  const chosen = new Set<AccessLogField>();
+  for (const item of splitList(raw)) {
+    const key = item.toLowerCase().replace(/[_-]/g, '');
+    if (key === 'all') {
+      return [...ACCESS_LOG_FIELDS];
+    }
+    const field = byKey.get(key);
+    if (field === undefined) {
+      const hint = closestMatch(key, ACCESS_LOG_FIELDS);
+      throw new Error(
+        `unknown field ${JSON.stringify(item)}${hint ? ` (did you mean ${hint}?)` : ''}; ` +
+          `known: ${ACCESS_LOG_FIELDS.join(', ')}, or all`,
+      );
+    }
+    chosen.add(field);
+  }
+  if (chosen.size === 0) {
+    throw new Error('no field given (list field names, or all)');
+  }
+  return ACCESS_LOG_FIELDS.filter((f) => chosen.has(f));
+}
+
+/**
+ * `ACCESS_LOG_REDACT_PARAMS`: query parameter names (commas or spaces), compared
+ * case-insensitively; `none` masks nothing.
+ */
+export function parseRedactParams(raw: string): string[] {
+  const names = splitList(raw).map((n) => n.toLowerCase());
+  if (names.length === 1 && names[0] === 'none') {
+    return [];
+  }
+  if (names.includes('none')) {
+    throw new Error('"none" cannot be combined with parameter names');
+  }
+  return [...new Set(names)];
 }
 
 /**

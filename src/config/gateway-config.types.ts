@@ -19,6 +19,64 @@ export type LoadBalancingAlgorithm = (typeof LOAD_BALANCING_ALGORITHMS)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Fields an access-log line can carry (`ACCESS_LOG_FIELDS`), in the order a line writes them. */
+export const ACCESS_LOG_FIELDS = [
+  'requestId',
+  'method',
+  'host',
+  'path',
+  'query',
+  'route',
+  'upstream',
+  'status',
+  'durationMs',
+  'upstreamLatencyMs',
+  'attempts',
+  'cacheStatus',
+  'bytesIn',
+  'bytesOut',
+  'clientIp',
+  'userAgent',
+  'referer',
+  'principal',
+  'error',
+  'traceId',
+] as const;
+export type AccessLogField = (typeof ACCESS_LOG_FIELDS)[number];
+
+/**
+ * Query parameters whose values the access log masks by default (`ACCESS_LOG_REDACT_PARAMS`):
+ * credentials clients put in URLs (OAuth, API keys, pre-signed cloud URLs, sessions).
+ */
+export const DEFAULT_REDACTED_PARAMS: readonly string[] = [
+  'access_token',
+  'api_key',
+  'apikey',
+  'api-key',
+  'auth',
+  'authorization',
+  'client_secret',
+  'code',
+  'id_token',
+  'jwt',
+  'key',
+  'password',
+  'passwd',
+  'pwd',
+  'refresh_token',
+  'secret',
+  'session',
+  'sessionid',
+  'sig',
+  'signature',
+  'token',
+  'x-amz-credential',
+  'x-amz-security-token',
+  'x-amz-signature',
+  'x-goog-credential',
+  'x-goog-signature',
+];
+
 export interface UpstreamConfig {
   /** Normalised absolute URL, e.g. `http://10.0.0.5:8080/base?x=1`. */
   url: string;
@@ -348,6 +406,10 @@ export interface LogConfig {
   pretty: boolean;
   /** `ACCESS_LOG_FILE`: write access lines to this file (buffered) instead of stdout. */
   accessLogFile?: string;
+  /** `ACCESS_LOG_FIELDS`: the fields access lines carry (every field unless set). */
+  accessLogFields: AccessLogField[];
+  /** `ACCESS_LOG_REDACT_PARAMS`: query parameters whose values are masked (lower case). */
+  accessLogRedactParams: string[];
 }
 
 export interface GatewayConfig {

@@ -2,7 +2,12 @@ import { availableParallelism } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GatewayConfig, RouteConfig } from './gateway-config.types';
+import {
+  ACCESS_LOG_FIELDS,
+  DEFAULT_REDACTED_PARAMS,
+  type GatewayConfig,
+  type RouteConfig,
+} from './gateway-config.types';
 import { loadGatewayConfig, type LoadGatewayConfigResult } from './load-config';
 import { DEFAULT_STRIP_CLIENT_HEADERS } from '../common/http/forwarding-headers';
 
@@ -136,7 +141,12 @@ describe('loadGatewayConfig', () => {
           compressionMinBytes: 1024,
         },
         redis: { sentinels: [], sentinelName: 'mymaster', clusterNodes: [] },
-        log: { level: 'info', pretty: false },
+        log: {
+          level: 'info',
+          pretty: false,
+          accessLogFields: [...ACCESS_LOG_FIELDS],
+          accessLogRedactParams: [...DEFAULT_REDACTED_PARAMS],
+        },
         observability: {
           tracing: { serviceName: 'nest-edge-gateway', sampleRatio: 1 },
           serverTiming: false,
@@ -289,6 +299,45 @@ describe('loadGatewayConfig', () => {
       expect(problemsOf({ LOG_LEVEL: 'verbose' })).toEqual([
         'LOG_LEVEL: unknown level "verbose" (expected trace|debug|info|warn|error|fatal|silent)',
       ]);
+    });
+
+    it('should read ACCESS_LOG_FIELDS as field names in any case and spelling, or all', () => {
+      expect(
+        loadOk({ ACCESS_LOG_FIELDS: 'status, user_agent PATH,path' }).config.log,
+      ).toMatchObject({ accessLogFields: ['path', 'status', 'userAgent'] });
+      expect(loadOk({ ACCESS_LOG_FIELDS: 'all' }).config.log.accessLogFields).toEqual([
+        ...ACCESS_LOG_FIELDS,
+      ]);
+      expect(problemsOf({ ACCESS_LOG_FIELDS: 'status,usr_agent' })).toEqual([
+        `ACCESS_LOG_FIELDS: unknown field "usr_agent" (did you mean userAgent?); known: ${ACCESS_LOG_FIELDS.join(', ')}, or all`,
+      ]);
+      expect(problemsOf({ ACCESS_LOG_FIELDS: ',' })).toEqual([
+        'ACCESS_LOG_FIELDS: no field given (list field names, or all)',
+      ]);
+    });
+
+    it('should read ACCESS_LOG_REDACT_PARAMS as lower-cased names, or none', () => {
+      expect(loadOk({ ACCESS_LOG_REDACT_PARAMS: 'Token sig,token' }).config.log).toMatchObject({
+        accessLogRedactParams: ['token', 'sig'],
+      });
+      expect(loadOk({ ACCESS_LOG_REDACT_PARAMS: 'none' }).config.log.accessLogRedactParams).toEqual(
+        [],
+      );
+      expect(problemsOf({ ACCESS_LOG_REDACT_PARAMS: 'none,token' })).toEqual([
+        'ACCESS_LOG_REDACT_PARAMS: "none" cannot be combined with parameter names',
+      ]);
+    });
+
+    it('should read the access-log settings from the config file as lists', () => {
+      const yaml = [
+        'log:',
+        '  access_log_fields: [status, path, cacheStatus]',
+        '  access_log_redact_params: [ticket]',
+        '',
+      ].join('\n');
+      const { config } = loadOk({ GATEWAY_CONFIG: 'gw.yaml' }, { 'gw.yaml': yaml });
+      expect(config.log.accessLogFields).toEqual(['path', 'status', 'cacheStatus']);
+      expect(config.log.accessLogRedactParams).toEqual(['ticket']);
     });
 
     it('should build a redis:// URL from REDIS_ADDR and leave Redis off by default', () => {

@@ -42,6 +42,9 @@ export const HTTP_RESPONSE_BYTES = 'http_response_bytes_total';
 /** Gauge `upstream_in_flight{upstream}`: attempts in progress per upstream. */
 export const UPSTREAM_IN_FLIGHT = 'upstream_in_flight';
 
+/** Counter `log_lines_dropped_total{destination}`: log lines dropped because stdout or the access-log file could not keep up. */
+export const LOG_LINES_DROPPED = 'log_lines_dropped_total';
+
 /** `endpoint`/`route` label of requests that matched no route (400, 404). */
 export const UNMATCHED_ROUTE = 'unmatched';
 
@@ -64,4 +67,5 @@ export const GATEWAY_METRIC_NAMES: readonly string[] = [
   HTTP_REQUEST_BYTES,
   HTTP_RESPONSE_BYTES,
   UPSTREAM_IN_FLIGHT,
+  LOG_LINES_DROPPED,
 ];

@@ -125,6 +125,12 @@ export class UpstreamExchange
   private attemptStartedAt = 0;
   /** Time spent at upstreams by the attempts already settled, in ms (for Server-Timing). */
   private upstreamMs = 0;
+  /**
+   * Upstream time up to the head of the response relayed to the client: the settled attempts
+   * plus the last one's wait for its head (Server-Timing's `upstream`, the access log's
+   * `upstreamLatencyMs`). Undefined until such a head arrives.
+   */
+  private upstreamHeadMs: number | undefined;
   /** A retryable 5xx is being read and thrown away before the retry. */
   private discarding = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -235,6 +241,8 @@ export class UpstreamExchange
       }
     }
     this.status = statusCode;
+    const now = performance.now();
+    this.upstreamHeadMs = this.upstreamMs + (now - this.attemptStartedAt);
     try {
       // The upstream's reason phrase is not relayed: undici decodes it as UTF-8 and Node
       // refuses non-ASCII ones, and HTTP/1.1 clients must ignore it anyway (RFC 9112 §4).
@@ -247,7 +255,7 @@ export class UpstreamExchange
         this.match?.value.preserveHost === false ? this : undefined,
       );
       if (this.headerPolicy.serverTiming) {
-        this.addServerTiming(headers);
+        this.addServerTiming(headers, now, this.upstreamHeadMs);
       }
       if (this.hook !== undefined && this.hook.onHeaders(this, statusCode, rawHeaders, headers)) {
         // The cache answered (304 to its own revalidation, stale-if-error): body discarded.
@@ -414,9 +422,7 @@ export class UpstreamExchange
    * settled attempts plus the current one's wait for its head). Retry back-off counts as gateway
    * time. An upstream's own Server-Timing entries are kept.
    */
-  private addServerTiming(headers: string[]): void {
-    const now = performance.now();
-    const upstream = this.upstreamMs + (now - this.attemptStartedAt);
+  private addServerTiming(headers: string[], now: number, upstream: number): void {
     const gateway = Math.max(0, now - this.startedAt - upstream).toFixed(3);
     headers.push(
       'server-timing',
@@ -552,14 +558,23 @@ export class UpstreamExchange
       method: this.req.method,
       host: this.req.headers.host,
       path: this.rawPath,
+      query: this.query,
       route: this.match?.value.name,
       upstream: this.upstream?.key,
       // 499 as nginx logs it: the client closed the connection before the response completed.
       status: this.clientGone ? 499 : status,
       durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
+      upstreamLatencyMs:
+        this.attempt === 0
+          ? undefined
+          : Math.round((this.upstreamHeadMs ?? this.upstreamMs) * 1000) / 1000,
+      attempts: this.attempt,
+      cacheStatus: this.cacheStatus,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       clientIp: this.clientIp,
+      userAgent: this.req.headers['user-agent'],
+      referer: this.req.headers.referer,
       principal: this.principalId,
       error: this.clientGone ? (this.error ?? CLIENT_GONE) : this.error,
     };

@@ -5,6 +5,7 @@ import {
   HTTP_REQUEST_DURATION,
   HTTP_REQUESTS,
   HTTP_RESPONSE_BYTES,
+  LOG_LINES_DROPPED,
   RATE_LIMITED,
   UPSTREAM_ERRORS,
   UPSTREAM_IN_FLIGHT,
@@ -35,6 +36,7 @@ export interface GatewayMetricFamilies {
   activeConnections: CallbackFamily;
   blockedIps: CallbackFamily;
   upstreamInFlight: CallbackFamily;
+  logLinesDropped: CallbackFamily;
 }
 
 let families: GatewayMetricFamilies | undefined;
@@ -113,6 +115,14 @@ export function gatewayMetricFamilies(): GatewayMetricFamilies {
       new CallbackFamily(UPSTREAM_IN_FLIGHT, 'Upstream attempts in progress.', 'gauge', [
         'upstream',
       ]),
+    ),
+    logLinesDropped: registerFamily(
+      new CallbackFamily(
+        LOG_LINES_DROPPED,
+        'Log lines dropped because their output (stdout, or the ACCESS_LOG_FILE) could not keep up.',
+        'counter',
+        ['destination'],
+      ),
     ),
   };
   return families;
