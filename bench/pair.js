@@ -9,6 +9,7 @@
 // in `npm run bench` (two processes take turns on one core); read only the ratio.
 //
 // Example: npm run bench:pair -- fast-gateway gateway-full
+// Two builds: npm run bench:pair -- gateway-full@bench/results/base/dist/main.js gateway-full
 // Options: BENCH_PAIR_ROUNDS (10), BENCH_PAIR_DURATION (4 s), BENCH_CONNECTIONS (50 per target).
 
 const fs = require('node:fs');
@@ -68,7 +69,21 @@ async function main() {
   // Every process of both targets goes on the proxy core, GATEWAY_WORKERS pools included: for
   // them the ratio is then the cluster's own cost per request, without the cross-core
   // contention with wrk and the upstream that `npm run bench` lets them run into.
-  const defs = ids.map((id) => ({ ...selectTargets([id])[0], cpus: undefined }));
+  // `<target>@<path to main.js>`: the same target from another build of the gateway (e.g. one of
+  // an earlier commit compiled under bench/results/), to compare two builds rather than two
+  // configurations.
+  const defs = ids.map((spec) => {
+    const [id, main] = spec.split('@');
+    const def = { ...selectTargets([id])[0], cpus: undefined };
+    if (main !== undefined) {
+      if (def.kind !== 'gateway') {
+        throw new Error(`${spec}: only gateway targets take another build`);
+      }
+      def.main = path.resolve(main);
+      def.label = `${def.label} @ ${path.relative(process.cwd(), def.main)}`;
+    }
+    return def;
+  });
   for (const def of defs) {
     if (def.kind === 'direct') {
       throw new Error('direct cannot be paired: both targets must be proxies on the proxy core');

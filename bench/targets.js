@@ -12,6 +12,7 @@
 //   routeOverrides  gateway only: fields merged into the single bench route (require_auth...)
 //   cpus       gateway only: taskset CPU list instead of the proxy core (e.g. '0,1'), or 'all'
 //              for no pinning at all (cluster workers)
+//   main       gateway only: another build's dist/main.js (bench:pair's `<id>@<path>`)
 //   collectStdout  gateway only: stdout goes into a pipe read by `cat` on the load core and
 //              written to a file, as a container runtime collects it (see collectStdout below)
 //   path       request path (default /bench/item); headers: extra request headers
@@ -205,7 +206,9 @@ function baseEnv() {
 }
 
 function nodeChild(ctx, name, script, args, cpu) {
-  const cmd = pinnedCommand(ctx.plan, cpu, process.execPath, [script, ...args]);
+  // ctx.nodeArgs: extra node flags for the proxies under test (bench/profile.js: --cpu-prof).
+  const nodeArgs = name === 'upstream' ? [] : ctx.nodeArgs || [];
+  const cmd = pinnedCommand(ctx.plan, cpu, process.execPath, [...nodeArgs, script, ...args]);
   return startChild(name, { ...cmd, env: baseEnv(), cwd: REPO_ROOT, ipc: true });
 }
 
@@ -286,8 +289,9 @@ const LAUNCHERS = {
   },
 
   async gateway(def, ctx) {
-    if (!fs.existsSync(GATEWAY_MAIN)) {
-      throw new Error(`${GATEWAY_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
+    const main = def.main || GATEWAY_MAIN;
+    if (!fs.existsSync(main)) {
+      throw new Error(`${main} is missing: run \`npm run build\` (npm run bench does)`);
     }
     const port = await freePort();
     const route = {
@@ -307,7 +311,7 @@ const LAUNCHERS = {
       ...(def.setup ? def.setup(ctx) : {}),
     };
     const cpu = def.cpus === 'all' ? null : def.cpus || ctx.plan.proxyCpu;
-    let argv = [process.execPath, GATEWAY_MAIN];
+    let argv = [process.execPath, ...(ctx.nodeArgs || []), main];
     let stdoutLog;
     if (def.collectStdout) {
       const collector = collectStdout(ctx, def.id);
