@@ -6,7 +6,10 @@
 // framework itself costs per request on this machine.
 // With `memory` as a third argument it answers the upstream's body from memory instead, with no
 // upstream at all: the floor under any cache HIT path on this stack.
-// Usage: node bench/nest-floor-server.js <port> <upstream-url> [memory]
+// With `fastify-route` the same Nest app has no controller: the catch-all is a route registered
+// on its Fastify instance, so requests skip Nest's router (execution context, guards, pipes,
+// filters) and show what that machinery costs per request.
+// Usage: node bench/nest-floor-server.js <port> <upstream-url> [memory|fastify-route]
 // Plain JavaScript, so the decorators are applied as functions.
 
 require('reflect-metadata');
@@ -44,8 +47,9 @@ async function main() {
   All('*')(proto, 'forward', Object.getOwnPropertyDescriptor(proto, 'forward'));
   Controller()(ProxyController);
 
+  const fastifyRoute = process.argv[4] === 'fastify-route';
   class FloorModule {}
-  Module({ controllers: [ProxyController] })(FloorModule);
+  Module({ controllers: fastifyRoute ? [] : [ProxyController] })(FloorModule);
 
   const app = await NestFactory.create(FloorModule, new FastifyAdapter({ logger: false }), {
     logger: false,
@@ -54,6 +58,12 @@ async function main() {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (_req, _payload, done) => done(null));
+  if (fastifyRoute) {
+    fastify.all('*', (request, reply) => {
+      reply.hijack();
+      forward(request.raw, reply.raw);
+    });
+  }
   await app.listen(port, '127.0.0.1');
   process.stdout.write(`listening on 127.0.0.1:${port}\n`);
   process.on('disconnect', () => process.exit(0));

@@ -88,6 +88,14 @@ const TARGETS = [
     kind: 'nest-floor',
     byDefault: true,
   },
+  // The same Nest app with the catch-all registered as a Fastify route instead of a controller:
+  // what Nest's per-request router machinery costs on top of Fastify. Not in the default run.
+  {
+    id: 'nest-fastify-route-floor',
+    label: 'Nest + Fastify, catch-all as a Fastify route (floor)',
+    kind: 'nest-fastify-route-floor',
+    byDefault: false,
+  },
   // The same catch-all answering the upstream's body from memory: the floor under a cache HIT on
   // this stack. Not in the default run; pair it with gateway-cache (npm run bench:pair).
   {
@@ -282,6 +290,12 @@ const LAUNCHERS = {
 
   'nest-floor'(_def, ctx) {
     return launchNodeProxy(ctx, 'nest-floor', 'nest-floor-server.js');
+  },
+
+  'nest-fastify-route-floor'(_def, ctx) {
+    return launchNodeProxy(ctx, 'nest-fastify-route-floor', 'nest-floor-server.js', [
+      'fastify-route',
+    ]);
   },
 
   'nest-memory-floor'(_def, ctx) {

@@ -21,7 +21,7 @@ export class PreflightAnswer extends GatewayRejection {
 
 /**
  * The edge checks, in the order an operator expects from nginx/Kong, shared by plain requests
- * (through EdgeGuard) and WebSocket upgrades:
+ * (through ProxyRoute) and WebSocket upgrades:
  *
  * 1. deny list → 403; allow list skips 2 and 5;
  * 2. flood block → 429 (every request counts, routed or not: scanners mostly miss);
