@@ -137,6 +137,21 @@ const TARGETS = [
     ...FULL_PIPELINE,
   },
 
+  // The same without the access log (LOG_LEVEL=warn): paired with gateway-full, what the
+  // access log costs in place. Not in the default run.
+  {
+    id: 'gateway-full-nolog',
+    label: 'gateway (full, no access log)',
+    kind: 'gateway',
+    byDefault: false,
+    env: {
+      LOG_LEVEL: 'warn',
+      ...NEVER_BITING_LIMITS,
+      ENABLE_CACHING: 'false',
+    },
+    ...FULL_PIPELINE,
+  },
+
   // The same with the access log in a file (ACCESS_LOG_FILE) instead of stdout. Not in the
   // default run.
   {

@@ -4,7 +4,7 @@ import {
   type AccessLogField,
 } from '../config/gateway-config.types';
 import type { AccessRecord } from './access-log.service';
-import { accessLineFormatter, queryRedactor, REDACTED } from './access-line';
+import { accessLineFormatter, msNumber, queryRedactor, REDACTED } from './access-line';
 
 describe('accessLineFormatter', () => {
   const all = accessLineFormatter(ACCESS_LOG_FIELDS, []);
@@ -199,5 +199,26 @@ describe('queryRedactor', () => {
     const query = 'a=1&b=2';
     expect(redact(query)).toBe(query);
     expect(queryRedactor([])('token=abc')).toBe('token=abc');
+  });
+});
+
+describe('msNumber', () => {
+  it('should write a duration rounded to 3 decimals exactly as String() does', () => {
+    for (let i = 0; i < 200_000; i++) {
+      const raw = i % 2 === 0 ? Math.random() * 10 ** (i % 8) : i / 1000 + Math.random() / 1e4;
+      const ms = Math.round(raw * 1000) / 1000;
+      expect(msNumber(ms)).toBe(String(ms));
+    }
+    expect(msNumber(0)).toBe('0');
+    expect(msNumber(0.1)).toBe('0.1');
+    expect(msNumber(12.05)).toBe('12.05');
+    expect(msNumber(999.999)).toBe('999.999');
+  });
+
+  it('should fall back to String() outside its range, and null where JSON has no number', () => {
+    expect(msNumber(-1.5)).toBe('-1.5');
+    expect(msNumber(1e12)).toBe('1000000000000');
+    expect(msNumber(NaN)).toBe('null');
+    expect(msNumber(Infinity)).toBe('null');
   });
 });

@@ -30,6 +30,26 @@ function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
 }
 
+/** `.001`…`.999` as String() ends a number with those thousandths (trailing zeros dropped). */
+const THOUSANDTHS = Array.from({ length: 1000 }, (_, i) =>
+  i === 0 ? '' : `.${String(i).padStart(3, '0')}`.replace(/0+$/, ''),
+);
+
+/**
+ * A duration in ms with at most 3 decimals, exactly as String() writes it, from integers: V8
+ * turns a double into text with its shortest-representation algorithm unless the same number
+ * was just converted (a small cache), and every request brings new durations. Paired in place,
+ * the two durations written by String() cost ~5% of the full pipeline's CPU.
+ */
+export function msNumber(ms: number): string {
+  if (!(ms >= 0 && ms < 1e9)) {
+    return jsonNumber(ms);
+  }
+  const thousandths = Math.round(ms * 1000);
+  const whole = Math.floor(thousandths / 1000);
+  return String(whole) + THOUSANDTHS[thousandths - whole * 1000];
+}
+
 /** Writes one access-log line (with its `\n`). `bindings`: the logger's own fields, see below. */
 export type AccessLineFormatter = (
   level: 'info' | 'warn',
@@ -109,10 +129,10 @@ export function accessLineFormatter(
       line += ',"status":' + jsonNumber(r.status);
     }
     if (durationMs) {
-      line += ',"durationMs":' + jsonNumber(r.durationMs);
+      line += ',"durationMs":' + msNumber(r.durationMs);
     }
     if (upstreamLatencyMs && r.upstreamLatencyMs !== undefined) {
-      line += ',"upstreamLatencyMs":' + jsonNumber(r.upstreamLatencyMs);
+      line += ',"upstreamLatencyMs":' + msNumber(r.upstreamLatencyMs);
     }
     if (attempts) {
       line += ',"attempts":' + jsonNumber(r.attempts);
