@@ -14,4 +14,6 @@ git -C "$root" archive "$commit" src tsconfig.json tsconfig.build.json | tar -x 
 git -C "$root" show "$commit:package.json" > "$out/package.json"
 # Under the repo, so node_modules resolves to the repo's own.
 (cd "$out/src" && "$root/node_modules/.bin/tsc" -p tsconfig.build.json --outDir "$out/dist")
+# Only dist/ is needed; a copy of the sources would be picked up by jest and eslint.
+rm -rf "$out/src"
 echo "$out/dist/main.js"
