@@ -4,7 +4,7 @@ import {
   type AccessLogField,
 } from '../config/gateway-config.types';
 import type { AccessRecord } from './access-log.service';
-import { accessLineFormatter, msNumber, queryRedactor, REDACTED } from './access-line';
+import { accessLineFormatter, isoTime, msNumber, queryRedactor, REDACTED } from './access-line';
 
 describe('accessLineFormatter', () => {
   const all = accessLineFormatter(ACCESS_LOG_FIELDS, []);
@@ -220,5 +220,17 @@ describe('msNumber', () => {
     expect(msNumber(1e12)).toBe('1000000000000');
     expect(msNumber(NaN)).toBe('null');
     expect(msNumber(Infinity)).toBe('null');
+  });
+});
+
+describe('isoTime', () => {
+  it('should write the time exactly as Date#toISOString does, across seconds, minutes and days', () => {
+    const start = Date.UTC(2026, 11, 31, 23, 58, 57, 990);
+    for (let ms = start; ms < start + 200_000; ms += 7) {
+      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+    }
+    // Back in time (a wall-clock step), and the epoch.
+    expect(isoTime(start)).toBe(new Date(start).toISOString());
+    expect(isoTime(0)).toBe('1970-01-01T00:00:00.000Z');
   });
 });

@@ -14,15 +14,37 @@ function escaped(value: string): string {
 
 let lastMs = 0;
 let lastIso = '';
+/** The minute `lastIso` falls in (epoch ms) and its ISO text up to the seconds. */
+let minuteStart = -1;
+let minutePrefix = '';
 
-/** ISO time, formatted once per millisecond: thousands of lines share one at full load. */
-function isoNow(): string {
-  const ms = Date.now();
+/** `00`…`59`, and `.000Z`…`.999Z`. */
+const SECONDS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const MILLIS_Z = Array.from({ length: 1000 }, (_, i) => `.${String(i).padStart(3, '0')}Z`);
+
+/**
+ * The time as `Date#toISOString` writes it, formatted once per millisecond (lines of the same
+ * millisecond share it), and from the minute's prefix and two table lookups rather than a Date:
+ * toISOString took ~2 µs here, paid by every line at moderate rates.
+ */
+export function isoTime(ms: number): string {
   if (ms !== lastMs) {
     lastMs = ms;
-    lastIso = new Date(ms).toISOString();
+    const into = ms - minuteStart;
+    if (into < 0 || into >= 60_000) {
+      minuteStart = ms - (ms % 60_000);
+      // 'YYYY-MM-DDTHH:MM:' (fixed width from year 0 to 9999).
+      minutePrefix = new Date(minuteStart).toISOString().slice(0, 17);
+    }
+    const inMinute = ms - minuteStart;
+    const second = Math.floor(inMinute / 1000);
+    lastIso = minutePrefix + SECONDS[second] + MILLIS_Z[inMinute - second * 1000];
   }
   return lastIso;
+}
+
+function isoNow(): string {
+  return isoTime(Date.now());
 }
 
 /** A finite number, or null (JSON has no NaN or Infinity). */
