@@ -188,6 +188,16 @@ export interface ProxyConfig {
    * TRUSTED_PROXIES; by default the forwarding headers of src/common/http/forwarding-headers.ts.
    */
   stripClientHeaders: string[];
+  /**
+   * `WEBSOCKET_IDLE_TIMEOUT`: an upgraded WebSocket with no bytes either way for this long is
+   * closed, so idle sockets cannot hold MAX_IN_FLIGHT slots forever; 0 = never. @default 300000
+   */
+  websocketIdleTimeoutMs: number;
+  /**
+   * `WEBSOCKET_MAX_PER_IP`: open WebSockets per client (its `RATE_LIMIT_IPV6_PREFIX` network for
+   * IPv6) before new upgrades get 429; 0 = no cap. @default 256
+   */
+  websocketMaxPerIp: number;
 }
 
 export interface LoadBalancingConfig {
@@ -285,6 +295,21 @@ export interface SecurityConfig {
   rateLimitMaxKeys: number;
   /** `RATE_LIMIT_FAIL_CLOSED`: answer 429 instead of using per-replica buckets while Redis is down. @default false */
   rateLimitFailClosed: boolean;
+  /**
+   * `RATE_LIMIT_IPV6_PREFIX`: IPv6 clients are rate limited, flood-counted and blocked per network
+   * of this prefix length, since one subscriber holds a whole /64 (or more) and can rotate
+   * addresses inside it; 128 = per address. IPv4 clients are always per address. @default 64
+   */
+  rateLimitIpv6Prefix: number;
+  /**
+   * `OWN_ENDPOINTS_RATE`: per-client token refill rate on the gateway's own endpoints (health,
+   * metrics, stats, monitor, docs, admin), in this process only. @default 20
+   */
+  ownEndpointsRate: number;
+  /** `OWN_ENDPOINTS_BURST`: per-client bucket capacity on the gateway's own endpoints. @default 100 */
+  ownEndpointsBurst: number;
+  /** `ALLOW_TRACE`: proxy TRACE instead of answering it 405. @default false */
+  allowTrace: boolean;
 }
 
 // The list lives with the verifier's algorithm table; config names it for JWT_ALGORITHMS.

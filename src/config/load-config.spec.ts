@@ -80,6 +80,8 @@ describe('loadGatewayConfig', () => {
           maxInFlight: 10_000,
           allowUnderscoreHeaders: false,
           stripClientHeaders: [...DEFAULT_STRIP_CLIENT_HEADERS],
+          websocketIdleTimeoutMs: 300_000,
+          websocketMaxPerIp: 256,
         },
         loadBalancing: {
           algorithm: 'least-conn',
@@ -121,6 +123,10 @@ describe('loadGatewayConfig', () => {
           ipBlacklist: [],
           rateLimitMaxKeys: 100_000,
           rateLimitFailClosed: false,
+          rateLimitIpv6Prefix: 64,
+          ownEndpointsRate: 20,
+          ownEndpointsBurst: 100,
+          allowTrace: false,
         },
         auth: {
           jwtAlgorithms: [],
@@ -594,6 +600,53 @@ describe('loadGatewayConfig', () => {
         'gw.yaml: resilience.retry_attempts: must be >= 1',
         'gw.yaml: resilience.retry_budget_percent: must be <= 100',
       ]);
+    });
+
+    it('should read the edge settings for own endpoints, IPv6 networks, TRACE and WebSockets from the environment and the file', () => {
+      const env = {
+        OWN_ENDPOINTS_RATE: '5',
+        OWN_ENDPOINTS_BURST: '7',
+        RATE_LIMIT_IPV6_PREFIX: '56',
+        ALLOW_TRACE: 'true',
+        WEBSOCKET_IDLE_TIMEOUT: '0',
+        WEBSOCKET_MAX_PER_IP: '3',
+      };
+      const expected = {
+        security: {
+          ownEndpointsRate: 5,
+          ownEndpointsBurst: 7,
+          rateLimitIpv6Prefix: 56,
+          allowTrace: true,
+        },
+        proxy: { websocketIdleTimeoutMs: 0, websocketMaxPerIp: 3 },
+      };
+      expect(loadOk(env).config).toMatchObject(expected);
+      const file = [
+        'security:',
+        '  own_endpoints_rate: 5',
+        '  own_endpoints_burst: 7',
+        '  rate_limit_ipv6_prefix: 56',
+        '  allow_trace: true',
+        'proxy:',
+        '  websocket_idle_timeout: "0"',
+        '  websocket_max_per_ip: 3',
+        '',
+      ].join('\n');
+      expect(loadOk({ GATEWAY_CONFIG: 'gw.yaml' }, { 'gw.yaml': file }).config).toMatchObject(
+        expected,
+      );
+      expect(problemsOf({ RATE_LIMIT_IPV6_PREFIX: '129', OWN_ENDPOINTS_RATE: '0' }).sort()).toEqual(
+        [
+          'OWN_ENDPOINTS_RATE: must be >= 1, got 0',
+          'RATE_LIMIT_IPV6_PREFIX: must be <= 128, got 129',
+        ],
+      );
+      expect(
+        problemsOf(
+          { GATEWAY_CONFIG: 'gw.yaml' },
+          { 'gw.yaml': 'security:\n  rate_limit_ipv6_prefix: 0\n' },
+        ),
+      ).toEqual(['gw.yaml: security.rate_limit_ipv6_prefix: must be >= 1']);
     });
   });
 

@@ -64,5 +64,21 @@ export const PROXY = area({
       parse: parseHeaderNames,
       default: DEFAULT_STRIP_CLIENT_HEADERS,
     }),
+    websocketIdleTimeoutMs: duration({
+      env: 'WEBSOCKET_IDLE_TIMEOUT',
+      key: 'websocket_idle_timeout',
+      description:
+        'An upgraded WebSocket with no bytes in either direction for this long is closed; 0 never closes it.',
+      allowZero: true,
+      default: '5m',
+    }),
+    websocketMaxPerIp: integer({
+      env: 'WEBSOCKET_MAX_PER_IP',
+      key: 'websocket_max_per_ip',
+      description:
+        'Open WebSockets one client (one IPv4 address, one IPv6 /64 by default) may hold; more are answered 429; 0 means no cap.',
+      min: 0,
+      default: 256,
+    }),
   },
 });

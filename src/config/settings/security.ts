@@ -126,6 +126,37 @@ export const SECURITY = area({
         'While Redis is unreachable, answer 429 instead of falling back to per-replica buckets.',
       default: false,
     }),
+    rateLimitIpv6Prefix: integer({
+      env: 'RATE_LIMIT_IPV6_PREFIX',
+      key: 'rate_limit_ipv6_prefix',
+      description:
+        'IPv6 clients are limited, counted and blocked per network of this prefix length (an ISP hands each customer a /64 or more); 128 means per address.',
+      min: 1,
+      max: 128,
+      default: 64,
+    }),
+    ownEndpointsRate: integer({
+      env: 'OWN_ENDPOINTS_RATE',
+      key: 'own_endpoints_rate',
+      description:
+        "Per-client token refill rate on the gateway's own endpoints (/health*, /metrics, /stats, /monitor, /api/system-metrics, /docs*, /admin*), kept in this process.",
+      min: 1,
+      default: 20,
+    }),
+    ownEndpointsBurst: integer({
+      env: 'OWN_ENDPOINTS_BURST',
+      key: 'own_endpoints_burst',
+      description: "Per-client token bucket capacity on the gateway's own endpoints.",
+      min: 1,
+      default: 100,
+    }),
+    allowTrace: boolean({
+      env: 'ALLOW_TRACE',
+      key: 'allow_trace',
+      description:
+        'Proxy TRACE requests instead of answering them 405 (a reflected request can leak cookies and credentials).',
+      default: false,
+    }),
   },
 });
 
