@@ -62,7 +62,12 @@ describe('Health (e2e)', () => {
   });
 
   async function gateway(...args: Parameters<typeof testConfig>): Promise<TestGateway> {
-    const gw = await startGateway(testConfig(...args));
+    const config = testConfig(...args);
+    // These cases watch gauges change from one scrape to the next.
+    const gw = await startGateway({
+      ...config,
+      observability: { ...config.observability, metricsCacheMs: 0 },
+    });
     cleanups.push(() => gw.close());
     return gw;
   }

@@ -20,11 +20,15 @@ import {
   type Sample,
 } from './support/prometheus-text';
 
-/** Limits out of the way unless a test sets its own. */
+/**
+ * Limits out of the way unless a test sets its own, and every scrape rendered afresh: these
+ * cases compare counters before and after a few requests.
+ */
 function config(routes: Parameters<typeof testConfig>[0], extra: Partial<GatewayConfig> = {}) {
   const base = testConfig([]);
   return testConfig(routes, {
     ...extra,
+    observability: { ...base.observability, metricsCacheMs: 0, ...extra.observability },
     security: {
       ...base.security,
       maxRequestsPerSecond: 1e6,
@@ -35,8 +39,9 @@ function config(routes: Parameters<typeof testConfig>[0], extra: Partial<Gateway
   });
 }
 
+/** Scrapes as Prometheus would: from an address of its own, never the one a case limits. */
 async function scrape(url: string): Promise<{ text: string; samples: Sample[] }> {
-  const r = await send(url, '/metrics');
+  const r = await send(url, '/metrics', { localAddress: '127.0.0.250' });
   expect(r.status).toBe(200);
   return { text: r.text, samples: parsePrometheusText(r.text) };
 }
@@ -310,6 +315,7 @@ describe('metrics: limits, blocks and Server-Timing (e2e)', () => {
     const base = testConfig([]);
     const gw = await startGateway(
       testConfig([{ name: 'limited', prefix: '/', upstreams: [up.url] }], {
+        observability: { ...base.observability, metricsCacheMs: 0 },
         security: {
           ...base.security,
           maxRequestsPerSecond: 0.001,

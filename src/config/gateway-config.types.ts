@@ -415,6 +415,12 @@ export interface ObservabilityConfig {
   tracing: TracingConfig;
   /** `SERVER_TIMING`: add `Server-Timing` and `X-Gateway-Latency` response headers. @default false */
   serverTiming: boolean;
+  /**
+   * `METRICS_CACHE_TTL`: one rendering of `/metrics` is served again for this long, so a client
+   * polling it in a loop cannot make the gateway render every metric per request; 0 = never.
+   * @default 1000
+   */
+  metricsCacheMs: number;
 }
 
 export interface AdminConfig {

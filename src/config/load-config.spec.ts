@@ -156,6 +156,7 @@ describe('loadGatewayConfig', () => {
         observability: {
           tracing: { serviceName: 'nest-edge-gateway', sampleRatio: 1 },
           serverTiming: false,
+          metricsCacheMs: 1_000,
         },
         admin: {},
         demoUpstream: true,
@@ -610,6 +611,7 @@ describe('loadGatewayConfig', () => {
         ALLOW_TRACE: 'true',
         WEBSOCKET_IDLE_TIMEOUT: '0',
         WEBSOCKET_MAX_PER_IP: '3',
+        METRICS_CACHE_TTL: '0',
       };
       const expected = {
         security: {
@@ -619,6 +621,7 @@ describe('loadGatewayConfig', () => {
           allowTrace: true,
         },
         proxy: { websocketIdleTimeoutMs: 0, websocketMaxPerIp: 3 },
+        observability: { metricsCacheMs: 0 },
       };
       expect(loadOk(env).config).toMatchObject(expected);
       const file = [
@@ -630,6 +633,8 @@ describe('loadGatewayConfig', () => {
         'proxy:',
         '  websocket_idle_timeout: "0"',
         '  websocket_max_per_ip: 3',
+        'observability:',
+        '  metrics_cache_ttl: "0"',
         '',
       ].join('\n');
       expect(loadOk({ GATEWAY_CONFIG: 'gw.yaml' }, { 'gw.yaml': file }).config).toMatchObject(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ObservabilityConfig } from '../gateway-config.types';
 import { type Settings, withDefined } from '../loader/settings';
-import { area, boolean, setting, text } from './setting';
+import { area, boolean, duration, setting, text } from './setting';
 
 export const OBSERVABILITY = area({
   section: 'observability',
@@ -57,6 +57,14 @@ export const OBSERVABILITY = area({
         'Add Server-Timing and X-Gateway-Latency headers saying how long the gateway itself took.',
       default: false,
     }),
+    metricsCacheMs: duration({
+      env: 'METRICS_CACHE_TTL',
+      key: 'metrics_cache_ttl',
+      description:
+        'How long one rendering of /metrics is served again (scrapers poll every few seconds); 0 renders every scrape.',
+      allowZero: true,
+      default: '1s',
+    }),
   },
 });
 
@@ -65,7 +73,7 @@ export const OBSERVABILITY = area({
  * collector's base URL) or `JAEGER_ENDPOINT` (the full traces URL).
  */
 export function readObservability(settings: Settings): ObservabilityConfig {
-  const { otlpEndpoint, jaegerEndpoint, serviceName, sampleRatio, serverTiming } =
+  const { otlpEndpoint, jaegerEndpoint, serviceName, sampleRatio, serverTiming, metricsCacheMs } =
     OBSERVABILITY.settings;
   const [otlp, jaeger] = settings.rawGroup([otlpEndpoint.env, jaegerEndpoint.env]);
   const endpoint =
@@ -81,6 +89,7 @@ export function readObservability(settings: Settings): ObservabilityConfig {
       sampleRatio: settings.value(sampleRatio),
     },
     serverTiming: settings.value(serverTiming),
+    metricsCacheMs: settings.value(metricsCacheMs),
   };
 }
 
