@@ -75,6 +75,7 @@ function trustedForwardedHost(
 }
 
 const EXCHANGE = Symbol('gateway.exchange');
+
 /** Set by the server's `checkContinue` handler (src/gateway.ts) on `Expect: 100-continue`. */
 export const EXPECTS_CONTINUE = Symbol('gateway.expects-continue');
 type ContinueAware = IncomingMessage & { [EXPECTS_CONTINUE]?: boolean };
@@ -96,6 +97,7 @@ export class ProxyService implements AttemptHost, CacheHost {
   /** Forwarding headers the cache keys on, or bypasses for, when they reach the upstream. */
   private readonly keyedForwarding: ForwardingKeyRules;
   private readonly resilience: ResilienceConfig;
+  private readonly refuseTrace: boolean;
   private inFlight = 0;
 
   constructor(
@@ -119,6 +121,7 @@ export class ProxyService implements AttemptHost, CacheHost {
     this.keyedForwarding = compileForwardingKeyRules(config.proxy.stripClientHeaders);
     this.ipResolver = new ClientIpResolver(config.proxy.trustedProxies);
     this.maxInFlight = config.proxy.maxInFlight;
+    this.refuseTrace = !config.security.allowTrace;
     this.defaultMaxBody = config.security.maxBodyBytes;
     this.headerPolicy = {
       security: buildSecurityHeaders(config.security.securityHeaders),
@@ -214,6 +217,17 @@ export class ProxyService implements AttemptHost, CacheHost {
       match: undefined,
       routeRejection: undefined,
     };
+    if (this.refuseTrace && req.method === 'TRACE') {
+      // A TRACE answer echoes the request, credentials and cookies included (cross-site tracing);
+      // nginx refuses it too. Refused after the IP checks, like an unrouted request.
+      resolved.routeRejection = new GatewayRejection(
+        { statusCode: 405, error: 'Method Not Allowed' },
+        'TRACE is not allowed',
+        [],
+        'TRACE refused',
+      );
+      return resolved;
+    }
     const authority = this.authorityOf(req, target.authority, tls);
     if (authority === undefined) {
       resolved.routeRejection = new GatewayRejection(
