@@ -3,7 +3,6 @@ import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { AdminModule } from './admin/admin.module';
-import { GatewayExceptionFilter } from './common/filters/gateway-exception.filter';
 import { GatewayConfigModule } from './config/gateway.config';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { HealthModule } from './health/health.module';
@@ -14,6 +13,8 @@ import { ObservabilityModule } from './observability/observability.module';
 import { RequestMetricsModule } from './observability/request-metrics.module';
 import { StatsHttpModule } from './observability/stats-http.module';
 import { ProxyModule } from './proxy/proxy.module';
+import { EdgeExceptionFilter } from './security/own-endpoints/edge-exception.filter';
+import { OwnEndpointsModule } from './security/own-endpoints/own-endpoints.module';
 
 /**
  * Composition root. The config is loaded and validated before Nest starts (an invalid config must
@@ -31,6 +32,8 @@ export class AppModule {
         ScheduleModule.forRoot(),
         MetricsModule,
         RequestMetricsModule,
+        // Deny list, flood blocks and a per-client limit for every endpoint below.
+        OwnEndpointsModule,
         // /metrics and /stats (may move to the admin listener).
         StatsHttpModule,
         HealthModule,
@@ -41,7 +44,7 @@ export class AppModule {
         // Last: its wildcard must not shadow the gateway's own controllers.
         ProxyModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: GatewayExceptionFilter }],
+      providers: [{ provide: APP_FILTER, useClass: EdgeExceptionFilter }],
     };
   }
 }

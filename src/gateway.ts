@@ -8,6 +8,7 @@ import {
 import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { installAdminHttp } from './admin/admin-http';
@@ -21,6 +22,10 @@ import { ShutdownState } from './health/shutdown-state';
 import { GatewayLoad } from './observability/metrics/gateway-load';
 import { EXPECTS_CONTINUE, ProxyService } from './proxy/proxy.service';
 import { UpgradeProxyService } from './proxy/upgrade-proxy.service';
+import { frameworkErrorHandler } from './security/own-endpoints/own-endpoint-answers';
+import { OwnEndpointGate } from './security/own-endpoints/own-endpoint-gate';
+
+type FrameworkErrorHandler = ReturnType<typeof frameworkErrorHandler>;
 
 export interface Gateway {
   app: NestFastifyApplication;
@@ -49,7 +54,11 @@ export interface Gateway {
  * JSON answers for requests Node's parser rejects.
  */
 export async function createGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  // Fastify takes its bad-URL handler at construction, before the app that answers it exists.
+  const frameworkErrors: { handler?: FrameworkErrorHandler } = {};
   const adapter = new FastifyAdapter({
+    frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) =>
+      frameworkErrors.handler?.(error, req, reply),
     logger: false,
     // Client IPs come from our own TRUSTED_PROXIES resolver, never from Fastify's trustProxy.
     trustProxy: false,
@@ -79,6 +88,9 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   );
   app.useLogger(app.get(PinoNestLogger));
   app.flushLogs();
+  // Gateway-generated answers carry the security headers too (no TLS on this listener).
+  const clientErrorHeaders = buildSecurityHeaders(config.security.securityHeaders).plain;
+  frameworkErrors.handler = frameworkErrorHandler(app.get(OwnEndpointGate), clientErrorHeaders);
 
   const fastify = app.getHttpAdapter().getInstance();
   // Proxied bodies must reach the proxy unread so they stream; gateway endpoints that need a
@@ -144,12 +156,13 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     upgrades.handle(req, socket, head);
   });
 
-  // Gateway-generated answers carry the security headers too (no TLS on this listener).
-  const clientErrorHeaders = buildSecurityHeaders(config.security.securityHeaders).plain;
-  server.removeAllListeners('clientError');
-  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+  const onClientError = (err: Error & { code?: string }, socket: Socket): void => {
     answerClientError(err, socket, clientErrorHeaders);
-  });
+  };
+  for (const listener of [server, adminHttp.server]) {
+    listener?.removeAllListeners('clientError');
+    listener?.on('clientError', onClientError);
+  }
 
   let adminUrl: string | undefined;
   let endDelay: (() => void) | undefined;

@@ -67,10 +67,16 @@ describe('Admin API on a separate listener (e2e)', () => {
     });
     expect(res.status).toBe(200);
     expect((await send(gw.url, '/anything')).status).toBe(403);
-    // Admin stays reachable: the blacklist applies to proxied traffic.
+    // The deny list covers the admin listener too: only another address can lift it.
+    expect((await send(adminUrl, '/admin/blacklist', { headers: AUTH })).status).toBe(403);
     expect(
-      (await send(adminUrl, '/admin/blacklist?ip=127.0.0.1', { method: 'DELETE', headers: AUTH }))
-        .status,
+      (
+        await send(adminUrl, '/admin/blacklist?ip=127.0.0.1', {
+          method: 'DELETE',
+          headers: AUTH,
+          localAddress: '127.0.0.2',
+        })
+      ).status,
     ).toBe(200);
     expect((await send(gw.url, '/anything')).status).toBe(200);
   });

@@ -6,6 +6,11 @@ import { startUpstream, type TestUpstream } from './fixtures/upstream';
 
 const TOKEN = 'test-admin-token-0123456789abcdef-XYZ';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
+/**
+ * The operator's own address: the cases below blacklist and block 127.0.0.1 (the proxied client),
+ * and the deny list and blocks cover the admin API too.
+ */
+const OPERATOR = '127.0.0.2';
 
 function admin(
   gw: TestGateway,
@@ -27,6 +32,7 @@ function admin(
           }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    localAddress: OPERATOR,
   });
 }
 
@@ -124,7 +130,7 @@ describe('Admin API (e2e)', () => {
       // The first test already failed twice from this IP.
       expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(7);
       expect(statuses[statuses.length - 1]).toBe(429);
-      const limited = await admin(gw, 'GET', '/admin/routes');
+      const limited = await send(gw.url, '/admin/routes', { headers: AUTH });
       expect(limited.status).toBe(429);
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
@@ -133,6 +139,8 @@ describe('Admin API (e2e)', () => {
       (limiter as unknown as { failures: { delete(k: string): void } }).failures.delete(
         '127.0.0.1',
       );
+      expect((await send(gw.url, '/admin/routes', { headers: AUTH })).status).toBe(200);
+      // The operator's address was never locked out.
       expect((await admin(gw, 'GET', '/admin/routes')).status).toBe(200);
     });
   });
@@ -174,7 +182,8 @@ describe('Admin API (e2e)', () => {
         persisted: 'memory',
       });
       expect((await send(gw.url, '/api/x')).status).toBe(403);
-      // Admin itself is not behind the blacklist: an operator can undo a mistake.
+      // The deny list covers the admin API as well; the operator, at another address, can undo it.
+      expect((await send(gw.url, '/admin/blacklist', { headers: AUTH })).status).toBe(403);
       const list = await admin(gw, 'GET', '/admin/blacklist');
       expect(list.json()).toEqual({ list: 'blacklist', entries: [{ entry: '127.0.0.1' }] });
       expect((await admin(gw, 'DELETE', '/admin/blacklist?ip=127.0.0.1')).status).toBe(200);
@@ -234,6 +243,7 @@ describe('Admin API (e2e)', () => {
         (await admin(gw, 'POST', '/admin/blocks', { ip: '127.0.0.1', duration: '1m' })).status,
       ).toBe(200);
       expect((await send(gw.url, '/api/x')).status).toBe(429);
+      expect((await send(gw.url, '/admin/blocks', { headers: AUTH })).status).toBe(429);
       const blocks = await admin(gw, 'GET', '/admin/blocks');
       expect(blocks.json<{ blocks: { ip: string; reason: string }[] }>().blocks).toEqual([
         expect.objectContaining({ ip: '127.0.0.1', reason: 'manual' }),
@@ -461,7 +471,7 @@ describe('Admin API (e2e)', () => {
       const line = auditLines(gw).find(
         (l) => l.action === 'whitelist.add' && l.target === '192.0.2.1',
       );
-      expect(line).toMatchObject({ actor: 'api-key:ops-bot', ip: '127.0.0.1', msg: 'admin audit' });
+      expect(line).toMatchObject({ actor: 'api-key:ops-bot', ip: OPERATOR, msg: 'admin audit' });
     });
   });
 
@@ -489,7 +499,7 @@ describe('Admin API (e2e)', () => {
           audit: true,
           msg: 'admin audit',
           actor: 'admin-token',
-          ip: '127.0.0.1',
+          ip: OPERATOR,
           action: 'route.create',
           before: null,
           after: expect.objectContaining({ name: 'audited', prefix: '/audited' }) as unknown,

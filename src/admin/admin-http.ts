@@ -3,9 +3,14 @@ import type { Socket } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { errorBody, GatewayErrorCode } from '../common/errors/gateway-error';
+import { GatewayRejection } from '../common/errors/gateway-rejection';
 import { resolveRequestId } from '../common/http/request-id';
+import { isReservedPath } from '../common/http/reserved-paths';
 import type { GatewayConfig } from '../config/gateway-config.types';
-import { BASE_SECURITY_HEADERS } from '../security/headers/security-headers';
+import { canonicalizePath } from '../routing/request-path';
+import { BASE_SECURITY_HEADERS, buildSecurityHeaders } from '../security/headers/security-headers';
+import { replyWithRejection, writeRejection } from '../security/own-endpoints/own-endpoint-answers';
+import { OwnEndpointGate } from '../security/own-endpoints/own-endpoint-gate';
 import { isAdminOnlyPath } from './admin.constants';
 
 /**
@@ -24,16 +29,19 @@ export interface AdminHttp {
 }
 
 /**
- * The management plane's HTTP wiring, done before `app.init()` so it sees every route:
+ * The HTTP wiring of the gateway's own endpoints, done before `app.init()` so it sees every
+ * route:
  *
  * - Swagger UI and `/docs-json` when the admin API is enabled (`ADMIN_TOKEN`);
  * - security headers on the gateway's own answers (`/health`, `/stats`, `/metrics`, `/admin`,
  *   `/docs`, …): Nest routes do not pass the proxy's;
+ * - the edge checks of own endpoints ({@link OwnEndpointGate}: deny list, flood blocks, a
+ *   per-client limit), on every own route whichever listener it arrives on;
  * - with `ADMIN_PORT`, a second Node server handing requests to Fastify's router
  *   (`fastify.routing`), so admin, docs, metrics, stats and monitor answer only there (404 on the
  *   public port) and the admin port answers nothing but those and `/health*`.
  *
- * Both are attached per route (Fastify `onRoute`) and never to the proxy's catch-all, so
+ * The hooks are attached per route (Fastify `onRoute`) and never to the proxy's catch-all, so
  * proxied requests pay nothing for them.
  */
 export function installAdminHttp(app: NestFastifyApplication, config: GatewayConfig): AdminHttp {
@@ -43,6 +51,18 @@ export function installAdminHttp(app: NestFastifyApplication, config: GatewayCon
   const headers = config.security.securityHeaders;
   const plainHeaders = Object.fromEntries(BASE_SECURITY_HEADERS);
   const docsHeaders = { ...plainHeaders, 'content-security-policy': DOCS_CSP };
+  const gate = app.get(OwnEndpointGate);
+  const securityHeaderList = buildSecurityHeaders(headers).plain;
+
+  // Replying without calling done() ends the request here (Fastify callback-hook style).
+  const gated = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    const refusal = gate.admit(req.raw);
+    if (refusal === undefined) {
+      done();
+      return;
+    }
+    replyWithRejection(reply, refusal, req.headers['x-request-id']);
+  };
 
   const guard = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     if (separate && !adminSockets.has(req.raw.socket)) {
@@ -70,10 +90,11 @@ export function installAdminHttp(app: NestFastifyApplication, config: GatewayCon
     // The proxy's catch-all (`*`) writes its own headers; it must not pay for a hook.
     const ownRoute = url !== '' && url !== '/';
     const adminOnly = isAdminOnlyPath(url) || isAdminOnlyPath(url.replace(/\/$/, ''));
-    const added = [...(adminOnly ? [guard] : []), ...(headers && ownRoute ? [secure] : [])];
-    if (added.length === 0) {
+    if (!ownRoute) {
       return;
     }
+    // Security headers first, so a refusal by the gate or the guard carries them too.
+    const added = [...(headers ? [secure] : []), gated, ...(adminOnly ? [guard] : [])];
     const existing = route.onRequest;
     route.onRequest =
       existing === undefined
@@ -99,12 +120,19 @@ export function installAdminHttp(app: NestFastifyApplication, config: GatewayCon
         requestTimeout: 0,
       },
       (req: IncomingMessage, res: ServerResponse) => {
-        const path = (req.url ?? '/').split('?')[0];
-        // The admin port never proxies: a mistyped path must not reach an upstream from here.
-        if (!isAdminOnlyPath(path) && path !== '/health' && !path.startsWith('/health/')) {
-          notFound(res, req);
+        const target = adminListenerTarget(req.url ?? '/');
+        if (typeof target !== 'string') {
+          // Screened like a request to an own route: the deny list and flood counting apply.
+          writeRejection(
+            res,
+            gate.screen(req) ?? target,
+            req.headers['x-request-id'],
+            securityHeaderList,
+          );
           return;
         }
+        // Exactly the target checked above is routed, so the router cannot resolve it anywhere else.
+        req.url = target;
         fastify.routing(req, res);
       },
     );
@@ -148,14 +176,29 @@ export function installAdminHttp(app: NestFastifyApplication, config: GatewayCon
   };
 }
 
-function notFound(res: ServerResponse, req: IncomingMessage): void {
-  const requestId = resolveRequestId(req.headers['x-request-id']);
-  const body = errorBody(GatewayErrorCode.NoRoute, requestId);
-  res.writeHead(404, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'x-request-id': requestId,
-    'cache-control': 'no-store',
-  });
-  res.end(body);
+/**
+ * What the admin listener routes: the canonical form of an origin-form target whose path is one
+ * of the gateway's own (reserved) paths, with its query; a refusal for anything else. Checking
+ * the canonical path, and routing exactly it, means no spelling (`/health/../x`,
+ * `/admin/%2e%2e/x`, `//health/..//x`) reaches the proxy's catch-all from here; and every
+ * reserved path is refused by the proxy anyway, so even a reserved path no own route serves ends
+ * in a 404.
+ */
+export function adminListenerTarget(url: string): string | GatewayRejection {
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    // Absolute-form (`GET http://host/x`) and asterisk-form targets are for proxies: not here.
+    return new GatewayRejection(GatewayErrorCode.BadRequest, 'Invalid request target');
+  }
+  const q = url.indexOf('?');
+  const canonical = canonicalizePath(q === -1 ? url : url.slice(0, q));
+  if (!canonical.ok) {
+    return new GatewayRejection(
+      GatewayErrorCode.BadRequest,
+      `Invalid request path: ${canonical.reason}`,
+    );
+  }
+  if (!isReservedPath(canonical.path)) {
+    return new GatewayRejection(GatewayErrorCode.NoRoute);
+  }
+  return q === -1 ? canonical.path : canonical.path + url.slice(q);
 }

@@ -81,3 +81,88 @@ export function addToBlockList(list: BlockList, entry: string): void {
   }
   list.addSubnet(ip, prefix, family);
 }
+
+/**
+ * The key a client is limited, counted and blocked by: an IPv4 address itself; an IPv6 address
+ * reduced to its network of `v6Prefix` bits (`2001:db8:1:2::/64`), since a subscriber is handed a
+ * whole /64 or more and can rotate through it for free. `v6Prefix` 128 keeps every address apart.
+ * IPv4 clients pay one character scan.
+ */
+export function clientKey(ip: string, v6Prefix: number): string {
+  if (v6Prefix >= 128 || ip.indexOf(':') === -1) {
+    return ip;
+  }
+  const groups = ipv6Groups(ip);
+  if (groups === undefined) {
+    return ip;
+  }
+  for (let i = 0; i < 8; i++) {
+    const bits = v6Prefix - i * 16;
+    if (bits <= 0) {
+      groups[i] = 0;
+    } else if (bits < 16) {
+      groups[i] &= (0xffff << (16 - bits)) & 0xffff;
+    }
+  }
+  return `${formatIpv6(groups)}/${v6Prefix}`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (zone dropped, embedded IPv4 read); else undefined. */
+function ipv6Groups(address: string): number[] | undefined {
+  const zone = address.indexOf('%');
+  let ip = zone === -1 ? address : address.slice(0, zone);
+  const lastColon = ip.lastIndexOf(':');
+  if (ip.indexOf('.', lastColon) !== -1) {
+    // `::ffff:1.2.3.4` is `::ffff:102:304`.
+    const v4 = ip.slice(lastColon + 1);
+    if (!isIPv4(v4)) {
+      return undefined;
+    }
+    const [a, b, c, d] = v4.split('.').map(Number);
+    ip = `${ip.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const parse = (part: string): number[] =>
+    part === ''
+      ? []
+      : part.split(':').map((h) => (/^[0-9a-f]{1,4}$/i.test(h) ? parseInt(h, 16) : NaN));
+  const double = ip.indexOf('::');
+  let groups: number[];
+  if (double === -1) {
+    groups = parse(ip);
+  } else {
+    const head = parse(ip.slice(0, double));
+    const rest = parse(ip.slice(double + 2));
+    const missing = 8 - head.length - rest.length;
+    if (missing < 1) {
+      return undefined;
+    }
+    groups = [...head, ...new Array<number>(missing).fill(0), ...rest];
+  }
+  return groups.length === 8 && groups.every((g) => g >= 0) ? groups : undefined;
+}
+
+/** RFC 5952 text: lower-case hex, the longest run of two or more zero groups as `::`. */
+function formatIpv6(groups: readonly number[]): string {
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) {
+      j++;
+    }
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart === -1) {
+    return hex.join(':');
+  }
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}

@@ -9,7 +9,11 @@ import type { AuthOutcome } from './auth/auth.types';
 import { CorsPolicy } from './cors/cors-policy';
 import { addResponseHeaders, type EdgeRequest } from './edge-request';
 import { IpFilterService } from './ip-filter/ip-filter.service';
-import { rateLimitHeaderList, type RateDecision } from './rate-limit/rate-limit-headers';
+import {
+  floodHeaderList,
+  rateLimitHeaderList,
+  type RateDecision,
+} from './rate-limit/rate-limit-headers';
 import { RateLimitService } from './rate-limit/rate-limit.service';
 
 /** A CORS preflight the gateway answers itself: 204, these headers, no body. */
@@ -144,20 +148,8 @@ export class EdgePipeline {
     addResponseHeaders(edge, rateLimitHeaderList(tightest!));
   }
 
-  /**
-   * A flood block is a 429 like any other: it carries Retry-After and the RateLimit headers,
-   * under a `flood` policy of DDOS_THRESHOLD requests per 60 s window, with nothing left.
-   */
   private floodHeaders(retryAfterSeconds: number): string[] {
-    return rateLimitHeaderList({
-      allowed: false,
-      limit: this.floodThreshold,
-      remaining: 0,
-      resetSeconds: retryAfterSeconds,
-      retryAfterSeconds,
-      policy: 'flood',
-      windowSeconds: 60,
-    });
+    return floodHeaderList(this.floodThreshold, retryAfterSeconds);
   }
 
   /** The gateway-wide per-IP bucket, and a route's own bucket when it is keyed by IP. */

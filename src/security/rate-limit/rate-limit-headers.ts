@@ -80,3 +80,19 @@ export function rateLimitHeaderList(d: RateDecision): string[] {
   }
   return headers;
 }
+
+/**
+ * The headers of a flood block: a 429 like any other, with Retry-After and the RateLimit headers
+ * under a `flood` policy of `threshold` requests per 60 s window, nothing left.
+ */
+export function floodHeaderList(threshold: number, retryAfterSeconds: number): string[] {
+  return rateLimitHeaderList({
+    allowed: false,
+    limit: threshold,
+    remaining: 0,
+    resetSeconds: retryAfterSeconds,
+    retryAfterSeconds,
+    policy: 'flood',
+    windowSeconds: 60,
+  });
+}
