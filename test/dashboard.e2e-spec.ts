@@ -170,6 +170,21 @@ describe('terminal dashboard of the built gateway (e2e, tmux)', () => {
     expect(await gw.waitForExit()).toBe('exit=0');
   }, 120000);
 
+  it("should show an upstream's scheme, host, port and path, never its query", async () => {
+    const gw = await launch({
+      SERVICE_ROUTES: JSON.stringify([
+        { name: 'app', prefix: '/app', target_url: `${upstream.url}/v1?key=DASH-S3CRET` },
+      ]),
+    });
+    const screen = await gw.waitForScreen(
+      (s) => s.includes(DASHBOARD_TITLE) && ROUTE_ROW.test(s),
+      'the dashboard',
+    );
+    expect(screen).toContain(`${upstream.url}/v1`);
+    expect(screen).not.toContain('DASH-S3CRET');
+    expect(screen).not.toContain('key=');
+  }, 120000);
+
   it('should stop the gateway cleanly on Ctrl-C while the dashboard is shown', async () => {
     const gw = await launch();
     await gw.waitForScreen((s) => s.includes(DASHBOARD_TITLE), 'the dashboard');

@@ -11,17 +11,19 @@ import { AdminAuthGuard } from './admin-auth.guard';
 import { AdminExceptionFilter } from './admin-exception.filter';
 import { AdminJsonBodyInterceptor } from './admin-json-body.interceptor';
 import { errorSchema, openApi } from './dto/openapi';
+import { MaskUrlsInterceptor } from './mask-urls.interceptor';
 
 /**
  * Everything an admin controller shares: the `/admin` path, authentication, the JSON body
- * reader, the error shape, and the OpenAPI security schemes and common error answers.
+ * reader, URLs masked in answers, the error shape, and the OpenAPI security schemes and common
+ * error answers.
  */
 export function AdminController(tag: string): ClassDecorator {
   const error = openApi(errorSchema, 'output');
   return applyDecorators(
     Controller('admin'),
     UseGuards(AdminAuthGuard),
-    UseInterceptors(AdminJsonBodyInterceptor),
+    UseInterceptors(AdminJsonBodyInterceptor, MaskUrlsInterceptor),
     UseFilters(AdminExceptionFilter),
     ApiTags(tag),
     ApiBearerAuth(ADMIN_BEARER_SCHEME),

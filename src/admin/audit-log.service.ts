@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { maskUrlsDeep } from '../common/http/url-display';
 import { ROOT_LOGGER } from '../observability/observability.constants';
 import { describeActor, type AdminActor } from './admin-actor';
 
@@ -18,7 +19,8 @@ export interface AuditEntry {
  * One JSON line per admin mutation through the root pino logger, marked `audit: true` with
  * `msg: "admin audit"`, so a log pipeline can route audit lines separately: who (admin token or
  * API key name), from which IP, what, and the state before and after. Never a secret: API keys
- * appear by id, the admin token as `admin-token`.
+ * appear by id, the admin token as `admin-token`, and URLs with their userinfo and query values
+ * masked.
  */
 @Injectable()
 export class AuditLogService {
@@ -31,7 +33,7 @@ export class AuditLogService {
         actor: describeActor(actor),
         ip: actor.ip,
         requestId,
-        ...entry,
+        ...(maskUrlsDeep(entry) as AuditEntry),
       },
       'admin audit',
     );

@@ -1,21 +1,26 @@
+import { maskUrl } from '../common/http/url-display';
 import type { GatewayConfig } from '../config/gateway-config.types';
 
 export const MASK = '***';
 
 /**
  * The effective config with every secret replaced: JWT secret, admin token, Redis password,
- * credentials in URLs (Redis, JWKS, trace collector), and API keys shown by id (never their
- * hashes).
+ * the userinfo and query values of URLs (upstreams, Redis, JWKS, trace collector), and API keys
+ * shown by id (never their hashes).
  */
 export function maskConfig(config: GatewayConfig): Record<string, unknown> {
   const { auth, admin, redis, observability } = config;
   const tracing = observability.tracing;
   return {
     ...config,
+    routes: config.routes.map((route) => ({
+      ...route,
+      upstreams: route.upstreams.map((u) => ({ ...u, url: maskUrl(u.url) })),
+    })),
     auth: {
       ...auth,
       ...(auth.jwtSecret === undefined ? {} : { jwtSecret: MASK }),
-      ...(auth.jwksUrl === undefined ? {} : { jwksUrl: maskUrlCredentials(auth.jwksUrl) }),
+      ...(auth.jwksUrl === undefined ? {} : { jwksUrl: maskUrl(auth.jwksUrl) }),
       apiKeys: auth.apiKeys.map((key) => ({
         id: key.hash.slice(0, 16),
         ...(key.name === undefined ? {} : { name: key.name }),
@@ -29,31 +34,13 @@ export function maskConfig(config: GatewayConfig): Record<string, unknown> {
       ...observability,
       tracing: {
         ...tracing,
-        ...(tracing.endpoint === undefined
-          ? {}
-          : { endpoint: maskUrlCredentials(tracing.endpoint) }),
+        ...(tracing.endpoint === undefined ? {} : { endpoint: maskUrl(tracing.endpoint) }),
       },
     },
     redis: {
       ...redis,
-      ...(redis.url === undefined ? {} : { url: maskUrlCredentials(redis.url) }),
+      ...(redis.url === undefined ? {} : { url: maskUrl(redis.url) }),
       ...(redis.password === undefined ? {} : { password: MASK }),
     },
   };
-}
-
-/** `redis://user:secret@h:6379` → `redis://user:***@h:6379`; no credentials: unchanged. */
-export function maskUrlCredentials(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password !== '') {
-      url.password = MASK;
-    } else if (url.username !== '') {
-      // `redis://secret@h` is a password without a user in Redis URLs.
-      url.username = MASK;
-    }
-    return url.toString();
-  } catch {
-    return MASK;
-  }
 }

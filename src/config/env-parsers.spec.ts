@@ -148,6 +148,12 @@ describe('normalizeUpstream', () => {
   ])('should reject %j', (input, message) => {
     expect(() => normalizeUpstream(input)).toThrow(message);
   });
+
+  it('should never repeat the password or query values it refuses in its message', () => {
+    expect(() => normalizeUpstream('http://user:s3cret@example.com/v1?key=K')).toThrow(
+      'invalid upstream URL "http://***@example.com/v1?key=***" (credentials in upstream URLs are not supported)',
+    );
+  });
 });
 
 describe('parseLogLevel', () => {

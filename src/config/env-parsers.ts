@@ -12,6 +12,7 @@ import {
   type LoadBalancingAlgorithm,
   type LogLevel,
 } from './gateway-config.types';
+import { maskUrl } from '../common/http/url-display';
 
 const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
@@ -214,14 +215,16 @@ export function normalizeUpstream(raw: string): string {
   if (value === '') {
     throw new Error('empty upstream URL');
   }
-  const invalid = (reason: string) =>
-    new Error(`invalid upstream URL ${JSON.stringify(raw)} (${reason})`);
+  const absolute = value.includes('://') ? value : `http://${value}`;
   let url: URL;
   try {
-    url = new URL(value.includes('://') ? value : `http://${value}`);
+    url = new URL(absolute);
   } catch {
-    throw invalid('not a URL');
+    throw new Error(`invalid upstream URL ${JSON.stringify(raw)} (not a URL)`);
   }
+  // Messages end up in logs: never with the password or query values the URL carries.
+  const invalid = (reason: string) =>
+    new Error(`invalid upstream URL ${JSON.stringify(maskUrl(absolute))} (${reason})`);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw invalid(`scheme must be http or https, not ${url.protocol.slice(0, -1)}`);
   }

@@ -88,7 +88,7 @@ export function buildHealthReport(
 
 function backendReport(u: Upstream): BackendReport {
   const report: BackendReport = {
-    url: u.key,
+    url: u.label,
     alive: u.healthy,
     connections: u.inFlight,
     weight: u.weight,

@@ -75,7 +75,7 @@ export class UpstreamHealthCheckService implements OnApplicationBootstrap, OnMod
     this.timeoutMs = config.loadBalancing.healthCheckTimeoutMs;
     this.failsToDown = config.loadBalancing.healthCheckFails;
     this.passesToUp = config.loadBalancing.healthCheckPasses;
-    this.outliers.onChange((upstream) => this.publish(upstream.key));
+    this.outliers.onChange((upstream) => this.publish(upstream.label));
   }
 
   onApplicationBootstrap(): void {
@@ -161,7 +161,7 @@ export class UpstreamHealthCheckService implements OnApplicationBootstrap, OnMod
     const revive = error === undefined && target.up;
     for (const upstream of target.upstreams) {
       upstream.healthy = target.up;
-      backends.add(upstream.key);
+      backends.add(upstream.label);
       if (revive) {
         this.outliers.onProbeSuccess(upstream);
         upstream.breaker?.onProbeSuccess();
@@ -210,11 +210,12 @@ export class UpstreamHealthCheckService implements OnApplicationBootstrap, OnMod
         }
         target.upstreams.push(upstream);
         upstream.healthy = target.up;
-        const copies = byBackend.get(upstream.key);
+        // By label: the gauge's `backend` label never shows a URL's query (it may hold a key).
+        const copies = byBackend.get(upstream.label);
         if (copies) {
           copies.push(upstream);
         } else {
-          byBackend.set(upstream.key, [upstream]);
+          byBackend.set(upstream.label, [upstream]);
         }
       }
     }

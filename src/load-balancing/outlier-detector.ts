@@ -193,7 +193,7 @@ export class OutlierDetector {
     state.probation = false;
     upstream.ejected = true;
     this.logger.warn(
-      `upstream ${upstream.key} ejected for ${period} ms (ejection #${state.level} in a row` +
+      `upstream ${upstream.label} ejected for ${period} ms (ejection #${state.level} in a row` +
         `${reason === undefined ? '' : `: ${reason}`})`,
     );
     state.timer = this.schedule(() => this.expire(upstream), period);
@@ -232,7 +232,7 @@ export class OutlierDetector {
     state.probation = true;
     upstream.ejected = false;
     this.logger.log(
-      `upstream ${upstream.key} back in rotation after ejection${why === undefined ? '' : ` (${why})`}`,
+      `upstream ${upstream.label} back in rotation after ejection${why === undefined ? '' : ` (${why})`}`,
     );
     this.emit(upstream, false);
   }

@@ -127,7 +127,7 @@ export class StallDetector {
     }
     if (moved > 0 || (ejected && !wasEjected)) {
       this.logger.warn(
-        `upstream ${upstream.key} stalled: no response for ${quietMs} ms while its peers ` +
+        `upstream ${upstream.label} stalled: no response for ${quietMs} ms while its peers ` +
           `answered newer requests; ${moved} of ${waiting.length} waiting request(s) moved to a peer` +
           (ejected ? '' : ' (not ejected: the pool is at its ejection cap)'),
       );

@@ -16,6 +16,7 @@ import { StallDetector } from './stall-detector';
 import { createStrategy } from './strategies/create-strategy';
 import { Upstream } from './upstream';
 import { UpstreamGroup } from './upstream-group';
+import { urlLabel } from '../common/http/url-display';
 
 /**
  * Owns one keep-alive undici Pool per upstream origin, created when a route table is compiled and
@@ -72,6 +73,8 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
     let breaker = this.breakers.get(key);
     if (!breaker) {
       const r = this.config.resilience;
+      // Logs and labels show scheme, host, port and path: the key's query may hold a secret.
+      const label = urlLabel(key);
       breaker = new CircuitBreaker({
         maxFailures: r.circuitBreakerMax,
         openMs: r.circuitBreakerTimeoutMs,
@@ -80,16 +83,16 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
         windowMs: r.circuitBreakerWindowMs,
         onStateChange: (from, to, cause) => {
           if (to === 'open') {
-            this.trips.inc({ backend: key });
+            this.trips.inc({ backend: label });
             this.logger.warn(
-              `circuit breaker for ${key}: ${from} -> open (${
+              `circuit breaker for ${label}: ${from} -> open (${
                 cause === 'consecutive'
                   ? `${r.circuitBreakerMax} exchange failures in a row`
                   : `failure rate at or above ${r.circuitBreakerFailureRate}%`
               })`,
             );
           } else {
-            this.logger.log(`circuit breaker for ${key}: ${from} -> ${to}`);
+            this.logger.log(`circuit breaker for ${label}: ${from} -> ${to}`);
           }
         },
       });

@@ -107,8 +107,16 @@ export class Upstream {
   readonly baseQuery: string;
   /** `Host` header value for this upstream (host[:port] as written in the URL). */
   readonly hostHeader: string;
-  /** Stable identity (normalised URL) for hashing, logs and metrics labels. */
+  /**
+   * Stable identity (the normalised URL, query included) for hashing, breakers and drains. It
+   * may carry a secret (`?key=…`): never show it outside the admin API, which masks it.
+   */
   readonly key: string;
+  /**
+   * Scheme, host, port and path only: what health, stats, metrics labels, logs, traces and the
+   * dashboards show.
+   */
+  readonly label: string;
   readonly hashSeed: number;
 
   inFlight = 0;
@@ -152,6 +160,7 @@ export class Upstream {
     this.baseQuery = parsed.search.length > 1 ? parsed.search.slice(1) : '';
     this.hostHeader = parsed.host;
     this.key = parsed.href;
+    this.label = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
     this.hashSeed = hash32(this.key);
   }
 

@@ -236,7 +236,7 @@ export class RequestMetricsService implements OnModuleInit, OnApplicationShutdow
       us = new UpstreamSeries(
         this.f,
         route.name,
-        upstream.key,
+        upstream.label,
         this.stats.forUpstream(route.name, upstream.key),
       );
       series.upstreams.set(upstream, us);
@@ -278,15 +278,20 @@ export class RequestMetricsService implements OnModuleInit, OnApplicationShutdow
     return s;
   }
 
+  /** Requests in flight per upstream label: upstreams shown alike (a query apart) add up. */
   private *upstreamsInFlight(): Iterable<[readonly string[], number]> {
     const seen = new Set<Upstream>();
+    const byLabel = new Map<string, number>();
     for (const r of this.routes.routes) {
       for (const u of r.group.upstreams) {
         if (!seen.has(u)) {
           seen.add(u);
-          yield [[u.key], u.inFlight];
+          byLabel.set(u.label, (byLabel.get(u.label) ?? 0) + u.inFlight);
         }
       }
+    }
+    for (const [label, inFlight] of byLabel) {
+      yield [[label], inFlight];
     }
   }
 }

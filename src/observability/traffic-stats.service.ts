@@ -109,7 +109,7 @@ export class TrafficStatsService {
         const counted = this.byUpstream.get(`${r.name}\u0000${u.key}`);
         upstreams.push({
           route: r.name,
-          url: u.key,
+          url: u.label,
           healthy: u.healthy,
           ejected: u.ejected,
           draining: u.draining,

@@ -415,7 +415,7 @@ export class ProxyService implements AttemptHost, CacheHost {
       upstream,
       exchange.upstreamHeaders,
     );
-    exchange.trace?.startAttempt(upstream.key, exchange.attempt, req.method ?? 'GET', headers);
+    exchange.trace?.startAttempt(upstream.label, exchange.attempt, req.method ?? 'GET', headers);
     const remaining = Math.max(1, Math.round(exchange.deadline - performance.now()));
     upstream.dispatcher.dispatch(
       {

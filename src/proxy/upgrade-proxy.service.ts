@@ -172,7 +172,7 @@ export class UpgradeProxyService implements OnApplicationShutdown {
       );
       return;
     }
-    edge.upstream = upstream.key;
+    edge.upstream = upstream.label;
     const headers = this.proxy.upstreamHeadersFor(req, r, route, upstream, edge.upstreamHeaders);
     headers.connection = 'Upgrade';
     headers.upgrade = 'websocket';

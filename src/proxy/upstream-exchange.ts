@@ -560,7 +560,7 @@ export class UpstreamExchange
       path: this.rawPath,
       query: this.query,
       route: this.match?.value.name,
-      upstream: this.upstream?.key,
+      upstream: this.upstream?.label,
       // 499 as nginx logs it: the client closed the connection before the response completed.
       status: this.clientGone ? 499 : status,
       durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,

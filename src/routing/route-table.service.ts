@@ -49,7 +49,7 @@ export class RouteTableService implements OnModuleInit {
     for (const c of compiled) {
       this.logger.log(
         `route ${c.name}: host=${c.config.host || '*'} prefix=${c.config.prefix} ` +
-          `upstreams=${c.group.upstreams.map((u) => u.key).join(',')} strip_prefix=${c.stripPrefix}`,
+          `upstreams=${c.group.upstreams.map((u) => u.label).join(',')} strip_prefix=${c.stripPrefix}`,
       );
     }
   }

@@ -6,6 +6,7 @@ import { AdminController } from '../admin-controller.decorator';
 import { AdminError, badRequest, conflict, notFound } from '../admin-error';
 import { AdminStateService } from '../admin-state.service';
 import { AuditLogService } from '../audit-log.service';
+import { unmaskRouteEntry } from '../masked-urls';
 import { errorSchema, openApi } from '../dto/openapi';
 import {
   routeBodySchema,
@@ -23,6 +24,7 @@ const invalid = ApiResponse({
 /**
  * Routes at run time. Every change is validated as a whole new table with the config file's
  * rules, then swapped in atomically: requests in flight finish on the table they started with.
+ * Upstream URLs are shown masked (`?key=***`); a masked URL sent back means the configured one.
  */
 @AdminController('Routes')
 export class RoutesController {
@@ -49,8 +51,8 @@ export class RoutesController {
     schema: openApi(errorSchema, 'output'),
   })
   async create(@Admin() ctx: AdminContext, @Body() body: unknown): Promise<unknown> {
-    const entry = this.validateOne(body);
     const current = this.state.routeEntries();
+    const entry = unmaskRouteEntry(this.validateOne(body), current);
     const name = entry.name?.trim().toLowerCase();
     if (name !== undefined && current.some((r) => r.name === name)) {
       throw conflict(`route ${JSON.stringify(name)} exists; use PUT /admin/routes/${name}`);
@@ -81,12 +83,13 @@ export class RoutesController {
     @Param('name') name: string,
     @Body() body: unknown,
   ): Promise<unknown> {
-    const entry = this.validateOne(body);
     const current = this.state.routeEntries();
     const index = current.findIndex((r) => r.name === name);
+    const validated = this.validateOne(body);
     if (index < 0) {
       throw notFound(`no route named ${JSON.stringify(name)}`);
     }
+    const entry = unmaskRouteEntry(validated, current, current[index]);
     if (entry.name !== undefined && entry.name.trim().toLowerCase() !== name) {
       throw badRequest('a route cannot be renamed; delete it and add the new one', [
         { field: 'body.name', message: `must be ${JSON.stringify(name)} or absent` },

@@ -7,6 +7,7 @@ import { AdminController } from '../admin-controller.decorator';
 import { badRequest, notFound } from '../admin-error';
 import { AdminStateService, type DrainRule } from '../admin-state.service';
 import { AuditLogService } from '../audit-log.service';
+import { unmaskUrl } from '../masked-urls';
 import { errorSchema, openApi } from '../dto/openapi';
 import {
   upstreamChangeResponseSchema,
@@ -143,11 +144,16 @@ export class UpstreamsController {
     return { url: rule.url, affected: this.copies({ url: rule.url }).length };
   }
 
-  /** Normalises the URL and checks that some route (the named one) uses it. */
+  /**
+   * Normalises the URL (a masked one, as listed, stands for the configured upstream it was shown
+   * for) and checks that some route (the named one) uses it.
+   */
   private rule(body: UpstreamTarget): DrainRule {
     let url: string;
+    const keys = this.table.routes.flatMap((r) => r.group.upstreams.map((u) => u.key));
+    const sent = unmaskUrl(body.url, keys, 'body.url');
     try {
-      url = AdminStateService.upstreamKey(body.url);
+      url = AdminStateService.upstreamKey(sent);
     } catch (error) {
       throw badRequest('invalid upstream URL', [
         { field: 'body.url', message: error instanceof Error ? error.message : 'invalid URL' },

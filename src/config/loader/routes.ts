@@ -22,6 +22,7 @@ import {
   reportIssues,
 } from './schema-issues';
 import { type Env, withDefined } from './settings';
+import { maskUrl } from '../../common/http/url-display';
 
 interface BuiltRoute {
   origin: string;
@@ -217,7 +218,7 @@ function buildUpstreams(draft: RouteDraft, report: Report): UpstreamConfig[] {
       return;
     }
     if (upstreams.some((upstream) => upstream.url === url)) {
-      report.warn(`${label}: duplicate upstream ${JSON.stringify(url)} dropped`);
+      report.warn(`${label}: duplicate upstream ${JSON.stringify(maskUrl(url))} dropped`);
       return;
     }
     const weight = weights[index] ?? 0;
