@@ -21,6 +21,20 @@ describe('security headers, CORS and size limits (e2e)', () => {
 
   beforeAll(async () => {
     up = await startUpstream((req, res, body) => {
+      if (req.url?.startsWith('/reflect')) {
+        // The classic misconfiguration: any Origin is echoed back, with credentials.
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'cache-control': 'public, max-age=60',
+          'access-control-allow-origin': req.headers.origin ?? '*',
+          'access-control-allow-credentials': 'true',
+          'access-control-allow-methods': 'GET, POST, DELETE',
+          'access-control-expose-headers': 'X-Internal-Token',
+          'access-control-max-age': '86400',
+        });
+        res.end('{"account":"secret"}');
+        return;
+      }
       if (req.url === '/framed') {
         res.writeHead(200, {
           'x-frame-options': 'SAMEORIGIN',
@@ -129,6 +143,57 @@ describe('security headers, CORS and size limits (e2e)', () => {
     it('should proxy requests without an Origin untouched', async () => {
       const r = await send(gw.url, '/framed');
       expect(r.headers['access-control-allow-origin']).toBe('*');
+    });
+
+    const corsNames = (raw: string[]): string[] =>
+      raw.filter((v, i) => i % 2 === 0 && /^access-control-/i.test(v)).map((v) => v.toLowerCase());
+
+    it("should drop a reflecting upstream's Access-Control-* for an origin the policy refuses", async () => {
+      const r = await send(gw.url, '/reflect', {
+        headers: { origin: 'https://evil.example.com', cookie: 'session=1' },
+      });
+      expect(r.status).toBe(200);
+      expect(corsNames(r.rawHeaders)).toEqual([]);
+      expect(r.headers.vary).toContain('Origin');
+    });
+
+    it("should answer an allowed origin with the gateway's CORS headers, not the upstream's", async () => {
+      const r = await send(gw.url, '/reflect', { headers: { origin: 'https://app.example.com' } });
+      expect(r.headers['access-control-allow-origin']).toBe('https://app.example.com');
+      // CORS_ALLOW_CREDENTIALS is off: the upstream cannot turn it on.
+      expect(corsNames(r.rawHeaders).sort()).toEqual([
+        'access-control-allow-origin',
+        'access-control-expose-headers',
+      ]);
+      expect(r.headers['access-control-expose-headers']).not.toContain('X-Internal-Token');
+    });
+
+    it('should do the same for answers served from the cache', async () => {
+      const base = testConfig([]);
+      const cached = await startGateway(
+        testConfig([{ name: 'app', prefix: '/', upstreams: [up.url] }], {
+          cache: { ...base.cache, enabled: true },
+          security: { ...base.security, corsAllowedOrigins: ['https://app.example.com'] },
+        }),
+      );
+      try {
+        // Stored from a request without Origin, with the upstream's CORS headers.
+        const plain = await send(cached.url, '/reflect-cached');
+        expect(plain.headers['access-control-allow-origin']).toBe('*');
+        const evil = await send(cached.url, '/reflect-cached', {
+          headers: { origin: 'https://evil.example.com' },
+        });
+        expect(evil.headers['x-cache']).toBe('HIT');
+        expect(corsNames(evil.rawHeaders)).toEqual([]);
+        const app = await send(cached.url, '/reflect-cached', {
+          headers: { origin: 'https://app.example.com' },
+        });
+        expect(app.headers['x-cache']).toBe('HIT');
+        expect(app.headers['access-control-allow-origin']).toBe('https://app.example.com');
+        expect(app.headers['access-control-allow-credentials']).toBeUndefined();
+      } finally {
+        await cached.close();
+      }
     });
   });
 

@@ -6,16 +6,27 @@ import { MemoryStore } from './memory-store';
 import type { HookedExchange } from '../common/http/response-hook';
 import { storedEntry as entry } from './testing/stored-entry';
 
-/** What `res.end` received, from a response that records instead of writing. */
+/** What `res.writeHead` and `res.end` received, from a response that records instead of writing. */
 function answer(
   responder: CacheResponder,
   stored: LiveEntry,
-): { chunk: unknown; encoding: unknown } {
-  const ended: { chunk: unknown; encoding: unknown } = { chunk: undefined, encoding: undefined };
+  edge: Pick<HookedExchange, 'responseHeaders' | 'dropUpstreamCors'> = {
+    responseHeaders: undefined,
+    dropUpstreamCors: false,
+  },
+): { chunk: unknown; encoding: unknown; headers: string[] } {
+  const ended: { chunk: unknown; encoding: unknown; headers: string[] } = {
+    chunk: undefined,
+    encoding: undefined,
+    headers: [],
+  };
   const res = {
     destroyed: false,
     writableEnded: false,
-    writeHead: () => res,
+    writeHead: (_status: number, headers: string[]) => {
+      ended.headers = headers;
+      return res;
+    },
     end: (chunk: unknown, encoding: unknown) => {
       ended.chunk = chunk;
       ended.encoding = encoding;
@@ -29,7 +40,7 @@ function answer(
     status: 0,
     bytesOut: 0,
     cacheStatus: undefined,
-    responseHeaders: undefined,
+    ...edge,
   };
   const req = { method: 'GET', headers: {} } as IncomingMessage;
   responder.serve(exchange, req, stored, 'HIT', 'hit');
@@ -77,5 +88,31 @@ describe('CacheResponder', () => {
     const big = Buffer.alloc(5000, 0xe9);
     const ended = answer(responder, entry(big));
     expect(ended.chunk).toBe(big);
+  });
+
+  it("should leave out a stored answer's Access-Control-* headers when the CORS policy refused the origin", () => {
+    const { responder } = setup();
+    const stored = entry('ok', {
+      headers: [
+        'content-type',
+        'text/plain',
+        'Access-Control-Allow-Origin',
+        '*',
+        'access-control-allow-credentials',
+        'true',
+      ],
+    });
+    const names = (headers: string[]): string[] =>
+      headers.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+
+    const kept = answer(responder, stored);
+    expect(names(kept.headers)).toContain('access-control-allow-origin');
+
+    const refused = answer(responder, stored, {
+      responseHeaders: ['vary', 'Origin'],
+      dropUpstreamCors: true,
+    });
+    expect(names(refused.headers).filter((n) => n.startsWith('access-control-'))).toEqual([]);
+    expect(refused.headers).toEqual(expect.arrayContaining(['vary', 'Origin', 'content-type']));
   });
 });

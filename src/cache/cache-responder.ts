@@ -5,6 +5,7 @@ import { currentAgeMs, type EntryViews, type LiveEntry, remainingFreshMs } from 
 import { notModified } from './cache-policy';
 import type { MemoryStore } from './memory-store';
 import type { HookedExchange } from '../common/http/response-hook';
+import { removeCorsHeaders } from '../common/http/flat-headers';
 import { buildView, mergeExtra, type ViewKind } from './stored-headers';
 
 /**
@@ -117,9 +118,17 @@ export class CacheResponder {
     const age = Math.floor(currentAgeMs(entry, now) / 1000);
     const ttl = Math.floor(remainingFreshMs(entry, now) / 1000);
     // A fresh array either way, extended in place (concat with loose items is slower).
-    const headers = exchange.responseHeaders
-      ? mergeExtra(view, exchange.responseHeaders)
-      : view.slice();
+    let headers: string[];
+    if (exchange.dropUpstreamCors) {
+      // The stored upstream answer's CORS headers go; the gateway's own (in the extra) stay.
+      headers = view.slice();
+      removeCorsHeaders(headers);
+      headers = mergeExtra(headers, exchange.responseHeaders ?? []);
+    } else {
+      headers = exchange.responseHeaders
+        ? mergeExtra(view, exchange.responseHeaders)
+        : view.slice();
+    }
     const status = kind === '304' ? 304 : entry.status;
     if (kind !== '304' && status !== 204) {
       headers.push('content-length', String(body.length));

@@ -247,6 +247,34 @@ describe('filterResponseHeaders', () => {
     ]);
   });
 
+  it('should drop every upstream Access-Control-* header when the CORS policy refused the origin', () => {
+    const reflecting = raw([
+      'Access-Control-Allow-Origin',
+      'https://evil.example',
+      'Access-Control-Allow-Credentials',
+      'true',
+      'access-control-expose-headers',
+      'X-Secret',
+      'Content-Type',
+      'application/json',
+    ]);
+    expect(
+      filterResponseHeaders(
+        reflecting,
+        'r',
+        noSecurity,
+        false,
+        ['vary', 'Origin'],
+        undefined,
+        true,
+      ),
+    ).toEqual(['Content-Type', 'application/json', 'vary', 'Origin', 'x-request-id', 'r']);
+    // Without a refusal (no CORS policy, or no Origin) they are the upstream's to send.
+    expect(filterResponseHeaders(reflecting, 'r', noSecurity, false)).toContain(
+      'Access-Control-Allow-Credentials',
+    );
+  });
+
   it('should drop hop-by-hop and Connection-listed headers and set our request id', () => {
     const out = filterResponseHeaders(
       raw([

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { fillSecurityHeaders, type SecurityHeaderSet } from '../security/headers/security-headers';
 import { HOP_BY_HOP } from '../common/http/hop-by-hop';
+import { CORS_PREFIX } from '../common/http/flat-headers';
 import { listsHeader } from '../common/http/header-list';
 
 /** Headers the gateway owns on the way upstream; a client's copies are never trusted blindly. */
@@ -198,7 +199,10 @@ export interface LocationRewriter {
  *   survive;
  * - security headers fill in only what the upstream did not set;
  * - a `Location` naming the upstream itself is rewritten by `redirects` (nginx's
- *   `proxy_redirect default`), in `raw` too, so the cache stores what the client got.
+ *   `proxy_redirect default`), in `raw` too, so the cache stores what the client got;
+ * - with `dropCors` (the gateway's CORS policy judged the request's Origin) every
+ *   `Access-Control-*` header of the upstream is dropped, so a reflecting upstream cannot let a
+ *   refused origin read the answer, nor widen what an allowed one may do.
  */
 export function filterResponseHeaders(
   raw: Buffer[],
@@ -207,6 +211,7 @@ export function filterResponseHeaders(
   tls: boolean,
   extra?: readonly string[],
   redirects?: LocationRewriter,
+  dropCors = false,
 ): string[] {
   const out: string[] = [];
   const securityNames = policy.security.names;
@@ -221,6 +226,9 @@ export function filterResponseHeaders(
       continue;
     }
     if ((lower !== 'trailer' && HOP_BY_HOP.has(lower)) || lower === 'x-request-id') {
+      continue;
+    }
+    if (dropCors && lower.startsWith(CORS_PREFIX)) {
       continue;
     }
     if (extra !== undefined && listsHeader(extra, lower)) {

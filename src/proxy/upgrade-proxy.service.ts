@@ -50,6 +50,7 @@ export class UpgradeProxyService implements OnApplicationShutdown {
       principalId: undefined,
       principalKey: undefined,
       responseHeaders: undefined,
+      dropUpstreamCors: false,
       upstreamHeaders: undefined,
       error: undefined,
     };

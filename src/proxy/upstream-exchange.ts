@@ -69,6 +69,8 @@ export class UpstreamExchange
   principalKey: string | undefined;
   /** Extra response headers decided before proxying (CORS, RateLimit), flat pairs. */
   responseHeaders: string[] | undefined;
+  /** The CORS policy judged the Origin: the upstream's `Access-Control-*` headers are dropped. */
+  dropUpstreamCors = false;
   /** Extra upstream request headers decided before proxying (forwarded claims). */
   upstreamHeaders: Record<string, string> | undefined;
   /** Set by `ProxyService.open` when the path is invalid or unrouted; thrown after IP checks. */
@@ -253,6 +255,7 @@ export class UpstreamExchange
         this.tls,
         this.responseHeaders,
         this.match?.value.preserveHost === false ? this : undefined,
+        this.dropUpstreamCors,
       );
       if (this.headerPolicy.serverTiming) {
         this.addServerTiming(headers, now, this.upstreamHeadMs);

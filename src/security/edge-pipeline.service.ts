@@ -110,8 +110,13 @@ export class EdgePipeline {
     switch (cors.kind) {
       case 'none':
         break;
-      case 'allow':
+      case 'vary':
         addResponseHeaders(edge, cors.headers);
+        break;
+      case 'allow':
+      case 'refused':
+        addResponseHeaders(edge, cors.headers);
+        edge.dropUpstreamCors = true;
         break;
       case 'preflight':
         throw new PreflightAnswer(cors.headers);

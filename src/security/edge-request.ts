@@ -17,6 +17,8 @@ export interface EdgeRequest {
   /** Who authenticated, for cache variants and rate-limit buckets (Principal.key). */
   principalKey: string | undefined;
   responseHeaders: string[] | undefined;
+  /** The CORS policy judged the request's Origin: the upstream's `Access-Control-*` are dropped. */
+  dropUpstreamCors: boolean;
   upstreamHeaders: Record<string, string> | undefined;
   error: string | undefined;
 }

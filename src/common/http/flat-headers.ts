@@ -29,3 +29,18 @@ export function removeHeader(headers: string[], lowerName: string): void {
     }
   }
 }
+
+/** Response headers of the CORS protocol (Fetch standard): `Access-Control-Allow-Origin`, … */
+export const CORS_PREFIX = 'access-control-';
+
+/**
+ * Drops every `Access-Control-*` pair from a header list about to be written, in place: the
+ * gateway's CORS policy judged the request's Origin, and the list may carry an upstream's own.
+ */
+export function removeCorsHeaders(headers: string[]): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if (headers[i].toLowerCase().startsWith(CORS_PREFIX)) {
+      headers.splice(i, 2);
+    }
+  }
+}

@@ -16,6 +16,8 @@ export interface HookedExchange {
   bytesOut: number;
   cacheStatus: string | undefined;
   responseHeaders: string[] | undefined;
+  /** The CORS policy judged the Origin: stored `Access-Control-*` headers are not served. */
+  readonly dropUpstreamCors: boolean;
 }
 
 /** Swallows the rest of an upstream body the hook has already answered for. */

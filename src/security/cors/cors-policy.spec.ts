@@ -24,10 +24,14 @@ describe('CorsPolicy', () => {
     ).toEqual({ kind: 'none' });
   });
 
-  it('should only add Vary: Origin without an Origin or for an actual request from elsewhere', () => {
-    const vary = { kind: 'allow', headers: ['vary', 'Origin'] };
+  it('should only add Vary: Origin without an Origin, and refuse an actual request from elsewhere', () => {
+    const vary = { kind: 'vary', headers: ['vary', 'Origin'] };
     expect(new CorsPolicy(base).evaluate('GET', {})).toEqual(vary);
-    expect(new CorsPolicy(base).evaluate('POST', { origin: 'https://other.test' })).toEqual(vary);
+    // Served (same-origin POSTs carry Origin too) but marked refused: no CORS header goes out.
+    expect(new CorsPolicy(base).evaluate('POST', { origin: 'https://other.test' })).toEqual({
+      kind: 'refused',
+      headers: ['vary', 'Origin'],
+    });
   });
 
   it('should answer an allowed preflight with the configured methods, headers and max-age', () => {

@@ -11,22 +11,34 @@ export interface CorsOptions {
 }
 
 export type CorsDecision =
-  /** Not a CORS request, or CORS not configured: proceed without CORS headers. */
+  /** CORS not configured: proceed without CORS headers; the upstream's pass. */
   | { kind: 'none' }
-  /** A CORS request from an allowed origin: proceed and add these response headers. */
+  /** No Origin: proceed and add `Vary: Origin`; the upstream's CORS headers pass. */
+  | { kind: 'vary'; headers: string[] }
+  /**
+   * A CORS request from an allowed origin: proceed with these response headers instead of any
+   * `Access-Control-*` header the upstream sent (the gateway's policy is the one that holds).
+   */
   | { kind: 'allow'; headers: string[] }
   /** A preflight the gateway answers itself (before auth), with these headers and 204. */
   | { kind: 'preflight'; headers: string[] }
-  /** A preflight or request from an origin that is not allowed. */
+  /**
+   * An actual request from an origin that is not allowed: served, with these headers and without
+   * any `Access-Control-*` header the upstream sent (so a reflecting upstream cannot allow it).
+   */
+  | { kind: 'refused'; headers: string[] }
+  /** A preflight from an origin that is not allowed, or asking for what is not allowed. */
   | { kind: 'reject'; reason: string };
 
-const VARY_ONLY: CorsDecision = { kind: 'allow', headers: ['vary', 'Origin'] };
+const VARY_ONLY: CorsDecision = { kind: 'vary', headers: ['vary', 'Origin'] };
+const REFUSED: CorsDecision = { kind: 'refused', headers: ['vary', 'Origin'] };
 
 /**
  * CORS as the Fetch standard defines it, compiled once. The gateway answers preflights itself,
  * before authentication (a browser never sends credentials on a preflight), always varies on
  * Origin, and never answers `*` to a credentialed request: with credentials the allowed origin is
- * echoed, and `*` with credentials is refused by the config loader.
+ * echoed, and `*` with credentials is refused by the config loader. For a request with an Origin
+ * the gateway's answer is the only one: the upstream's `Access-Control-*` headers are dropped.
  */
 export class CorsPolicy {
   private readonly enabled: boolean;
@@ -66,9 +78,10 @@ export class CorsPolicy {
       method === 'OPTIONS' && headers['access-control-request-method'] !== undefined;
     if (!this.anyOrigin && !this.origins.has(origin.toLowerCase())) {
       // A preflight from elsewhere is refused outright. An actual request is served without
-      // CORS headers (the browser then withholds it from the page): browsers also send Origin
-      // on same-origin POSTs, which must keep working for apps served through the gateway.
-      return isPreflight ? { kind: 'reject', reason: 'origin not allowed' } : VARY_ONLY;
+      // CORS headers, the upstream's included (the browser then withholds it from the page):
+      // browsers also send Origin on same-origin POSTs, which must keep working for apps served
+      // through the gateway.
+      return isPreflight ? { kind: 'reject', reason: 'origin not allowed' } : REFUSED;
     }
     const allowOrigin = this.anyOrigin && !this.options.allowCredentials ? '*' : origin;
     const base = ['access-control-allow-origin', allowOrigin, 'vary', 'Origin'];
