@@ -124,6 +124,64 @@ describe('edge protection (e2e)', () => {
     });
   });
 
+  describe('buckets keyed by JWT subject', () => {
+    let gw: TestGateway;
+    beforeAll(async () => {
+      gw = await startGateway(
+        testConfig(
+          [
+            {
+              name: 'by-user',
+              prefix: '/by-user',
+              requireAuth: true,
+              upstreams: [up.url],
+              rateLimit: { rate: 0.01, burst: 2, key: 'jwt_sub' },
+            },
+            { name: 'plain', prefix: '/plain', requireAuth: true, upstreams: [up.url] },
+          ],
+          { auth: testAuthConfig({ jwtSecret: SECRET, jwtAlgorithms: ['HS256'] }) },
+        ),
+      );
+    });
+    afterAll(() => gw.close());
+
+    const as = (claims: Record<string, unknown>) => ({
+      headers: {
+        authorization: `Bearer ${signJwt({ exp: nowSeconds() + 300, ...claims }, SECRET, { alg: 'HS256' })}`,
+      },
+    });
+
+    it('should key a numeric sub by its string form: one bucket per user, not one for all', async () => {
+      expect((await send(gw.url, '/by-user/x', as({ sub: 7 }))).status).toBe(200);
+      expect((await send(gw.url, '/by-user/x', as({ sub: 7 }))).status).toBe(200);
+      const refused = await send(gw.url, '/by-user/x', as({ sub: 7 }));
+      expect(refused.status).toBe(429);
+      expect(refused.headers['ratelimit-policy']).toContain('"by-user"');
+      // "7" is the same user as 7; 8 is another one with a bucket of its own.
+      expect((await send(gw.url, '/by-user/x', as({ sub: '7' }))).status).toBe(429);
+      expect((await send(gw.url, '/by-user/x', as({ sub: 8 }))).status).toBe(200);
+      const seen = up.requests.at(-1)!.headers;
+      expect(seen['x-user-id']).toBe('8');
+    });
+
+    it.each([
+      ['no sub', {}],
+      ['a boolean sub', { sub: true }],
+      ['an object sub', { sub: { id: 9 } }],
+      ['an empty sub', { sub: '' }],
+    ])(
+      'should refuse a token with %s on a jwt_sub route with 401 invalid_token',
+      async (_n, claims) => {
+        const r = await send(gw.url, '/by-user/x', as(claims));
+        expect(r.status).toBe(401);
+        expect(r.headers['www-authenticate']).toContain('error="invalid_token"');
+        expect(r.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+        // The same token is fine where no bucket needs a subject.
+        expect((await send(gw.url, '/plain/x', as(claims))).status).toBe(200);
+      },
+    );
+  });
+
   describe('flood blocking and IP lists', () => {
     let gw: TestGateway;
     beforeAll(async () => {

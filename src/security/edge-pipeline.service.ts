@@ -4,6 +4,7 @@ import { GatewayRejection } from '../common/errors/gateway-rejection';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import { RequestMetricsService } from '../observability/request-metrics.service';
 import type { GatewayConfig } from '../config/gateway-config.types';
+import { INVALID_TOKEN_CHALLENGE } from './auth/auth.constants';
 import { AuthService } from './auth/auth.service';
 import type { AuthOutcome } from './auth/auth.types';
 import { CorsPolicy } from './cors/cors-policy';
@@ -255,6 +256,19 @@ export class EdgePipeline {
         undefined,
         ['www-authenticate', outcome.wwwAuthenticate],
         outcome.reason,
+      );
+    }
+    if (
+      outcome.principal.kind === 'jwt' &&
+      outcome.principal.id === '' &&
+      edge.route?.config.rateLimit?.key === 'jwt_sub'
+    ) {
+      // Every token without a subject would share one bucket: one client could starve them all.
+      throw new GatewayRejection(
+        GatewayErrorCode.Unauthorized,
+        undefined,
+        ['www-authenticate', INVALID_TOKEN_CHALLENGE],
+        'jwt: no sub for a jwt_sub rate limit',
       );
     }
     edge.principalId = outcome.principal.name ?? outcome.principal.id;

@@ -108,6 +108,20 @@ describe('AuthService', () => {
       });
     });
 
+    it('should name a numeric sub by its string form and give any other sub no id', () => {
+      const idOf = (sub: unknown): string | undefined => {
+        const outcome = sync(service.authenticate(bearer(hs256({ sub }))));
+        return outcome.ok ? outcome.principal.id : undefined;
+      };
+      expect(idOf(42)).toBe('42');
+      expect(idOf('42')).toBe('42');
+      expect(idOf(1.5)).toBe('1.5');
+      expect(idOf(true)).toBe('');
+      expect(idOf({ id: 1 })).toBe('');
+      expect(idOf(null)).toBe('');
+      expect(idOf(undefined)).toBe('');
+    });
+
     it('should accept the scheme in any case', () => {
       expect(sync(service.authenticate({ authorization: `bearer ${hs256()}` })).ok).toBe(true);
       expect(sync(service.authenticate({ authorization: `BEARER  ${hs256()} ` })).ok).toBe(true);

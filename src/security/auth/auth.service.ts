@@ -165,7 +165,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       return failure(INVALID_TOKEN_CHALLENGE, `jwt: ${result.reason}`);
     }
     const { claims } = result;
-    const id = typeof claims.sub === 'string' ? claims.sub : '';
+    const id = subjectOf(claims.sub);
     const principal: Principal = {
       kind: 'jwt',
       id,
@@ -233,6 +233,17 @@ function bearerToken(value: string | undefined): string | undefined {
     return undefined;
   }
   return value.slice(6).trim();
+}
+
+/**
+ * The token's subject as a string: a string as it is, a number by its JSON form (`42` and `"42"`
+ * are one subject, as issuers that use numeric ids mean them), anything else `''` (no subject).
+ */
+function subjectOf(sub: unknown): string {
+  if (typeof sub === 'string') {
+    return sub;
+  }
+  return typeof sub === 'number' && Number.isFinite(sub) ? String(sub) : '';
 }
 
 function failure(wwwAuthenticate: string, reason: string): AuthFailure {

@@ -8,7 +8,8 @@
 export interface Principal {
   kind: 'jwt' | 'api-key';
   /**
-   * Stable identifier: the JWT `sub` (empty when the token has none), or for an API key the first
+   * Stable identifier: the JWT `sub` (a number by its string form; empty when the token has no
+   * string or numeric `sub`), or for an API key the first
    * 16 hex digits of its SHA-256 (enough to tell keys apart, useless to an attacker).
    */
   id: string;
