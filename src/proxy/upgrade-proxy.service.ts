@@ -15,6 +15,7 @@ import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { AccessLogService } from '../observability/access-log.service';
 import { RequestMetricsService } from '../observability/request-metrics.service';
+import { clientKey } from '../security/client-ip';
 import { joinPaths, mergeQuery } from '../routing/path-rewriter';
 import { ProxyService } from './proxy.service';
 import type { ResolvedRequest } from './resolved-request';
@@ -22,10 +23,21 @@ import type { ResolvedRequest } from './resolved-request';
 /**
  * Proxies HTTP/1.1 Upgrade requests (WebSocket) on the same routes as ordinary requests. After
  * the upstream answers 101 the gateway only splices bytes; it does not parse frames.
+ *
+ * An open WebSocket holds a MAX_IN_FLIGHT slot for as long as it lives, so two bounds keep a
+ * few clients from holding them all: `WEBSOCKET_MAX_PER_IP` open sockets per client (its IPv6
+ * network per `RATE_LIMIT_IPV6_PREFIX`; 429 beyond), and `WEBSOCKET_IDLE_TIMEOUT` of silence in
+ * both directions, after which the socket is closed (Envoy's stream idle timeout does the same;
+ * WebSocket pings count as traffic).
  */
 @Injectable()
 export class UpgradeProxyService implements OnApplicationShutdown {
   private readonly open = new Set<Duplex>();
+  /** Open (and opening) WebSockets per client key. */
+  private readonly perClient = new Map<string, number>();
+  private readonly maxPerClient: number;
+  private readonly idleMs: number;
+  private readonly ipv6Prefix: number;
 
   constructor(
     @InjectGatewayConfig() private readonly config: GatewayConfig,
@@ -33,7 +45,16 @@ export class UpgradeProxyService implements OnApplicationShutdown {
     private readonly edge: EdgePipeline,
     private readonly accessLog: AccessLogService,
     private readonly metrics: RequestMetricsService,
-  ) {}
+  ) {
+    this.maxPerClient = config.proxy.websocketMaxPerIp;
+    this.idleMs = config.proxy.websocketIdleTimeoutMs;
+    this.ipv6Prefix = config.security.rateLimitIpv6Prefix;
+  }
+
+  /** Open WebSockets of one client key (its IP, or its IPv6 network). */
+  openFor(clientKeyOrIp: string): number {
+    return this.perClient.get(clientKey(clientKeyOrIp, this.ipv6Prefix)) ?? 0;
+  }
 
   handle(req: IncomingMessage, client: Duplex, head: Buffer): void {
     const startedAt = performance.now();
@@ -117,6 +138,7 @@ export class UpgradeProxyService implements OnApplicationShutdown {
           'Only WebSocket upgrades are supported',
         );
       }
+      this.holdForClient(clientIp, client);
       this.proxy.acquireSlot();
       client.once('close', () => this.proxy.releaseSlot());
       admitted = this.edge.admit(edge);
@@ -142,6 +164,32 @@ export class UpgradeProxyService implements OnApplicationShutdown {
     } else {
       proceed();
     }
+  }
+
+  /** Counts the socket against its client's cap until it closes; throws the 429 when full. */
+  private holdForClient(clientIp: string, client: Duplex): void {
+    if (this.maxPerClient === 0) {
+      return;
+    }
+    const key = clientKey(clientIp, this.ipv6Prefix);
+    const held = this.perClient.get(key) ?? 0;
+    if (held >= this.maxPerClient) {
+      throw new GatewayRejection(
+        GatewayErrorCode.TooManyRequests,
+        'Too many open WebSocket connections from this client',
+        ['retry-after', '1'],
+        'websocket cap per client reached',
+      );
+    }
+    this.perClient.set(key, held + 1);
+    client.once('close', () => {
+      const left = (this.perClient.get(key) ?? 1) - 1;
+      if (left > 0) {
+        this.perClient.set(key, left);
+      } else {
+        this.perClient.delete(key);
+      }
+    });
   }
 
   private securityHeaders(tls: boolean): readonly string[] {
@@ -256,7 +304,8 @@ export class UpgradeProxyService implements OnApplicationShutdown {
     upstreamReq.on('upgrade', (res, upstreamSocket: Socket, upstreamHead: Buffer) => {
       track.setStatus(101);
       client.off('close', onClientGone);
-      upstreamSocket.setTimeout(0);
+      // The upstream socket carries both directions' bytes: silence on it is silence on both.
+      upstreamSocket.setTimeout(this.idleMs);
       this.open.add(client);
       client.write(
         statusLine(101, res.statusMessage) + headerBlock(res.rawHeaders, requestId, true),
@@ -272,13 +321,18 @@ export class UpgradeProxyService implements OnApplicationShutdown {
       client.on('data', (c: Buffer) => track.addIn(c.length));
       upstreamSocket.pipe(client);
       client.pipe(upstreamSocket);
+      let idle = false;
       const close = (): void => {
         this.open.delete(client);
         release();
         client.destroy();
         upstreamSocket.destroy();
-        track.log();
+        track.log(idle ? 'websocket idle timeout' : undefined);
       };
+      upstreamSocket.on('timeout', () => {
+        idle = true;
+        close();
+      });
       upstreamSocket.on('error', close);
       upstreamSocket.on('close', close);
       client.on('error', close);
