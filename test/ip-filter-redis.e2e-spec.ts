@@ -20,14 +20,14 @@ function sharedUrl(): string {
 const redisClients: RedisService[] = [];
 const filters: IpFilterService[] = [];
 
-async function replica(threshold = 5): Promise<IpFilterService> {
+async function replica(threshold = 5, ipv6Prefix?: number): Promise<IpFilterService> {
   // These tests are about sharing, not about Redis stalls: a loaded CI machine can take over
   // the production 100 ms command timeout, which would (correctly) fall back to local counting.
   const redis = new RedisService({ url: sharedUrl(), commandTimeoutMs: 2_000 });
   redisClients.push(redis);
   await waitFor(() => redis.isReady, 5_000, 'Redis connection');
   const filter = new IpFilterService(
-    { allow: [], deny: [], threshold, blockDurationMs: 60_000 },
+    { allow: [], deny: [], threshold, blockDurationMs: 60_000, ipv6Prefix },
     redis,
   );
   filter.onModuleInit();
@@ -63,6 +63,24 @@ afterEach(async () => {
 });
 
 describe('flood blocking with Redis shared by replicas', () => {
+  it('should count an IPv6 network across replicas and share its block, and its lifting', async () => {
+    const a = await replica(5, 64);
+    const b = await replica(5, 64);
+    const net = `2001:db8:${randomInt(1, 0xffff).toString(16)}:${randomInt(1, 0xffff).toString(16)}`;
+
+    // Six addresses of one /64, three seen by each replica.
+    for (let i = 1; i <= 3; i++) {
+      a.record(`${net}::${i}`);
+      b.record(`${net}::${i + 3}`);
+    }
+
+    const probe = `${net}:ffff::1`;
+    await waitFor(() => a.check(probe).blocked && b.check(probe).blocked, 5_000, 'the block');
+    expect(b.listBlocked().map((block) => block.ip)).toContain(`${net}::/64`);
+    expect(a.unblock(`${net}::42`)).toBe(true);
+    await waitFor(() => !b.check(probe).blocked, 5_000, 'the unblock to spread');
+  });
+
   it('should count requests from one IP across replicas and block it on all of them', async () => {
     const a = await replica();
     const b = await replica();

@@ -1,5 +1,5 @@
 import { BlockList } from 'node:net';
-import { addToBlockList, ClientIpResolver, clientKey, normalizeIp } from './client-ip';
+import { addToBlockList, ClientIpResolver, clientKey, isClientKey, normalizeIp } from './client-ip';
 
 describe('normalizeIp', () => {
   it('should unwrap IPv4-mapped IPv6 addresses', () => {
@@ -87,5 +87,16 @@ describe('clientKey', () => {
     expect(clientKey('2001:db8::1', 128)).toBe('2001:db8::1');
     expect(clientKey('not:an:address', 64)).toBe('not:an:address');
     expect(clientKey('1:2:3:4:5:6:7:8:9', 64)).toBe('1:2:3:4:5:6:7:8:9');
+  });
+});
+
+describe('isClientKey', () => {
+  it('should accept addresses and the IPv6 networks clientKey writes, nothing else', () => {
+    expect(isClientKey('203.0.113.9')).toBe(true);
+    expect(isClientKey('2001:db8::1')).toBe(true);
+    expect(isClientKey('2001:db8:1:2::/64')).toBe(true);
+    expect(isClientKey('10.0.0.0/8')).toBe(false);
+    expect(isClientKey('2001:db8::/129')).toBe(false);
+    expect(isClientKey('x|y')).toBe(false);
   });
 });

@@ -107,6 +107,16 @@ export function clientKey(ip: string, v6Prefix: number): string {
   return `${formatIpv6(groups)}/${v6Prefix}`;
 }
 
+/** An IP address, or an IPv6 network as {@link clientKey} writes it (`2001:db8:1:2::/64`). */
+export function isClientKey(value: string): boolean {
+  const slash = value.indexOf('/');
+  if (slash === -1) {
+    return isIPv4(value) || isIPv6(value);
+  }
+  const bits = value.slice(slash + 1);
+  return isIPv6(value.slice(0, slash)) && /^\d{1,3}$/.test(bits) && Number(bits) <= 128;
+}
+
 /** The eight 16-bit groups of an IPv6 address (zone dropped, embedded IPv4 read); else undefined. */
 function ipv6Groups(address: string): number[] | undefined {
   const zone = address.indexOf('%');

@@ -6,6 +6,7 @@ import { RequestMetricsService } from '../observability/request-metrics.service'
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { INVALID_TOKEN_CHALLENGE } from './auth/auth.constants';
 import { AuthService } from './auth/auth.service';
+import { clientKey } from './client-ip';
 import type { AuthOutcome } from './auth/auth.types';
 import { CorsPolicy } from './cors/cors-policy';
 import { addResponseHeaders, type EdgeRequest } from './edge-request';
@@ -46,6 +47,7 @@ export class EdgePipeline {
   private readonly defaultBurst: number;
   private readonly blockSeconds: number;
   private readonly floodThreshold: number;
+  private readonly ipv6Prefix: number;
   /** Per-key limits of authenticated principals (API keys with their own rate/burst). */
   private readonly principalLimits = new WeakMap<EdgeRequest, { rate: number; burst: number }>();
 
@@ -70,6 +72,7 @@ export class EdgePipeline {
     this.defaultBurst = s.maxBurstSize;
     this.blockSeconds = Math.max(1, Math.ceil(s.blockDurationMs / 1000));
     this.floodThreshold = s.ddosThreshold;
+    this.ipv6Prefix = s.rateLimitIpv6Prefix;
   }
 
   /** Resolves (or returns) when admitted; throws GatewayRejection otherwise. */
@@ -158,13 +161,17 @@ export class EdgePipeline {
     return floodHeaderList(this.floodThreshold, retryAfterSeconds);
   }
 
-  /** The gateway-wide per-IP bucket, and a route's own bucket when it is keyed by IP. */
+  /**
+   * The gateway-wide per-client bucket, and a route's own bucket when it is keyed by IP; a
+   * client is its IP, or its IPv6 network (`RATE_LIMIT_IPV6_PREFIX`).
+   */
   private ipBuckets(edge: EdgeRequest): Bucket[] {
-    const buckets: Bucket[] = [[edge.clientIp, this.defaultRate, this.defaultBurst, undefined]];
+    const client = clientKey(edge.clientIp, this.ipv6Prefix);
+    const buckets: Bucket[] = [[client, this.defaultRate, this.defaultBurst, undefined]];
     const route = edge.route;
     const limit = route?.config.rateLimit;
     if (route && limit?.key === 'ip') {
-      buckets.push([`${route.name}|ip|${edge.clientIp}`, limit.rate, limit.burst, route.name]);
+      buckets.push([`${route.name}|ip|${client}`, limit.rate, limit.burst, route.name]);
     }
     return buckets;
   }
@@ -184,7 +191,7 @@ export class EdgePipeline {
     if (route && limit && limit.key !== 'ip') {
       const who =
         edge.principalKey === undefined
-          ? `ip|${edge.clientIp}`
+          ? `ip|${clientKey(edge.clientIp, this.ipv6Prefix)}`
           : `${limit.key}|${edge.principalKey}`;
       buckets.push([`${route.name}|${who}`, limit.rate, limit.burst, route.name]);
     }

@@ -51,9 +51,9 @@ export class BlocksController {
     @Admin() ctx: AdminContext,
     @Body(new ZodValidationPipe(blockBodySchema)) body: BlockBody,
   ): unknown {
-    const ip = normalizeIp(body.ip.trim());
     const durationMs = body.duration === undefined ? undefined : parseGoDuration(body.duration);
-    this.ipFilter.block(ip, durationMs);
+    // An IPv6 address blocks its network (RATE_LIMIT_IPV6_PREFIX), which is what is listed.
+    const ip = this.ipFilter.block(normalizeIp(body.ip.trim()), durationMs);
     const block = this.ipFilter.listBlocked().find((b) => b.ip === ip);
     const after =
       block === undefined ? null : { ...block, expiresAt: new Date(block.expiresAt).toISOString() };
@@ -70,10 +70,12 @@ export class BlocksController {
   })
   @ApiResponse({ status: 404, description: 'Not blocked.', schema: openApi(errorSchema, 'output') })
   unblock(@Admin() ctx: AdminContext, @Param('ip') rawIp: string): unknown {
-    const ip = normalizeIp(rawIp.trim());
-    if (ip === '' || ip.length > 64) {
+    const raw = normalizeIp(rawIp.trim());
+    if (raw === '' || raw.length > 64) {
       throw badRequest('invalid IP', [{ field: 'path.ip', message: 'not an IP address' }]);
     }
+    // An address of a blocked IPv6 network, or the network as listed, lifts that block.
+    const ip = this.ipFilter.keyOf(raw);
     const before = this.ipFilter.listBlocked().find((b) => b.ip === ip);
     const wasBlocked = this.ipFilter.unblock(ip);
     if (!wasBlocked) {

@@ -22,6 +22,7 @@ import { IpFilterService } from './ip-filter.service';
             threshold: config.security.ddosThreshold,
             blockDurationMs: config.security.blockDurationMs,
             maxKeys: config.security.rateLimitMaxKeys,
+            ipv6Prefix: config.security.rateLimitIpv6Prefix,
           },
           redis,
         ),

@@ -151,6 +151,29 @@ describe('IpFilterService', () => {
       expect(f.blockedIpsTotal).toBe(1);
     });
 
+    it('should count and block IPv6 clients per network with ipv6Prefix, IPv4 per address', () => {
+      const f = filter({ threshold: 10, ipv6Prefix: 64, allow: ['2001:db8:7:7::1'] });
+      // Eleven addresses of one /64, one request each: one client past its threshold.
+      for (let i = 1; i <= 11; i++) {
+        if (!f.check(`2001:db8:5:6::${i.toString(16)}`).blocked) {
+          f.record(`2001:db8:5:6::${i.toString(16)}`);
+        }
+      }
+      expect(f.check('2001:db8:5:6:ffff::1').blocked).toBe(true);
+      expect(f.check('2001:db8:5:7::1').blocked).toBe(false);
+      expect(f.listBlocked()).toEqual([
+        { ip: '2001:db8:5:6::/64', expiresAt: now + 600_000, reason: 'flood' },
+      ]);
+      expect(f.keyOf('203.0.113.9')).toBe('203.0.113.9');
+      // Lifted by any address inside, or by the network as listed.
+      expect(f.unblock('2001:db8:5:6::abcd')).toBe(true);
+      expect(f.block('2001:db8:5:6::1', 1_000)).toBe('2001:db8:5:6::/64');
+      expect(f.unblock('2001:db8:5:6::/64')).toBe(true);
+      // An allowlisted address is never counted, even inside a counted network.
+      recordMany(f, '2001:db8:7:7::1', 50);
+      expect(f.check('2001:db8:7:7::2').blocked).toBe(false);
+    });
+
     it('should sweep idle counters and expired blocks', () => {
       const f = filter({ threshold: 3, blockDurationMs: 1_000 });
       recordMany(f, 'a', 1);

@@ -2,6 +2,7 @@ import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common'
 import { type Clock, wallClock } from '../../common/clock';
 import { GenerationalMap } from '../../common/generational-map';
 import type { RedisService } from '../../redis/redis.service';
+import { clientKey } from '../client-ip';
 import { IpList, type IpListEntry } from './ip-list';
 import { type BlockReason, RedisBlockSync } from './redis-block-sync';
 
@@ -18,6 +19,11 @@ export interface IpFilterOptions {
   windowMs?: number;
   /** `RATE_LIMIT_MAX_KEYS`: most flood counters, and most blocks, kept in memory. @default 100000 */
   maxKeys?: number;
+  /**
+   * `RATE_LIMIT_IPV6_PREFIX`: IPv6 clients are counted and blocked per network of this many bits
+   * (see `clientKey`); 128 keeps every address apart. @default 128
+   */
+  ipv6Prefix?: number;
   /**
    * Epoch milliseconds. Wall clock (not monotonic) because block expiries are shared with other
    * replicas through Redis and shown by the admin API. @default Date.now
@@ -93,6 +99,7 @@ export class IpFilterService implements OnModuleInit, OnModuleDestroy {
   private readonly blockDurationMs: number;
   private readonly windowMs: number;
   private readonly maxKeys: number;
+  private readonly ipv6Prefix: number;
   private readonly sync: RedisBlockSync | undefined;
   private blocksTotal = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -105,6 +112,7 @@ export class IpFilterService implements OnModuleInit, OnModuleDestroy {
     this.blockDurationMs = options.blockDurationMs;
     this.windowMs = options.windowMs ?? 60_000;
     this.maxKeys = Math.max(2, options.maxKeys ?? 100_000);
+    this.ipv6Prefix = options.ipv6Prefix ?? 128;
     this.counters = new GenerationalMap(this.maxKeys);
     this.blocks = new GenerationalMap(this.maxKeys);
     if (redis?.client !== undefined) {
@@ -150,17 +158,27 @@ export class IpFilterService implements OnModuleInit, OnModuleDestroy {
     return this.denylist.has(ip) ? 'deny' : 'none';
   }
 
-  /** Whether `ip` is under a flood (or manual) block. Never touches Redis. */
+  /**
+   * What `ip` is counted and blocked as: the address, or for IPv6 its network of
+   * `RATE_LIMIT_IPV6_PREFIX` bits (`2001:db8:1:2::/64`). A key passed in stays that key.
+   */
+  keyOf(ip: string): string {
+    const slash = ip.indexOf('/');
+    return clientKey(slash === -1 ? ip : ip.slice(0, slash), this.ipv6Prefix);
+  }
+
+  /** Whether `ip` (its network, for IPv6) is under a flood (or manual) block. Never touches Redis. */
   check(ip: string, now: number = this.clock()): FloodCheck {
     if (this.blocks.size === 0) {
       return NOT_BLOCKED;
     }
-    const block = this.blocks.get(ip);
+    const key = this.keyOf(ip);
+    const block = this.blocks.get(key);
     if (block === undefined) {
       return NOT_BLOCKED;
     }
     if (block.until <= now) {
-      this.blocks.delete(ip);
+      this.blocks.delete(key);
       return NOT_BLOCKED;
     }
     if (this.allowlist.has(ip, now)) {
@@ -180,29 +198,39 @@ export class IpFilterService implements OnModuleInit, OnModuleDestroy {
     if (this.allowlist.has(ip, now)) {
       return false;
     }
-    const block = this.blocks.get(ip);
+    const key = this.keyOf(ip);
+    const block = this.blocks.get(key);
     if (block !== undefined && block.until > now) {
       return false;
     }
     if (this.sync?.active === true) {
-      this.sync.hit(ip);
+      this.sync.hit(key);
       return false;
     }
-    return this.countLocally(ip, now);
+    return this.countLocally(key, now);
   }
 
-  /** Blocks `ip` by hand (admin API) for `durationMs` (default `BLOCK_DURATION`). */
-  block(ip: string, durationMs: number = this.blockDurationMs, now: number = this.clock()): void {
+  /**
+   * Blocks `ip` by hand (admin API) for `durationMs` (default `BLOCK_DURATION`); an IPv6
+   * address blocks its network. @returns the key blocked.
+   */
+  block(ip: string, durationMs: number = this.blockDurationMs, now: number = this.clock()): string {
+    const key = this.keyOf(ip);
     const until = now + durationMs;
-    this.applyBlock(ip, until, 'manual', false, false);
-    this.sync?.publishBlock(ip, until, 'manual');
+    this.applyBlock(key, until, 'manual', false, false);
+    this.sync?.publishBlock(key, until, 'manual');
+    return key;
   }
 
-  /** Lifts a block on every replica. @returns whether this replica had it blocked. */
+  /**
+   * Lifts the block of `ip` (its network for IPv6, or a key as listed) on every replica.
+   * @returns whether this replica had it blocked.
+   */
   unblock(ip: string, now: number = this.clock()): boolean {
-    const block = this.blocks.get(ip);
-    this.forget(ip);
-    this.sync?.publishUnblock(ip);
+    const key = this.keyOf(ip);
+    const block = this.blocks.get(key);
+    this.forget(key);
+    this.sync?.publishUnblock(key);
     return block !== undefined && block.until > now;
   }
 

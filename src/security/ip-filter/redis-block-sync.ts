@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isClientKey } from '../client-ip';
 import type { Redis } from 'ioredis';
 import type { RedisService } from '../../redis/redis.service';
 
@@ -255,7 +255,7 @@ export class RedisBlockSync {
           const blocks = new Map<string, { until: number; reason: BlockReason }>();
           for (let i = 0; i + 1 < flat.length; i += 2) {
             const [reason, ip] = flat[i].split('|');
-            if (ip !== undefined && isIP(ip) !== 0) {
+            if (ip !== undefined && isClientKey(ip)) {
               // Sorted by expiry, so a later entry for the same IP is the one in force.
               blocks.set(ip, {
                 until: Number(flat[i + 1]),
@@ -274,7 +274,7 @@ export class RedisBlockSync {
   /** `block <ip> <untilEpochMs> <reason>` or `unblock <ip>`; anything else is ignored. */
   private onMessage(message: string): void {
     const [op, ip, until, reason] = message.split(' ');
-    if (ip === undefined || isIP(ip) === 0) {
+    if (ip === undefined || !isClientKey(ip)) {
       return;
     }
     if (op === 'unblock') {
