@@ -233,16 +233,54 @@ describe('Tracing sampling and the off switch', () => {
       const sent = String(up.requests.at(-1)!.headers.traceparent);
       expect(sent).toMatch(TRACEPARENT);
       expect(sent.endsWith('-00')).toBe(true);
-      // A sampled parent still wins over the ratio.
-      await send(gw.url, '/sampled', {
+      // A client's sampled flag does not force a trace: it is not a trusted proxy. Its trace id
+      // is kept, so it can still find its request in the upstream's logs.
+      await send(gw.url, '/forced', {
         headers: { traceparent: `00-${'d'.repeat(32)}-${CLIENT_SPAN}-01` },
       });
+      const forced = String(up.requests.at(-1)!.headers.traceparent);
+      expect(forced).toMatch(new RegExp(`^00-${'d'.repeat(32)}-[0-9a-f]{16}-00$`));
     } finally {
       expect(await gw.stop()).toBe(0);
     }
     // Shutdown flushes: whatever was recorded is exported by now.
-    expect(collector.spans.filter((s) => s.traceId === 'd'.repeat(32)).length).toBe(2);
-    expect(collector.spans.every((s) => s.traceId === 'd'.repeat(32))).toBe(true);
+    expect(collector.spans.filter((s) => s.traceId === 'd'.repeat(32))).toHaveLength(0);
+  });
+
+  it("should honour a trusted proxy's sampled flag over the ratio", async () => {
+    const gw = await spawnTraced(
+      [{ name: 'all', prefix: '/', target_url: up.url }],
+      collector.url,
+      { TRACE_SAMPLE_RATIO: '0', TRUSTED_PROXIES: '127.0.0.1' },
+    );
+    try {
+      await send(gw.url, '/sampled', {
+        headers: { traceparent: `00-${'e'.repeat(32)}-${CLIENT_SPAN}-01` },
+      });
+      expect(String(up.requests.at(-1)!.headers.traceparent).endsWith('-01')).toBe(true);
+    } finally {
+      expect(await gw.stop()).toBe(0);
+    }
+    expect(collector.spans.filter((s) => s.traceId === 'e'.repeat(32))).toHaveLength(2);
+  });
+
+  it('should show an upstream without the key in its query in spans', async () => {
+    const gw = await spawnTraced(
+      [{ name: 'keyed', prefix: '/', target_url: `${up.url}/v1?key=TRACE-S3CRET` }],
+      collector.url,
+      { TRUSTED_PROXIES: '127.0.0.1' },
+    );
+    try {
+      await send(gw.url, '/keyed', {
+        headers: { traceparent: `00-${'f'.repeat(32)}-${CLIENT_SPAN}-01` },
+      });
+    } finally {
+      expect(await gw.stop()).toBe(0);
+    }
+    const spans = collector.spans.filter((s) => s.traceId === 'f'.repeat(32));
+    expect(spans).toHaveLength(2);
+    expect(JSON.stringify(spans)).not.toContain('TRACE-S3CRET');
+    expect(spans.map((s) => attr(s, 'gateway.upstream'))).toEqual([`${up.url}/v1`, `${up.url}/v1`]);
   });
 
   it('should leave traceparent untouched and add no spans when tracing is off', async () => {

@@ -162,7 +162,7 @@ export class ProxyService implements AttemptHost, CacheHost {
     );
     exchange.maxBodyBytes = r.match?.value.maxBodyBytes ?? this.defaultMaxBody;
     if (this.tracing.enabled) {
-      exchange.trace = this.tracing.start(req, r.rawPath, r.clientIp, r.requestId);
+      exchange.trace = this.tracing.start(req, r.rawPath, r.clientIp, r.requestId, r.peerTrusted);
     }
     (req as WithExchange)[EXCHANGE] = exchange;
 

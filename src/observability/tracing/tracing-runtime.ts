@@ -1,5 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { ROOT_CONTEXT, SpanKind, defaultTextMapGetter } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  TraceFlags,
+  defaultTextMapGetter,
+  trace,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -15,7 +21,14 @@ import { RequestTrace } from './request-trace';
 
 /** The OpenTelemetry SDK in use: loaded only when tracing is on (see TracingService). */
 export interface TracingRuntime {
-  start(req: IncomingMessage, path: string, clientIp: string, requestId: string): RequestTrace;
+  /** `parentTrusted`: the client is a trusted proxy, whose sampling decision is honoured. */
+  start(
+    req: IncomingMessage,
+    path: string,
+    clientIp: string,
+    requestId: string,
+    parentTrusted: boolean,
+  ): RequestTrace;
   shutdown(): Promise<void>;
 }
 
@@ -37,12 +50,23 @@ export function createTracingRuntime(config: TracingConfig, endpoint: string): T
   });
   const tracer = provider.getTracer('nest-edge-gateway', GATEWAY_VERSION);
   const propagator = new W3CTraceContextPropagator();
+  const ratio = config.sampleRatio;
   return {
-    start(req, path, clientIp, requestId) {
-      const parent =
+    start(req, path, clientIp, requestId, parentTrusted) {
+      let parent =
         req.headers.traceparent === undefined
           ? ROOT_CONTEXT
           : propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
+      const remote = parentTrusted ? undefined : trace.getSpanContext(parent);
+      if (remote !== undefined) {
+        // Any client may send `-01`: exporting every such request is the client's choice to
+        // make, and with the trace id its own, TraceIdRatioBasedSampler could be steered too.
+        // The trace id is kept (the client can find its request); TRACE_SAMPLE_RATIO decides.
+        parent = trace.setSpanContext(ROOT_CONTEXT, {
+          ...remote,
+          traceFlags: Math.random() < ratio ? TraceFlags.SAMPLED : TraceFlags.NONE,
+        });
+      }
       const span = tracer.startSpan(
         'gateway.request',
         {

@@ -15,9 +15,11 @@ const SHUTDOWN_FLUSH_MS = 2_000;
  * Off unless an endpoint is configured, and then free: the SDK is not even loaded (it is ~10 MB
  * of heap), `start` returns undefined after one boolean test and shutdown waits for nothing.
  *
- * A client's W3C `traceparent` is the parent of the request span; its sampled flag decides,
- * otherwise TRACE_SAMPLE_RATIO does. Unsampled requests still get span contexts, so the
- * upstream receives a valid `traceparent` either way.
+ * A client's W3C `traceparent` is the parent of the request span. Its sampled flag decides only
+ * when the client is a trusted proxy (`TRUSTED_PROXIES`); for anyone else TRACE_SAMPLE_RATIO
+ * does, so a client cannot make the gateway export (and the collector store) every request it
+ * sends. Unsampled requests still get span contexts, so the upstream receives a valid
+ * `traceparent` either way.
  */
 @Injectable()
 export class TracingService implements OnApplicationShutdown {
@@ -43,14 +45,18 @@ export class TracingService implements OnApplicationShutdown {
     }
   }
 
-  /** The request span, parented by the client's `traceparent` when it sent a valid one. */
+  /**
+   * The request span, parented by the client's `traceparent` when it sent a valid one.
+   * `peerTrusted`: the socket peer is in TRUSTED_PROXIES, so its sampling decision holds.
+   */
   start(
     req: IncomingMessage,
     path: string,
     clientIp: string,
     requestId: string,
+    peerTrusted: boolean,
   ): RequestTrace | undefined {
-    return this.runtime?.start(req, path, clientIp, requestId);
+    return this.runtime?.start(req, path, clientIp, requestId, peerTrusted);
   }
 
   async onApplicationShutdown(): Promise<void> {
