@@ -186,6 +186,22 @@ describe("the gateway's own endpoints at the edge (e2e)", () => {
       },
     );
 
+    it.each(['http:///x', 'ftp://a.example/x', 'HTTP://a.example:99999/x'])(
+      'should answer the target %s, which no route takes, with 404 in the gateway shape',
+      async (target) => {
+        const raw = await rawExchange(
+          gw.port,
+          `GET ${target} HTTP/1.1\r\nHost: a\r\nX-Request-Id: odd-target-1\r\nConnection: close\r\n\r\n`,
+          3000,
+          '127.0.0.9',
+        );
+        expect([400, 404]).toContain(statusLine(raw));
+        expect(raw).toContain('"requestId":"odd-target-1"');
+        expect(raw).not.toContain('Cannot GET');
+        expect(raw.toLowerCase()).toContain('x-content-type-options: nosniff');
+      },
+    );
+
     it('should answer an unparseable Content-Type with 415 in the gateway shape', async () => {
       const res = await send(gw.url, '/api/x', {
         method: 'POST',

@@ -1,5 +1,7 @@
-import { Catch, type ArgumentsHost } from '@nestjs/common';
+import { Catch, NotFoundException, type ArgumentsHost } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayErrorCode } from '../../common/errors/gateway-error';
+import { GatewayRejection } from '../../common/errors/gateway-rejection';
 import { GatewayExceptionFilter } from '../../common/filters/gateway-exception.filter';
 import { InjectGatewayConfig } from '../../config/gateway.config';
 import type { GatewayConfig } from '../../config/gateway-config.types';
@@ -38,8 +40,14 @@ export class EdgeExceptionFilter extends GatewayExceptionFilter {
       if (!reply.sent) {
         void reply.headers(this.securityHeaders);
       }
-      if (refusal !== undefined && !reply.sent) {
-        replyWithRejection(reply, refusal, req.headers['x-request-id']);
+      if (!reply.sent && (refusal !== undefined || exception instanceof NotFoundException)) {
+        // No route at all (Fastify's router gives up on targets such as `http:///x`): the
+        // proxy's own 404, not the framework's "Cannot GET <target>".
+        replyWithRejection(
+          reply,
+          refusal ?? new GatewayRejection(GatewayErrorCode.NoRoute),
+          req.headers['x-request-id'],
+        );
         return;
       }
     }
