@@ -87,7 +87,7 @@ describe('access-log fields (e2e)', () => {
   it('should log the cache verdict, and no upstream latency when the cache answered', async () => {
     const gw = await startGateway(
       testConfig([{ upstreams: [upstream.url], cache: { enabled: true, allowSetCookie: false } }], {
-        cache: { ...testConfig([]).cache, enabled: true, ttlMs: 60_000 },
+        cache: { ...testConfig([]).cache, enabled: true, ttlMs: 60_000, ttlExplicit: true },
       }),
     );
     try {
