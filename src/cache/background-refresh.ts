@@ -70,7 +70,7 @@ export class BackgroundRefresher {
         const verdict = decideStore({
           status: response.statusCode,
           headers,
-          age: typeof response.headers.age === 'string' ? response.headers.age : undefined,
+          age: Array.isArray(response.headers.age) ? response.headers.age[0] : response.headers.age,
           authenticated,
           requestNoStore: false,
           defaultTtlMs: settings.ttlMs,

@@ -2,6 +2,7 @@ import type { CacheEntry } from './cache-entry';
 import {
   decideStore,
   notModified,
+  parseAge,
   parseVary,
   requestPolicy,
   type StoreContext,
@@ -216,5 +217,43 @@ describe('parseVary and notModified', () => {
     expect(notModified(entry, '"x"', new Date(T0 + 1000).toUTCString())).toBe(false);
     expect(notModified(entry, undefined, new Date(T0 + 1000).toUTCString())).toBe(true);
     expect(notModified(entry, undefined, new Date(T0 - 1000).toUTCString())).toBe(false);
+  });
+});
+
+describe('Age and Expires parsing (RFC 9111 §5.1, §5.3)', () => {
+  it('Age: the first field line, its first member, a non-negative integer or ignored', () => {
+    expect(parseAge('7200')).toBe(7200);
+    expect(parseAge('7200, 0')).toBe(7200);
+    expect(parseAge('0, 7200')).toBe(0);
+    expect(parseAge('2147483649')).toBe(2_147_483_648);
+    for (const bad of ['-7200', '7200.0', 'abc', '7200;foo=bar', '']) {
+      expect(parseAge(bad)).toBe(0);
+    }
+  });
+
+  it('an Age on the first line makes the entry stale; a later line does not count', () => {
+    const cc = ['cache-control', 'max-age=3600'];
+    expect(entryOf(cc, { age: '7200' }).initialAgeMs).toBe(7_200_000);
+    expect(entryOf(cc, { age: '0' }).initialAgeMs).toBe(0);
+    expect(entryOf(cc, { age: '7200.0' }).initialAgeMs).toBe(0);
+  });
+
+  it('an Expires in a form RFC 9110 does not define means already expired', () => {
+    const date = new Date(T0).toUTCString();
+    for (const expires of [
+      'Thu, 18 Aug 2050 2:01:18 GMT',
+      'Thu, 18-Aug-2050 02:01:18 GMT',
+      'Thu, 18  Aug  2050 02:01:18 GMT',
+      'Thu 18 Aug 2050 02:01:18 GMT',
+      'Thu, 18 Aug 2050 02:01:18 UTC',
+    ]) {
+      expect(entryOf(['date', date, 'expires', expires, 'etag', '"e"']).freshnessMs).toBe(0);
+    }
+    expect(
+      entryOf(['date', date, 'expires', 'Thursday, 18-Aug-50 02:01:18 GMT']).freshnessMs,
+    ).toBeGreaterThan(0);
+    expect(
+      entryOf(['date', date, 'expires', 'Thu Aug  8 02:01:18 2050']).freshnessMs,
+    ).toBeGreaterThan(0);
   });
 });

@@ -1,9 +1,25 @@
 import { type CacheDirectives, parseCacheControl } from '../common/http/cache-control';
 import { type FlatHeaders, getHeader, hasHeader } from '../common/http/flat-headers';
+import { parseHttpDate } from '../common/http/http-date';
 import type { CacheEntry } from './cache-entry';
 
 /** Status codes a cache may store with heuristic freshness (RFC 9110 §15.1), minus 206. */
 const HEURISTIC_STATUS = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
+
+/**
+ * `Age` in seconds (RFC 9111 §5.1): delta-seconds from the first field line only, its first list
+ * member (`Age: 7200, 0` is 7200, as a recipient that joins lines would read it). Anything that is
+ * not a non-negative integer (`-1`, `7200.0`, `abc`, `7200;x=y`) is ignored as a whole: 0.
+ * Values past 2^31 saturate there, as §1.2.2 asks.
+ */
+export function parseAge(first: string | undefined): number {
+  if (first === undefined) {
+    return 0;
+  }
+  const comma = first.indexOf(',');
+  const value = (comma === -1 ? first : first.slice(0, comma)).trim();
+  return /^\d+$/.test(value) ? Math.min(Number(value), 2_147_483_648) : 0;
+}
 
 export interface StoreContext {
   status: number;
@@ -23,7 +39,7 @@ export interface StoreContext {
    */
   ttlOptIn: boolean;
   allowSetCookie: boolean;
-  /** The response's `Age` header (not kept among the stored headers). */
+  /** The response's first `Age` field line (not kept among the stored headers). */
   age?: string;
   /** Wall-clock ms the request was sent and the response headers arrived. */
   requestTime: number;
@@ -35,11 +51,7 @@ export type StoreVerdict =
   | { store: true; entry: Omit<CacheEntry, 'body' | 'variant' | 'compressible' | 'headers'> };
 
 function httpDate(value: string | undefined): number | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? undefined : t;
+  return parseHttpDate(value);
 }
 
 /** Lower-case field names of a `Vary` value; `['*']` for `Vary: *`. */
@@ -109,7 +121,8 @@ export function decideStore(ctx: StoreContext): StoreVerdict {
   } else if (cc.maxAge !== undefined) {
     freshnessMs = cc.maxAge * 1000;
   } else if (hasHeader(headers, 'expires')) {
-    // An invalid Expires (`0`, garbage) means already expired (§5.3).
+    // An invalid Expires (`0`, garbage, any date form other than RFC 9110's three, several
+    // field lines) means already expired (§5.3).
     const expires = httpDate(getHeader(headers, 'expires'));
     freshnessMs = expires === undefined ? 0 : Math.max(0, expires - dateValue);
   } else if (HEURISTIC_STATUS.has(status) || cc.public) {
@@ -131,11 +144,9 @@ export function decideStore(ctx: StoreContext): StoreVerdict {
   if (freshnessMs <= 0 && !hasValidator && !cc.staleIfError && !cc.staleWhileRevalidate) {
     return { store: false, reason: 'stale on arrival' };
   }
-  const ageValue = Number(ctx.age);
   const apparentAge = Math.max(0, ctx.responseTime - dateValue);
   const correctedAgeValue =
-    (Number.isFinite(ageValue) && ageValue > 0 ? ageValue * 1000 : 0) +
-    Math.max(0, ctx.responseTime - ctx.requestTime);
+    parseAge(ctx.age) * 1000 + Math.max(0, ctx.responseTime - ctx.requestTime);
   const mustRevalidate = cc.mustRevalidate || cc.proxyRevalidate || cc.sMaxAge !== undefined;
   const swr = mustRevalidate ? 0 : (cc.staleWhileRevalidate ?? 0) * 1000;
   // must-revalidate forbids stale-if-error too (RFC 5861 §4).

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { GatewayErrorCode } from '../common/errors/gateway-error';
 import { currentAgeMs, type LiveEntry } from './cache-entry';
 import { isPrincipalScoped, withPrincipalVary } from './cache-key';
-import { getHeader } from '../common/http/flat-headers';
+import { firstHeader, getHeader } from '../common/http/flat-headers';
 import type { HookedExchange, ResponseHook } from '../common/http/response-hook';
 import { DISCARD_SINK } from '../common/http/response-hook';
 import { decideStore, notModified } from './cache-policy';
@@ -102,7 +102,7 @@ export class CacheTransaction implements ResponseHook {
     const verdict = decideStore({
       status,
       headers,
-      age: getHeader(out, 'age'),
+      age: firstHeader(out, 'age'),
       authenticated: this.authenticated,
       requestNoStore: this.requestNoStore,
       defaultTtlMs: this.settings.ttlMs,

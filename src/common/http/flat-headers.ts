@@ -12,6 +12,16 @@ export function getHeader(headers: FlatHeaders, lowerName: string): string | und
   return value;
 }
 
+/** The first field line of a header, alone (names compared case-insensitively). */
+export function firstHeader(headers: FlatHeaders, lowerName: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i].length === lowerName.length && headers[i].toLowerCase() === lowerName) {
+      return headers[i + 1];
+    }
+  }
+  return undefined;
+}
+
 export function hasHeader(headers: FlatHeaders, lowerName: string): boolean {
   for (let i = 0; i < headers.length; i += 2) {
     if (headers[i].length === lowerName.length && headers[i].toLowerCase() === lowerName) {

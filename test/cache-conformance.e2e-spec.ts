@@ -1,0 +1,145 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RedisService } from '../src/redis/redis.service';
+import type { GatewayConfig } from '../src/config/gateway-config.types';
+import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
+import { send, sleep, type Reply } from './fixtures/http';
+import { startUpstream, type TestUpstream } from './fixtures/upstream';
+import { killRedisServer, type RedisServerHandle, startRedisServer } from './support/redis-server';
+
+/**
+ * RFC 9111 / 9110 / 9213 behaviours of the shared cache, each case run against the memory store
+ * and against the Redis store (a real redis-server), which must behave the same.
+ */
+type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+
+let handler: Handler;
+let upstream: TestUpstream;
+let n = 0;
+const fresh = () => `/k/${Date.now()}-${++n}`;
+const calls = (path: string) => upstream.requests.filter((r) => r.url === path);
+
+function reply(
+  headers: Record<string, string | string[]>,
+  body = 'payload',
+  status = 200,
+): Handler {
+  return (_req, res) => {
+    res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+    res.end(body);
+  };
+}
+
+const httpDate = (offsetS = 0) => new Date(Date.now() + offsetS * 1000).toUTCString();
+
+function config(redisUrl: string | undefined, extra: Partial<GatewayConfig['cache']> = {}) {
+  const base = testConfig([]);
+  return testConfig(
+    [{ prefix: '/', upstreams: [upstream.url], cache: { enabled: true, allowSetCookie: false } }],
+    {
+      cache: { ...base.cache, enabled: true, compression: false, ...extra },
+      redis: { ...base.redis, url: redisUrl },
+    },
+  );
+}
+
+async function redisReady(gw: TestGateway): Promise<void> {
+  const redis = gw.gateway.app.get(RedisService);
+  const deadline = Date.now() + 10_000;
+  while (!redis.isReady) {
+    if (Date.now() > deadline) {
+      throw new Error('Redis not ready');
+    }
+    await sleep(20);
+  }
+}
+
+beforeAll(async () => {
+  upstream = await startUpstream((req, res, body) => handler(req, res, body));
+});
+
+afterAll(async () => {
+  await upstream.close();
+});
+
+function conformance(store: 'memory' | 'redis'): void {
+  describe(`cache conformance (${store} store)`, () => {
+    let gw: TestGateway;
+    let redis: RedisServerHandle | undefined;
+
+    beforeAll(async () => {
+      redis = store === 'redis' ? await startRedisServer() : undefined;
+      gw = await startGateway(config(redis?.url));
+      if (redis !== undefined) {
+        await redisReady(gw);
+      }
+    });
+
+    afterAll(async () => {
+      await gw.close();
+      if (redis !== undefined) {
+        await killRedisServer(redis);
+      }
+    });
+
+    /** A Redis write lands asynchronously: give it a moment before the next lookup. */
+    const settle = () => sleep(store === 'redis' ? 150 : 5);
+
+    async function twice(
+      path: string,
+      first: Parameters<typeof send>[2] = {},
+      second: Parameters<typeof send>[2] = first,
+    ): Promise<[Reply, Reply]> {
+      const a = await send(gw.url, path, first);
+      await settle();
+      const b = await send(gw.url, path, second);
+      return [a, b];
+    }
+
+    describe('dates and Age (RFC 9110 §5.6.7, RFC 9111 §5.1, §5.3)', () => {
+      it.each([
+        ['a 1-digit hour', 'Thu, 18 Aug 2050 2:01:18 GMT'],
+        ['dashes in the date', 'Thu, 18-Aug-2050 02:01:18 GMT'],
+        ['several spaces', 'Thu, 18  Aug  2050 02:01:18 GMT'],
+        ['no comma', 'Thu 18 Aug 2050 02:01:18 GMT'],
+        ['UTC instead of GMT', 'Thu, 18 Aug 2050 02:01:18 UTC'],
+      ])('an Expires with %s is already expired', async (_what, expires) => {
+        handler = reply({ date: httpDate(), expires });
+        const p = fresh();
+        const [, b] = await twice(p);
+        expect(b.headers['x-cache']).toBe('MISS');
+        expect(calls(p)).toHaveLength(2);
+      });
+
+      it.each([
+        ['RFC 850', 'Thursday, 18-Aug-50 02:01:18 GMT'],
+        ['asctime', 'Thu Aug  8 02:01:18 2050'],
+      ])('an Expires in the %s form is honoured', async (_what, expires) => {
+        handler = reply({ date: httpDate(), expires });
+        const p = fresh();
+        const [, b] = await twice(p);
+        expect(b.headers['x-cache']).toBe('HIT');
+        expect(calls(p)).toHaveLength(1);
+      });
+
+      it('only the first Age line counts: `7200` then `0` is stale, `0` then `7200` fresh', async () => {
+        const p1 = fresh();
+        handler = reply({ date: httpDate(), 'cache-control': 'max-age=3600', age: ['7200', '0'] });
+        expect((await twice(p1))[1].headers['x-cache']).toBe('MISS');
+        const p2 = fresh();
+        handler = reply({ date: httpDate(), 'cache-control': 'max-age=3600', age: ['0', '7200'] });
+        expect((await twice(p2))[1].headers['x-cache']).toBe('HIT');
+      });
+
+      it.each(['7200.0', '-7200', 'abc'])('an Age of %p is ignored as a whole', async (age) => {
+        handler = reply({ date: httpDate(), 'cache-control': 'max-age=3600', age });
+        const p = fresh();
+        const [, b] = await twice(p);
+        expect(b.headers['x-cache']).toBe('HIT');
+        expect(Number(b.headers.age)).toBeLessThan(5);
+      });
+    });
+  });
+}
+
+conformance('memory');
+conformance('redis');
