@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { RedisService } from '../src/redis/redis.service';
 import type { GatewayConfig } from '../src/config/gateway-config.types';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
-import { send, sleep, type Reply } from './fixtures/http';
+import { rawExchange, send, sleep, type Reply } from './fixtures/http';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
 import { killRedisServer, type RedisServerHandle, startRedisServer } from './support/redis-server';
 
@@ -51,6 +51,25 @@ async function redisReady(gw: TestGateway): Promise<void> {
     }
     await sleep(20);
   }
+}
+
+/** A GET that records the 1xx responses it receives before the final one. */
+function sendSeeingInterim(
+  base: string,
+  path: string,
+): Promise<{ interim: [number, Record<string, unknown>][]; final: IncomingMessage; text: string }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const interim: [number, Record<string, unknown>][] = [];
+    const req = request({ host: url.hostname, port: url.port, path, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ interim, final: res, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('information', (info) => interim.push([info.statusCode, info.headers]));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 beforeAll(async () => {
@@ -136,6 +155,43 @@ function conformance(store: 'memory' | 'redis'): void {
         const [, b] = await twice(p);
         expect(b.headers['x-cache']).toBe('HIT');
         expect(Number(b.headers.age)).toBeLessThan(5);
+      });
+    });
+
+    describe('interim responses (RFC 9110 §15.2)', () => {
+      const withHints: Handler = (_req, res) => {
+        res.writeProcessing();
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style', 'x-hint': 'early' });
+        res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=600' });
+        res.end('final');
+      };
+
+      it('102 and 103 reach the client as they arrive; the final response alone is stored', async () => {
+        handler = withHints;
+        const p = fresh();
+        const a = await sendSeeingInterim(gw.url, p);
+        expect(a.interim.map(([status]) => status)).toEqual([102, 103]);
+        expect(a.interim[1][1]).toMatchObject({
+          link: '</style.css>; rel=preload; as=style',
+          'x-hint': 'early',
+        });
+        expect(a.final.statusCode).toBe(200);
+        expect(a.final.headers['x-hint']).toBeUndefined();
+        expect(a.text).toBe('final');
+        await settle();
+        const b = await sendSeeingInterim(gw.url, p);
+        expect(b.final.headers['x-cache']).toBe('HIT');
+        expect(b.interim).toEqual([]);
+        expect(b.final.headers['x-hint']).toBeUndefined();
+        expect(b.text).toBe('final');
+        expect(calls(p)).toHaveLength(1);
+      });
+
+      it('an HTTP/1.0 client gets no interim response', async () => {
+        handler = withHints;
+        const raw = await rawExchange(gw.port, `GET ${fresh()} HTTP/1.0\r\nHost: x\r\n\r\n`);
+        expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+        expect(raw).not.toContain(' 103 ');
       });
     });
   });

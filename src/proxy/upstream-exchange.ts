@@ -27,6 +27,7 @@ import {
   type ResponseHeaderPolicy,
 } from './forward-headers';
 import { rewriteRedirect } from './redirect-rewrite';
+import { HOP_BY_HOP } from '../common/http/hop-by-hop';
 
 const CLIENT_GONE = 'client closed the connection';
 
@@ -223,8 +224,12 @@ export class UpstreamExchange
   ): boolean {
     // Any head, interim ones included, shows the upstream is alive (see StallDetector).
     this.upstream?.attemptAnswered(this, performance.now());
-    // 1xx (100 Continue, 103 Early Hints) are interim; the final status follows (seed-spec D9).
+    // 1xx are interim; the final status follows. 102 and 103 are relayed as they arrive (RFC
+    // 9110 §15.2) and never reach the cache, which only sees the final response.
     if (statusCode < 200) {
+      if (statusCode === 102 || statusCode === 103) {
+        this.relayInterim(statusCode, rawHeaders);
+      }
       return true;
     }
     this.resumeUpstream = resume;
@@ -350,6 +355,40 @@ export class UpstreamExchange
       return;
     }
     this.fail(classifyUpstreamError(err));
+  }
+
+  /**
+   * Passes an interim response on. Not to HTTP/1.0 clients (RFC 9110 §15.2 forbids it), not after
+   * the final head, and a 103 without a valid `Link` is dropped (Node writes 103 only with one).
+   */
+  private relayInterim(statusCode: number, rawHeaders: Buffer[]): void {
+    const res = this.res;
+    const req = this.req;
+    if (
+      res.headersSent ||
+      this.clientGone ||
+      req.httpVersionMajor < 1 ||
+      (req.httpVersionMajor === 1 && req.httpVersionMinor === 0)
+    ) {
+      return;
+    }
+    try {
+      if (statusCode === 102) {
+        res.writeProcessing();
+        return;
+      }
+      const hints: Record<string, string> = {};
+      for (let i = 0; i < rawHeaders.length; i += 2) {
+        const name = rawHeaders[i].toString('latin1').toLowerCase();
+        if (!HOP_BY_HOP.has(name)) {
+          const value = rawHeaders[i + 1].toString('latin1');
+          hints[name] = hints[name] === undefined ? value : `${hints[name]}, ${value}`;
+        }
+      }
+      res.writeEarlyHints(hints);
+    } catch {
+      // A Link Node refuses: the hint is optional, the final response still follows.
+    }
   }
 
   // undici 7 passes the chunk itself although its typings say a size; accept both.
