@@ -87,7 +87,7 @@ function conformance(store: 'memory' | 'redis'): void {
 
     beforeAll(async () => {
       redis = store === 'redis' ? await startRedisServer() : undefined;
-      gw = await startGateway(config(redis?.url));
+      gw = await startGateway(config(redis?.url, { targetedField: 'gateway-cache-control' }));
       if (redis !== undefined) {
         await redisReady(gw);
       }
@@ -155,6 +155,57 @@ function conformance(store: 'memory' | 'redis'): void {
         const [, b] = await twice(p);
         expect(b.headers['x-cache']).toBe('HIT');
         expect(Number(b.headers.age)).toBeLessThan(5);
+      });
+    });
+
+    describe('targeted cache control (RFC 9213)', () => {
+      it.each([
+        ['longer', { 'cache-control': 'max-age=1', 'cdn-cache-control': 'max-age=3600' }, 'HIT'],
+        ['shorter', { 'cache-control': 'max-age=3600', 'cdn-cache-control': 'max-age=1' }, 'MISS'],
+        ['no-store', { 'cache-control': 'max-age=3600', 'cdn-cache-control': 'no-store' }, 'MISS'],
+        ['private', { 'cache-control': 'max-age=3600', 'cdn-cache-control': 'private' }, 'MISS'],
+        ['no-cache', { 'cache-control': 'max-age=3600', 'cdn-cache-control': 'no-cache' }, 'MISS'],
+        [
+          'max-age over CC no-store',
+          { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=600' },
+          'HIT',
+        ],
+        [
+          'max-age=0 with a future Expires',
+          { 'cdn-cache-control': 'max-age=0', expires: httpDate(3600), date: httpDate() },
+          'MISS',
+        ],
+        [
+          'invalid (falls back)',
+          { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=600, &&' },
+          'MISS',
+        ],
+      ])('CDN-Cache-Control %s decides over Cache-Control', async (_what, headers, verdict) => {
+        handler = reply(headers);
+        const p = fresh();
+        const a = await send(gw.url, p);
+        expect(a.headers['cache-control']).toBe(headers['cache-control']);
+        expect(a.headers['cdn-cache-control']).toBe(headers['cdn-cache-control']);
+        await sleep(1100);
+        const b = await send(gw.url, p);
+        expect(b.headers['x-cache']).toBe(verdict);
+        // Cache-Control still reaches the client as the upstream sent it, from the cache too.
+        expect(b.headers['cache-control']).toBe(headers['cache-control']);
+      });
+
+      it('the gateway field wins over CDN-Cache-Control and never leaves the gateway', async () => {
+        handler = reply({
+          'cache-control': 'no-store',
+          'cdn-cache-control': 'no-store',
+          'gateway-cache-control': 'max-age=600',
+        });
+        const p = fresh();
+        const [a, b] = await twice(p);
+        expect(a.headers['gateway-cache-control']).toBeUndefined();
+        expect(b.headers['x-cache']).toBe('HIT');
+        expect(b.headers['gateway-cache-control']).toBeUndefined();
+        expect(b.headers['cdn-cache-control']).toBe('no-store');
+        expect(b.headers['cache-control']).toBe('no-store');
       });
     });
 

@@ -76,6 +76,7 @@ export class BackgroundRefresher {
           defaultTtlMs: settings.ttlMs,
           ttlOptIn: settings.ttlOptIn,
           allowSetCookie: settings.allowSetCookie,
+          targeted: settings.targeted,
           requestTime,
           responseTime,
         });

@@ -257,3 +257,59 @@ describe('Age and Expires parsing (RFC 9111 §5.1, §5.3)', () => {
     ).toBeGreaterThan(0);
   });
 });
+
+describe('targeted cache control (RFC 9213 §2.1) and must-understand (RFC 9111 §5.2.2.3)', () => {
+  const targeted = ['gateway-cache-control', 'cdn-cache-control'];
+  const t = (headers: string[]) => decideStore(ctx(headers, { targeted }));
+
+  it('CDN-Cache-Control wins over Cache-Control, longer or shorter', () => {
+    const long = t(['cache-control', 'max-age=1', 'cdn-cache-control', 'max-age=3600']);
+    expect(long.store && long.entry.freshnessMs).toBe(3_600_000);
+    const short = t(['cache-control', 'max-age=3600', 'cdn-cache-control', 'max-age=1']);
+    expect(short.store && short.entry.freshnessMs).toBe(1000);
+  });
+
+  it('the gateway field wins over CDN-Cache-Control', () => {
+    const v = t([
+      'cdn-cache-control',
+      'max-age=10',
+      'gateway-cache-control',
+      'max-age=20',
+      'cache-control',
+      'no-store',
+    ]);
+    expect(v.store && v.entry.freshnessMs).toBe(20_000);
+  });
+
+  it('no-store, private and no-cache in the targeted field apply; in Cache-Control they do not', () => {
+    expect(t(['cache-control', 'max-age=60', 'cdn-cache-control', 'no-store'])).toEqual({
+      store: false,
+      reason: 'no-store',
+    });
+    expect(t(['cache-control', 'max-age=60', 'cdn-cache-control', 'private']).store).toBe(false);
+    const nc = t(['cache-control', 'max-age=60', 'cdn-cache-control', 'no-cache', 'etag', '"e"']);
+    expect(nc.store && nc.entry.noCache).toBe(true);
+    expect(t(['cache-control', 'no-store', 'cdn-cache-control', 'max-age=60']).store).toBe(true);
+  });
+
+  it('with a targeted field, Expires is ignored: max-age=0 and a future Expires is stale', () => {
+    const expires = new Date(T0 + 3_600_000).toUTCString();
+    const v = t(['cdn-cache-control', 'max-age=0', 'expires', expires, 'etag', '"e"']);
+    expect(v.store && v.entry.freshnessMs).toBe(0);
+  });
+
+  it('an invalid targeted field is ignored: Cache-Control decides', () => {
+    expect(
+      t(['cdn-cache-control', 'max-age=10000, &&&&&', 'cache-control', 'no-store']).store,
+    ).toBe(false);
+  });
+
+  it('must-understand lets a known status be stored despite no-store, and no other', () => {
+    expect(decideStore(ctx(['cache-control', 'max-age=60, no-store, must-understand'])).store).toBe(
+      true,
+    );
+    expect(
+      decideStore(ctx(['cache-control', 'max-age=60, no-store, must-understand'], { status: 599 })),
+    ).toEqual({ store: false, reason: 'must-understand' });
+  });
+});

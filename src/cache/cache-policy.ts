@@ -1,10 +1,48 @@
-import { type CacheDirectives, parseCacheControl } from '../common/http/cache-control';
+import {
+  type CacheDirectives,
+  parseCacheControl,
+  parseTargetedCacheControl,
+} from '../common/http/cache-control';
 import { type FlatHeaders, getHeader, hasHeader } from '../common/http/flat-headers';
 import { parseHttpDate } from '../common/http/http-date';
 import type { CacheEntry } from './cache-entry';
 
 /** Status codes a cache may store with heuristic freshness (RFC 9110 §15.1), minus 206. */
 const HEURISTIC_STATUS = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
+
+/**
+ * Final status codes whose caching semantics this cache implements (those RFC 9110 defines): a
+ * response with `must-understand` is stored only with one of these, and then `no-store` yields
+ * to it (RFC 9111 §5.2.2.3).
+ */
+const UNDERSTOOD_STATUS = new Set([
+  200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404,
+  405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426, 500, 501, 502,
+  503, 504, 505,
+]);
+
+const NO_TARGETED: readonly string[] = [];
+
+/**
+ * The response's cache directives for this cache (RFC 9213 §2.1): the first targeted field in
+ * `targeted` order with a valid, non-empty value, else `Cache-Control`. `targeted` says which
+ * was used: then `Cache-Control` and `Expires` are ignored for this cache's decisions.
+ */
+export function responseDirectives(
+  headers: FlatHeaders,
+  targetedFields: readonly string[] = NO_TARGETED,
+): { cc: CacheDirectives; targeted: boolean } {
+  for (const name of targetedFields) {
+    const value = getHeader(headers, name);
+    if (value !== undefined) {
+      const cc = parseTargetedCacheControl(value);
+      if (cc !== undefined) {
+        return { cc, targeted: true };
+      }
+    }
+  }
+  return { cc: parseCacheControl(getHeader(headers, 'cache-control')), targeted: false };
+}
 
 /**
  * `Age` in seconds (RFC 9111 §5.1): delta-seconds from the first field line only, its first list
@@ -38,6 +76,8 @@ export interface StoreContext {
    * explicitly (environment, `.env` or config file) or the route has `cache.ttl`.
    */
   ttlOptIn: boolean;
+  /** Targeted cache-control fields (RFC 9213) this cache obeys, most specific first. */
+  targeted?: readonly string[];
   allowSetCookie: boolean;
   /** The response's first `Age` field line (not kept among the stored headers). */
   age?: string;
@@ -96,8 +136,11 @@ export function decideStore(ctx: StoreContext): StoreVerdict {
   if (ctx.requestNoStore) {
     return { store: false, reason: 'request no-store' };
   }
-  const cc: CacheDirectives = parseCacheControl(getHeader(headers, 'cache-control'));
-  if (cc.noStore) {
+  const { cc, targeted } = responseDirectives(headers, ctx.targeted);
+  if (cc.mustUnderstand && !UNDERSTOOD_STATUS.has(status)) {
+    return { store: false, reason: 'must-understand' };
+  }
+  if (cc.noStore && !cc.mustUnderstand) {
     return { store: false, reason: 'no-store' };
   }
   if (cc.private) {
@@ -120,7 +163,7 @@ export function decideStore(ctx: StoreContext): StoreVerdict {
     freshnessMs = cc.sMaxAge * 1000;
   } else if (cc.maxAge !== undefined) {
     freshnessMs = cc.maxAge * 1000;
-  } else if (hasHeader(headers, 'expires')) {
+  } else if (!targeted && hasHeader(headers, 'expires')) {
     // An invalid Expires (`0`, garbage, any date form other than RFC 9110's three, several
     // field lines) means already expired (§5.3).
     const expires = httpDate(getHeader(headers, 'expires'));

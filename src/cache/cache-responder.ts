@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { compressBuffer, negotiateEncoding } from '../compression/compression';
+import { removeHeader } from '../common/http/flat-headers';
 import type { SecurityHeaderSet } from '../security/headers/security-headers';
 import { currentAgeMs, type EntryViews, type LiveEntry, remainingFreshMs } from './cache-entry';
 import { notModified } from './cache-policy';
@@ -29,6 +30,8 @@ export class CacheResponder {
     private readonly compressionMinBytes: number | undefined,
     private readonly security: SecurityHeaderSet,
     private readonly memory: MemoryStore,
+    /** `CACHE_TARGETED_FIELD`: kept in the entry for revalidation, never sent to clients. */
+    private readonly targetedField?: string,
   ) {}
 
   /**
@@ -113,6 +116,9 @@ export class CacheResponder {
         this.security,
         tls,
       );
+      if (this.targetedField !== undefined) {
+        removeHeader(view, this.targetedField);
+      }
       views.headers.set(viewKey, view);
     }
     const age = Math.floor(currentAgeMs(entry, now) / 1000);

@@ -108,6 +108,7 @@ export class CacheTransaction implements ResponseHook {
       defaultTtlMs: this.settings.ttlMs,
       ttlOptIn: this.settings.ttlOptIn,
       allowSetCookie: this.settings.allowSetCookie,
+      targeted: this.settings.targeted,
       requestTime: this.requestTime,
       responseTime: now,
     });

@@ -106,6 +106,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       config.cache.compression ? config.cache.compressionMinBytes : undefined,
       buildSecurityHeaders(config.security.securityHeaders),
       this.memory,
+      config.cache.targetedField,
     );
     this.active = config.cache.enabled || config.cache.compression;
     this.cachingEnabled = config.cache.enabled;
@@ -509,6 +510,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       defaultTtlMs: settings.ttlMs,
       ttlOptIn: settings.ttlOptIn,
       allowSetCookie: settings.allowSetCookie,
+      targeted: settings.targeted,
       requestTime,
       responseTime,
     });

@@ -24,6 +24,11 @@ export interface RouteCacheSettings {
   readonly keyPart: string;
   /** Which rule decides what this route stores, for the startup line. */
   readonly rule: string;
+  /**
+   * Targeted cache-control fields this cache obeys, most specific first (RFC 9213 §2.1): the
+   * gateway's own (`CACHE_TARGETED_FIELD`), then `CDN-Cache-Control`.
+   */
+  readonly targeted: readonly string[];
   /** Bound by HttpCacheService on first use. */
   metrics?: RouteCacheMetrics;
 }
@@ -53,6 +58,10 @@ export function compileRouteCache(
     allowSetCookie: route.cache?.allowSetCookie ?? false,
     keyPart: routeKeyPart(route.name),
     rule,
+    targeted:
+      cache.targetedField === undefined
+        ? ['cdn-cache-control']
+        : [cache.targetedField, 'cdn-cache-control'],
   };
 }
 

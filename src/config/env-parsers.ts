@@ -374,3 +374,20 @@ export function parseIpList(raw: string): string[] {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * `CACHE_TARGETED_FIELD`: a response header name (RFC 9110 token), lower-cased. The two fields
+ * every cache already reads are refused: naming them would strip them from responses.
+ */
+export function parseTargetedField(raw: string): string {
+  const value = raw.trim().toLowerCase();
+  if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(value)) {
+    throw new Error(`not a header name: ${JSON.stringify(raw)}`);
+  }
+  if (value === 'cache-control' || value === 'cdn-cache-control') {
+    throw new Error(
+      `${raw} is read anyway; name the gateway's own field (e.g. Gateway-Cache-Control)`,
+    );
+  }
+  return value;
+}

@@ -384,6 +384,11 @@ export interface CacheConfig {
   compression: boolean;
   /** `COMPRESSION_MIN_SIZE`: smallest body compressed, in bytes. @default 1024 */
   compressionMinBytes: number;
+  /**
+   * `CACHE_TARGETED_FIELD`: lower-case name of this gateway's own targeted cache-control field
+   * (RFC 9213), read before `CDN-Cache-Control` and `Cache-Control` and removed from responses.
+   */
+  targetedField?: string;
 }
 
 export interface RedisConfig {

@@ -409,6 +409,19 @@ describe('loadGatewayConfig', () => {
       ]);
     });
 
+    it("should read the gateway's targeted cache-control field, lower-cased", () => {
+      expect(loadOk({}).config.cache.targetedField).toBeUndefined();
+      expect(
+        loadOk({ CACHE_TARGETED_FIELD: 'Gateway-Cache-Control' }).config.cache.targetedField,
+      ).toBe('gateway-cache-control');
+      expect(problemsOf({ CACHE_TARGETED_FIELD: 'bad name' })).toEqual([
+        expect.stringMatching(/^CACHE_TARGETED_FIELD: not a header name/),
+      ]);
+      expect(problemsOf({ CACHE_TARGETED_FIELD: 'CDN-Cache-Control' })).toEqual([
+        expect.stringMatching(/^CACHE_TARGETED_FIELD: .*read anyway/),
+      ]);
+    });
+
     it('should turn tracing on with an OTLP endpoint and read its sampling ratio', () => {
       expect(
         loadOk({

@@ -181,6 +181,8 @@ export interface ResponseHeaderPolicy {
   security: SecurityHeaderSet;
   /** `SERVER_TIMING`: add `Server-Timing` and `X-Gateway-Latency` to proxied responses. */
   serverTiming?: boolean;
+  /** Upstream headers meant for the gateway alone (`CACHE_TARGETED_FIELD`): never relayed. */
+  strip?: ReadonlySet<string>;
 }
 
 /** Rewrites an upstream's `Location` (see rewriteRedirect); implemented by the exchange. */
@@ -225,7 +227,11 @@ export function filterResponseHeaders(
       listed = connectionTokens(raw[i + 1].toString('latin1'));
       continue;
     }
-    if ((lower !== 'trailer' && HOP_BY_HOP.has(lower)) || lower === 'x-request-id') {
+    if (
+      (lower !== 'trailer' && HOP_BY_HOP.has(lower)) ||
+      lower === 'x-request-id' ||
+      policy.strip?.has(lower) === true
+    ) {
       continue;
     }
     if (dropCors && lower.startsWith(CORS_PREFIX)) {

@@ -126,6 +126,9 @@ export class ProxyService implements AttemptHost, CacheHost {
     this.headerPolicy = {
       security: buildSecurityHeaders(config.security.securityHeaders),
       serverTiming: config.observability.serverTiming,
+      ...(config.cache.targetedField === undefined
+        ? {}
+        : { strip: new Set([config.cache.targetedField]) }),
     };
   }
 

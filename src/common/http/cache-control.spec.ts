@@ -1,4 +1,4 @@
-import { parseCacheControl } from './cache-control';
+import { parseCacheControl, parseTargetedCacheControl } from './cache-control';
 
 describe('parseCacheControl', () => {
   it('reads the directives a shared cache acts on, case-insensitively', () => {
@@ -47,5 +47,35 @@ describe('parseCacheControl', () => {
     expect(parseCacheControl(undefined).noStore).toBe(false);
     expect(parseCacheControl(undefined).maxAge).toBeUndefined();
     expect(parseCacheControl('')).toMatchObject({ noCache: false });
+  });
+});
+
+describe('parseTargetedCacheControl (RFC 9213 §2.2)', () => {
+  it('reads a Structured Field Dictionary', () => {
+    const d = parseTargetedCacheControl('max-age=3600, no-cache="set-cookie", foobar;x=1')!;
+    expect(d.maxAge).toBe(3600);
+    expect(d.noCache).toBe(true);
+    expect(parseTargetedCacheControl(['max-age=60', 'private'])).toMatchObject({
+      maxAge: 60,
+      private: true,
+    });
+    expect(parseTargetedCacheControl('no-store, must-understand')).toMatchObject({
+      noStore: true,
+      mustUnderstand: true,
+    });
+  });
+
+  it.each([
+    ['a syntax error', 'max-age=10000, &&&&&'],
+    ['a freshness value of the wrong type', 'max-age="10000"'],
+    ['a negative freshness value', 'max-age=-1'],
+    ['a decimal freshness value', 'max-age=1.5'],
+    ['a space before =', 'max-age =100'],
+    ['a space after =', 'max-age= 100'],
+    ['an upper-case key', 'Max-Age=100'],
+    ['a trailing comma', 'max-age=100,'],
+    ['nothing', '  '],
+  ])('ignores the whole field with %s', (_what, value) => {
+    expect(parseTargetedCacheControl(value)).toBeUndefined();
   });
 });

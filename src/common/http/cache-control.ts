@@ -10,6 +10,8 @@ export interface CacheDirectives {
   mustRevalidate: boolean;
   proxyRevalidate: boolean;
   noTransform: boolean;
+  /** Response: store only if the status code's semantics are understood; then no-store yields. */
+  mustUnderstand: boolean;
   onlyIfCached: boolean;
   /** Request: accept a response stale by at most this many seconds (Infinity when bare). */
   maxStale?: number;
@@ -26,6 +28,7 @@ const EMPTY: CacheDirectives = Object.freeze({
   mustRevalidate: false,
   proxyRevalidate: false,
   noTransform: false,
+  mustUnderstand: false,
   onlyIfCached: false,
 });
 
@@ -86,6 +89,9 @@ export function parseCacheControl(value: string | string[] | undefined): CacheDi
       case 'no-transform':
         d.noTransform = true;
         break;
+      case 'must-understand':
+        d.mustUnderstand = true;
+        break;
       case 'only-if-cached':
         d.onlyIfCached = true;
         break;
@@ -124,4 +130,211 @@ function splitDirectives(raw: string): string[] {
   }
   parts.push(raw.slice(start));
   return parts.filter((p) => p.trim() !== '');
+}
+
+/** A Structured Field bare item (RFC 8941 §3.3), as far as targeted fields need one. */
+type BareItem = number | string | boolean | { token: string } | { bytes: string };
+/** Thrown inside the parser; never escapes `parseTargetedCacheControl`. */
+class SfError extends Error {}
+
+/**
+ * Parses an RFC 8941 Dictionary (RFC 8941 §4.2.2) into its members' values (inner lists and
+ * parameters are checked for syntax, then dropped). Throws SfError on any syntax error.
+ */
+function parseSfDictionary(input: string): Map<string, BareItem | BareItem[]> {
+  const out = new Map<string, BareItem | BareItem[]>();
+  let i = 0;
+  const peek = () => input[i];
+  const ows = () => {
+    while (input[i] === ' ' || input[i] === '\t') {
+      i++;
+    }
+  };
+  const key = (): string => {
+    const m = /^[a-z*][a-z0-9_\-.*]*/.exec(input.slice(i));
+    if (m === null) {
+      throw new SfError('key');
+    }
+    i += m[0].length;
+    return m[0];
+  };
+  const bare = (): BareItem => {
+    const c = peek();
+    if (c === undefined) {
+      throw new SfError('item');
+    }
+    if (c === '-' || (c >= '0' && c <= '9')) {
+      const m = /^-?(\d{1,15})(\.\d{1,3})?/.exec(input.slice(i));
+      if (m === null || (m[2] !== undefined && m[1].length > 12)) {
+        throw new SfError('number');
+      }
+      i += m[0].length;
+      return Number(m[0]);
+    }
+    if (c === '"') {
+      let s = '';
+      i++;
+      for (;;) {
+        const ch = input[i++];
+        if (ch === undefined) {
+          throw new SfError('string');
+        }
+        if (ch === '"') {
+          return s;
+        }
+        if (ch === '\\') {
+          const next = input[i++];
+          if (next !== '"' && next !== '\\') {
+            throw new SfError('escape');
+          }
+          s += next;
+        } else if (ch < ' ' || ch > '~') {
+          throw new SfError('string char');
+        } else {
+          s += ch;
+        }
+      }
+    }
+    if (c === '?') {
+      const v = input[i + 1];
+      if (v !== '0' && v !== '1') {
+        throw new SfError('boolean');
+      }
+      i += 2;
+      return v === '1';
+    }
+    if (c === ':') {
+      const m = /^:([A-Za-z0-9+/=]*):/.exec(input.slice(i));
+      if (m === null) {
+        throw new SfError('bytes');
+      }
+      i += m[0].length;
+      return { bytes: m[1] };
+    }
+    const m = /^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*/.exec(input.slice(i));
+    if (m === null) {
+      throw new SfError('item');
+    }
+    i += m[0].length;
+    return { token: m[0] };
+  };
+  const params = () => {
+    while (peek() === ';') {
+      i++;
+      while (input[i] === ' ') {
+        i++;
+      }
+      key();
+      if (peek() === '=') {
+        i++;
+        bare();
+      }
+    }
+  };
+  const itemOrList = (): BareItem | BareItem[] => {
+    if (peek() !== '(') {
+      const v = bare();
+      params();
+      return v;
+    }
+    i++;
+    const list: BareItem[] = [];
+    for (;;) {
+      while (input[i] === ' ') {
+        i++;
+      }
+      if (peek() === ')') {
+        i++;
+        params();
+        return list;
+      }
+      list.push(bare());
+      params();
+      const c = peek();
+      if (c !== ' ' && c !== ')') {
+        throw new SfError('inner list');
+      }
+    }
+  };
+  while (input[i] === ' ') {
+    i++;
+  }
+  if (i === input.length) {
+    throw new SfError('empty');
+  }
+  while (i < input.length) {
+    const k = key();
+    let value: BareItem | BareItem[] = true;
+    if (peek() === '=') {
+      i++;
+      value = itemOrList();
+    } else {
+      params();
+    }
+    out.set(k, value);
+    ows();
+    if (i === input.length) {
+      break;
+    }
+    if (peek() !== ',') {
+      throw new SfError('separator');
+    }
+    i++;
+    ows();
+    if (i === input.length) {
+      throw new SfError('trailing comma');
+    }
+  }
+  return out;
+}
+
+const DELTA_DIRECTIVES = ['max-age', 's-maxage', 'stale-while-revalidate', 'stale-if-error'];
+
+/**
+ * A targeted cache-control field (RFC 9213 §2.2: `CDN-Cache-Control` or the gateway's own),
+ * parsed as a Structured Field Dictionary. Undefined when it is absent, empty or invalid (a
+ * syntax error, or a freshness directive that is not a non-negative integer): the cache then
+ * behaves as if the field were not there and uses `Cache-Control`.
+ */
+export function parseTargetedCacheControl(
+  value: string | string[] | undefined,
+): CacheDirectives | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const raw = Array.isArray(value) ? value.join(', ') : value;
+  let dict: Map<string, BareItem | BareItem[]>;
+  try {
+    dict = parseSfDictionary(raw.trim());
+  } catch (error) {
+    if (error instanceof SfError) {
+      return undefined;
+    }
+    throw error;
+  }
+  const d: CacheDirectives = { ...EMPTY };
+  for (const name of DELTA_DIRECTIVES) {
+    const v = dict.get(name);
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) {
+      return undefined;
+    }
+  }
+  const delta = (name: string) => {
+    const v = dict.get(name);
+    return typeof v === 'number' ? Math.min(v, 2_147_483_648) : undefined;
+  };
+  const flag = (name: string) => dict.has(name) && dict.get(name) !== false;
+  d.maxAge = delta('max-age');
+  d.sMaxAge = delta('s-maxage');
+  d.staleWhileRevalidate = delta('stale-while-revalidate');
+  d.staleIfError = delta('stale-if-error');
+  d.noStore = flag('no-store');
+  d.noCache = flag('no-cache');
+  d.private = flag('private');
+  d.public = flag('public');
+  d.mustRevalidate = flag('must-revalidate');
+  d.proxyRevalidate = flag('proxy-revalidate');
+  d.noTransform = flag('no-transform');
+  d.mustUnderstand = flag('must-understand');
+  return d;
 }

@@ -1,4 +1,6 @@
-import { area, boolean, duration, integer } from './setting';
+import { z } from 'zod';
+import { parseTargetedField } from '../env-parsers';
+import { area, boolean, duration, integer, setting } from './setting';
 
 export const CACHE = area({
   section: 'cache',
@@ -44,6 +46,16 @@ export const CACHE = area({
       description: 'Smallest response body compressed, in bytes.',
       min: 0,
       default: 1024,
+    }),
+    targetedField: setting({
+      env: 'CACHE_TARGETED_FIELD',
+      key: 'cache_targeted_field',
+      description:
+        "This gateway's own targeted cache-control field (RFC 9213), e.g. `Gateway-Cache-Control`: read before CDN-Cache-Control and Cache-Control for the cache's decisions, and removed from responses.",
+      type: 'header name',
+      schema: z.string(),
+      parse: (raw): string | undefined => parseTargetedField(raw),
+      default: undefined,
     }),
   },
 });
