@@ -180,7 +180,8 @@ function conformance(store: 'memory' | 'redis'): void {
           { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=600, &&' },
           'MISS',
         ],
-      ])('CDN-Cache-Control %s decides over Cache-Control', async (_what, headers, verdict) => {
+      ])('CDN-Cache-Control %s decides over Cache-Control', async (_what, fields, verdict) => {
+        const headers: Record<string, string> = fields;
         handler = reply(headers);
         const p = fresh();
         const a = await send(gw.url, p);
@@ -207,6 +208,81 @@ function conformance(store: 'memory' | 'redis'): void {
         expect(b.headers['cdn-cache-control']).toBe('no-store');
         expect(b.headers['cache-control']).toBe('no-store');
       });
+    });
+
+    describe('Vary (RFC 9111 §4.1)', () => {
+      const varying = (vary: string) =>
+        reply({ 'cache-control': 'max-age=600', vary, date: httpDate() });
+      const h = (headers: Record<string, string | string[]>) => ({ headers });
+
+      it('matches on the listed field only; another value or an omitted one is a miss', async () => {
+        handler = varying('Foo');
+        const p = fresh();
+        const [, same] = await twice(p, h({ foo: '1', other: '2' }), h({ foo: '1', other: '3' }));
+        expect(same.headers['x-cache']).toBe('HIT');
+        expect(same.headers.vary).toBe('Foo');
+        expect((await send(gw.url, p, h({ foo: '2' }))).headers['x-cache']).toBe('MISS');
+        expect((await send(gw.url, p)).headers['x-cache']).toBe('MISS');
+        const q = fresh();
+        const [, stored] = await twice(q, {}, h({ foo: '1' }));
+        expect(stored.headers['x-cache']).toBe('MISS');
+      });
+
+      it('keeps two variants side by side', async () => {
+        const p = fresh();
+        handler = (req, res) => {
+          res.writeHead(200, { 'cache-control': 'max-age=600', vary: 'Foo' });
+          res.end(`variant ${String(req.headers.foo)}`);
+        };
+        await send(gw.url, p, h({ foo: '1' }));
+        await send(gw.url, p, h({ foo: '2' }));
+        await settle();
+        const one = await send(gw.url, p, h({ foo: '1' }));
+        const two = await send(gw.url, p, h({ foo: '2' }));
+        expect([one.text, one.headers['x-cache']]).toEqual(['variant 1', 'HIT']);
+        expect([two.text, two.headers['x-cache']]).toEqual(['variant 2', 'HIT']);
+      });
+
+      it.each([
+        ['repeated lines are one list', { foo: '1, 2' }, { foo: ['1', '2'] }],
+        ['optional whitespace does not count', { foo: '1,2' }, { foo: ' 1, 2 ' }],
+      ])('normalises an unknown field: %s', async (_what, first, second) => {
+        handler = varying('Foo');
+        const [, b] = await twice(fresh(), h(first), h(second));
+        expect(b.headers['x-cache']).toBe('HIT');
+      });
+
+      it.each(['de, en', 'eN, De', ' en ,   de'])(
+        'Accept-Language %p selects what `en, de` stored (case, order, whitespace)',
+        async (second) => {
+          handler = varying('Accept-Language');
+          const [, b] = await twice(
+            fresh(),
+            h({ 'accept-language': 'en, de' }),
+            h({ 'accept-language': second }),
+          );
+          expect(b.headers['x-cache']).toBe('HIT');
+        },
+      );
+
+      it('a different Accept-Language preference is another variant', async () => {
+        handler = varying('Accept-Language');
+        const [, b] = await twice(
+          fresh(),
+          h({ 'accept-language': 'en, de;q=0.5' }),
+          h({ 'accept-language': 'de, en;q=0.5' }),
+        );
+        expect(b.headers['x-cache']).toBe('MISS');
+      });
+
+      it.each([['*'], ['*, *'], [', *'], ['Foo, *'], [['', '*']]])(
+        'Vary %p is never stored',
+        async (vary) => {
+          handler = reply({ 'cache-control': 'max-age=600', vary });
+          const [, b] = await twice(fresh(), h({ foo: '1' }));
+          expect(b.headers['x-cache']).toBe('MISS');
+        },
+      );
     });
 
     describe('interim responses (RFC 9110 §15.2)', () => {

@@ -92,6 +92,22 @@ describe('compression negotiation (streaming, no cache)', () => {
     }
   });
 
+  it('a response too small to compress keeps its Vary exactly as sent', async () => {
+    for (const vary of [undefined, 'Origin', 'origin,  accept-language']) {
+      handler = (_req, res) => {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': '2',
+          ...(vary === undefined ? {} : { vary }),
+        });
+        res.end('{}');
+      };
+      const r = await send(plain.url, fresh(), { headers: { 'accept-encoding': 'gzip' } });
+      expect(r.headers.vary).toBe(vary);
+      expect(r.headers['content-encoding']).toBeUndefined();
+    }
+  });
+
   it('keeps the upstream Vary and adds Accept-Encoding; strong ETag becomes weak', async () => {
     handler = reply({ vary: 'Origin', etag: '"e1"' });
     const r = await send(plain.url, fresh(), { headers: { 'accept-encoding': 'gzip' } });
@@ -208,6 +224,24 @@ describe('compression with the cache (identity stored, compressed on the way out
     expect(id.headers.vary).toMatch(/accept-encoding/i);
     expect(id.text).toBe(text);
     expect(upstream.requests.filter((r) => r.url === p)).toHaveLength(1);
+  });
+
+  it('a stored body too small to compress is served, MISS and HIT, with the Vary as sent', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'cache-control': 'max-age=60',
+        'content-length': '14',
+        vary: 'Origin',
+      });
+      res.end('{"small":true}');
+    };
+    const p = fresh();
+    const miss = await send(cached.url, p, { headers: { 'accept-encoding': 'gzip' } });
+    const hit = await send(cached.url, p, { headers: { 'accept-encoding': 'gzip' } });
+    expect(miss.headers.vary).toBe('Origin');
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(hit.headers.vary).toBe('Origin');
   });
 
   it('an upstream-encoded stored body is served as stored', async () => {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { normalizeAuthority } from '../common/http/normalize-host';
 import { negotiateEncoding } from '../compression/compression';
 import { VARIANT_SEPARATOR } from './memory-store';
+import { normaliseSelecting } from './vary';
 
 /**
  * Primary cache key (RFC 9111 §4.1): the request URI, then what else the upstream's answer
@@ -65,8 +66,8 @@ export function withPrincipalVary(vary: string[]): string[] {
 }
 
 /**
- * Normalised request values of the headers a response varies on (RFC 9111 §4.1): whitespace
- * collapsed, and Accept-Encoding reduced to the coding the gateway would pick (`identity` when
+ * Normalised request values of the headers a response varies on (RFC 9111 §4.1): each field in
+ * its normal form (normaliseSelecting), and Accept-Encoding reduced to the coding the gateway would pick (`identity` when
  * none), so the hundreds of browser spellings of "gzip, br" share one variant (as Varnish does).
  */
 export function secondaryKey(vary: readonly string[], req: IncomingMessage): string {
@@ -84,10 +85,7 @@ export function secondaryKey(vary: readonly string[], req: IncomingMessage): str
       value =
         name === 'accept-encoding'
           ? (negotiateEncoding(joined) ?? 'identity')
-          : joined
-              .trim()
-              .replace(/\s*,\s*/g, ',')
-              .replace(/\s+/g, ' ');
+          : normaliseSelecting(name, joined);
     }
     key += i === 0 ? value : `\u0002${value}`;
   }

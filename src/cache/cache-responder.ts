@@ -112,7 +112,9 @@ export class CacheResponder {
       view = buildView(
         entry.headers,
         kind,
-        this.compressionMinBytes !== undefined && entry.compressible,
+        this.compressionMinBytes !== undefined &&
+          entry.compressible &&
+          entry.body.length >= this.compressionMinBytes,
         this.security,
         tls,
       );

@@ -24,7 +24,8 @@ export function weakenEtag(headers: string[]): void {
  * `out` (Content-Encoding, no Content-Length, weak ETag) and puts a zlib stream between the
  * exchange and the client: the exchange writes into it, it pipes into the response, and the
  * exchange's `drain` wait now follows the compressor, so backpressure holds end to end.
- * `Vary: Accept-Encoding` is added to every compressible response, compressed or not.
+ * `Vary: Accept-Encoding` is added to every response the gateway would compress for some client
+ * (compressible, not too small), compressed or not; any other keeps the upstream's Vary as sent.
  */
 export function applyCompression(
   exchange: HookedExchange,
@@ -49,12 +50,13 @@ export function applyCompression(
   ) {
     return;
   }
-  addVaryAcceptEncoding(out);
-  if (req.method === 'HEAD' || req.headers.range !== undefined) {
-    return;
-  }
   const length = getHeader(out, 'content-length');
   if (length !== undefined && Number(length) < minBytes) {
+    // No client would get another encoding of this response: its Vary stays as sent.
+    return;
+  }
+  addVaryAcceptEncoding(out);
+  if (req.method === 'HEAD' || req.headers.range !== undefined) {
     return;
   }
   const coding = negotiateEncoding(req.headers['accept-encoding']);

@@ -1,0 +1,49 @@
+/**
+ * Normalisation of the request fields a response varies on (RFC 9111 §4.1: a cache "MAY
+ * normalize" selecting header fields "to a more canonical form"), so requests that mean the same
+ * thing share one stored variant, as Varnish does for Accept-Encoding and Traffic Server does
+ * for Accept-Language alternates.
+ */
+
+/**
+ * A field value with its repeated lines already joined by `, `: optional whitespace around
+ * list commas and at either end removed, inner runs of whitespace collapsed (RFC 9110 §5.3 and
+ * §5.6.1 make `1,2`, `1, 2` and ` 1 , 2 ` one list).
+ */
+export function normaliseList(joined: string): string {
+  return joined
+    .trim()
+    .replace(/[ \t]*,[ \t]*/g, ',')
+    .replace(/[ \t]+/g, ' ');
+}
+
+/**
+ * `Accept-Language` (RFC 9110 §12.5.4) without case, order or whitespace differences: ranges
+ * lower-cased, grouped by q-value (highest first), each group sorted. Equally weighted ranges
+ * have no order of preference, so `en, de` and `De , EN` select the same representation.
+ */
+export function normaliseAcceptLanguage(joined: string): string {
+  const ranges: { range: string; q: number }[] = [];
+  for (const member of joined.split(',')) {
+    const [rawRange, ...params] = member.split(';');
+    const range = rawRange.trim().toLowerCase();
+    if (range === '') {
+      continue;
+    }
+    let q = 1;
+    for (const param of params) {
+      const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(param);
+      if (m !== null && Number.isFinite(Number(m[1]))) {
+        q = Math.min(1, Math.max(0, Number(m[1])));
+      }
+    }
+    ranges.push({ range, q });
+  }
+  ranges.sort((a, b) => b.q - a.q || (a.range < b.range ? -1 : a.range > b.range ? 1 : 0));
+  return ranges.map((r) => (r.q === 1 ? r.range : `${r.range};q=${r.q}`)).join(',');
+}
+
+/** The normal form of one selecting field's value (repeated lines joined by `, `). */
+export function normaliseSelecting(lowerName: string, joined: string): string {
+  return lowerName === 'accept-language' ? normaliseAcceptLanguage(joined) : normaliseList(joined);
+}
