@@ -285,6 +285,61 @@ function conformance(store: 'memory' | 'redis'): void {
       );
     });
 
+    describe('conditional requests (RFC 9110 §13.1.3, RFC 9111 §4.3)', () => {
+      const lastModified = httpDate(-3000);
+
+      it('a fresh stored response answers a matching If-Modified-Since with 304', async () => {
+        handler = reply({ 'cache-control': 'max-age=600', 'last-modified': lastModified });
+        const p = fresh();
+        await send(gw.url, p);
+        await settle();
+        const same = await send(gw.url, p, { headers: { 'if-modified-since': lastModified } });
+        expect([same.status, same.headers['x-cache']]).toEqual([304, 'HIT']);
+        const later = await send(gw.url, p, { headers: { 'if-modified-since': httpDate(-10) } });
+        expect(later.status).toBe(304);
+        const earlier = await send(gw.url, p, {
+          headers: { 'if-modified-since': httpDate(-6000) },
+        });
+        expect([earlier.status, earlier.text]).toEqual([200, 'payload']);
+        expect(calls(p)).toHaveLength(1);
+      });
+
+      it('a stale one answers it with 304 after revalidating with its own Last-Modified', async () => {
+        const p = fresh();
+        handler = (req, res) => {
+          if (req.headers['if-modified-since'] === lastModified) {
+            res.writeHead(304, { 'cache-control': 'max-age=1', 'last-modified': lastModified });
+            res.end();
+            return;
+          }
+          res.writeHead(200, { 'cache-control': 'max-age=1', 'last-modified': lastModified });
+          res.end('payload');
+        };
+        await send(gw.url, p);
+        await sleep(1200);
+        const b = await send(gw.url, p, { headers: { 'if-modified-since': lastModified } });
+        expect(b.status).toBe(304);
+        expect(calls(p)).toHaveLength(2);
+        expect(calls(p)[1].headers['if-modified-since']).toBe(lastModified);
+      });
+
+      it("revalidation carries the stored request's selecting fields", async () => {
+        const p = fresh();
+        handler = (req, res) => {
+          const headers = { 'cache-control': 'max-age=1', etag: '"v1"', vary: 'Accept-Language' };
+          res.writeHead(req.headers['if-none-match'] === '"v1"' ? 304 : 200, headers);
+          res.end(req.headers['if-none-match'] === '"v1"' ? undefined : 'payload');
+        };
+        await send(gw.url, p, { headers: { 'accept-language': 'en, de' } });
+        await sleep(1200);
+        const b = await send(gw.url, p, { headers: { 'accept-language': 'DE ,en' } });
+        expect([b.status, b.headers['x-cache'], b.text]).toEqual([200, 'HIT', 'payload']);
+        const revalidation = calls(p)[1];
+        expect(revalidation.headers['if-none-match']).toBe('"v1"');
+        expect(revalidation.headers['accept-language']).toBe('en, de');
+      });
+    });
+
     describe('interim responses (RFC 9110 §15.2)', () => {
       const withHints: Handler = (_req, res) => {
         res.writeProcessing();

@@ -6,6 +6,7 @@ import { decideStore } from './cache-policy';
 import type { HttpCacheService } from './http-cache.service';
 import type { RouteCacheSettings } from './route-cache';
 import { isEntryCompressible, storedHeaders } from './stored-headers';
+import { conditionalHeaders } from './vary';
 
 /**
  * stale-while-revalidate (RFC 5861): refreshes a stale entry off the request path, one refresh
@@ -33,13 +34,7 @@ export class BackgroundRefresher {
       return;
     }
     this.inFlight.add(refreshKey);
-    const conditional: Record<string, string> = {};
-    if (stale.etag !== undefined) {
-      conditional['if-none-match'] = stale.etag;
-    }
-    if (stale.lastModified !== undefined) {
-      conditional['if-modified-since'] = stale.lastModified;
-    }
+    const conditional = conditionalHeaders(stale);
     const req = exchange.req;
     const requestTime = Date.now();
     host

@@ -32,6 +32,11 @@ export interface CacheEntry {
   vary: string[];
   /** Secondary key (normalised request values of the `vary` headers) this variant answers. */
   variant: string;
+  /**
+   * The stored request's own values of the `vary` fields it carried (lower-case names), sent
+   * again on conditional requests so the upstream validates this variant (RFC 9111 §4.3.1).
+   */
+  selecting?: [string, string][];
   /** The gateway may compress this entry on the way out (see compression.ts). */
   compressible: boolean;
   /** Wall-clock ms after which the store may drop the entry. */

@@ -81,6 +81,7 @@ export class CacheTransaction implements ResponseHook {
         this.req,
       );
       exchange.sink = DISCARD_SINK;
+      this.restoreConditionals();
       this.cache.serve(exchange, this.req, refreshed, 'HIT', `fwd=stale; fwd-status=304`);
       this.settings.metrics?.hits.inc();
       return true;
@@ -88,6 +89,7 @@ export class CacheTransaction implements ResponseHook {
     if (stale !== undefined && status >= 500 && this.canServeStaleOnError(stale, now)) {
       this.releaseFill(undefined);
       exchange.sink = DISCARD_SINK;
+      this.restoreConditionals();
       this.cache.serve(
         exchange,
         this.req,
@@ -213,6 +215,7 @@ export class CacheTransaction implements ResponseHook {
       UPSTREAM_FAILURES.has(code) &&
       this.canServeStaleOnError(stale, Date.now())
     ) {
+      this.restoreConditionals();
       this.cache.serve(exchange, this.req, stale, 'STALE', `fwd=stale; detail=stale-if-error`);
       this.settings.metrics?.stale.inc();
       return true;
@@ -224,6 +227,20 @@ export class CacheTransaction implements ResponseHook {
       ? [...exchange.responseHeaders, ...extra]
       : extra;
     return false;
+  }
+
+  /**
+   * Puts the client's own conditionals back (they were kept from the upstream request, which
+   * carried the stored validators instead), so an answer from the stored response honours them:
+   * a matching If-Modified-Since or If-None-Match gets 304 after a revalidation too.
+   */
+  private restoreConditionals(): void {
+    if (this.ifNoneMatch !== undefined) {
+      this.req.headers['if-none-match'] = this.ifNoneMatch;
+    }
+    if (this.ifModifiedSince !== undefined) {
+      this.req.headers['if-modified-since'] = this.ifModifiedSince;
+    }
   }
 
   private canServeStaleOnError(stale: LiveEntry, now: number): boolean {

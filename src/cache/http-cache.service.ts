@@ -26,6 +26,7 @@ import {
   secondaryKey,
   withPrincipalVary,
 } from './cache-key';
+import { conditionalHeaders, selectingFields } from './vary';
 import { decideStore, requestPolicy, usability } from './cache-policy';
 import { CacheTransaction } from './cache-transaction';
 import { CACHE_HITS, CACHE_MISSES, CACHE_STALE } from './cache.constants';
@@ -337,14 +338,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       delete req.headers['if-modified-since'];
     }
     if (stale !== undefined && (stale.etag !== undefined || stale.lastModified !== undefined)) {
-      const conditional: Record<string, string> = {};
-      if (stale.etag !== undefined) {
-        conditional['if-none-match'] = stale.etag;
-      }
-      if (stale.lastModified !== undefined) {
-        conditional['if-modified-since'] = stale.lastModified;
-      }
-      exchange.upstreamHeaders = { ...exchange.upstreamHeaders, ...conditional };
+      exchange.upstreamHeaders = { ...exchange.upstreamHeaders, ...conditionalHeaders(stale) };
     }
     exchange.hook = tx;
     this.counts.misses++;
@@ -481,6 +475,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
   /** Stores a complete response; returns the entry as stored (with its variant key). */
   save(primary: string, entry: LiveEntry, req: IncomingMessage): LiveEntry {
     entry.variant = entry.vary.length === 0 ? '' : secondaryKey(entry.vary, req);
+    entry.selecting = entry.vary.length === 0 ? undefined : selectingFields(entry.vary, req);
     this.counts.stores++;
     if (this.shared !== undefined && this.shared.ready) {
       void this.shared.save(primary, entry, entry.variant, Date.now());
@@ -528,6 +523,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
         headers,
         body: stale.body,
         variant: stale.variant,
+        selecting: stale.selecting,
         compressible: stale.compressible,
       },
       req,

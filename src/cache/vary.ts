@@ -1,3 +1,6 @@
+import type { IncomingMessage } from 'node:http';
+import type { CacheEntry } from './cache-entry';
+
 /**
  * Normalisation of the request fields a response varies on (RFC 9111 §4.1: a cache "MAY
  * normalize" selecting header fields "to a more canonical form"), so requests that mean the same
@@ -46,4 +49,40 @@ export function normaliseAcceptLanguage(joined: string): string {
 /** The normal form of one selecting field's value (repeated lines joined by `, `). */
 export function normaliseSelecting(lowerName: string, joined: string): string {
   return lowerName === 'accept-language' ? normaliseAcceptLanguage(joined) : normaliseList(joined);
+}
+
+/** The request's values of the `vary` fields it carries (pseudo-fields such as `:principal` aside). */
+export function selectingFields(
+  vary: readonly string[],
+  req: IncomingMessage,
+): [string, string][] | undefined {
+  let out: [string, string][] | undefined;
+  for (const name of vary) {
+    const raw = name.startsWith(':') ? undefined : req.headers[name];
+    if (raw !== undefined) {
+      (out ??= []).push([name, Array.isArray(raw) ? raw.join(', ') : raw]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Upstream request headers of a conditional request validating `entry` (RFC 9111 §4.3.1): its
+ * validators, and the stored request's selecting fields, so the upstream compares them with the
+ * variant that is stored rather than with whatever this client sent.
+ */
+export function conditionalHeaders(
+  entry: Pick<CacheEntry, 'etag' | 'lastModified' | 'selecting'>,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of entry.selecting ?? []) {
+    headers[name] = value;
+  }
+  if (entry.etag !== undefined) {
+    headers['if-none-match'] = entry.etag;
+  }
+  if (entry.lastModified !== undefined) {
+    headers['if-modified-since'] = entry.lastModified;
+  }
+  return headers;
 }
