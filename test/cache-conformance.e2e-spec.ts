@@ -340,6 +340,45 @@ function conformance(store: 'memory' | 'redis'): void {
       });
     });
 
+    describe('unsafe methods (RFC 9110 §9.3.3, RFC 9111 §4.4)', () => {
+      it('a POST answer with explicit freshness and Content-Location equal to the URL answers a later GET', async () => {
+        const p = fresh();
+        handler = (req, res) => {
+          res.writeHead(200, {
+            'content-type': 'text/plain',
+            'cache-control': 'max-age=600',
+            'content-location': req.url ?? '',
+          });
+          res.end(`answer to ${req.method ?? ''}`);
+        };
+        const post = await send(gw.url, p, { method: 'POST', body: '12345' });
+        expect(post.headers['cache-status']).toContain('stored');
+        await settle();
+        const get = await send(gw.url, p);
+        expect([get.headers['x-cache'], get.text]).toEqual(['HIT', 'answer to POST']);
+        expect(calls(p)).toHaveLength(1);
+      });
+
+      it.each([
+        ['another URL', { 'cache-control': 'max-age=600', 'content-location': '/elsewhere' }],
+        ['no explicit freshness', { 'content-location': 'SELF', 'last-modified': httpDate(-60) }],
+        ['no Content-Location', { 'cache-control': 'max-age=600' }],
+      ])('not with %s', async (_what, headers) => {
+        const p = fresh();
+        handler = (req, res) => {
+          const h: Record<string, string> = { ...headers };
+          if (h['content-location'] === 'SELF') {
+            h['content-location'] = req.url ?? '';
+          }
+          res.writeHead(200, h);
+          res.end('x');
+        };
+        await send(gw.url, p, { method: 'POST', body: '12345' });
+        await settle();
+        expect((await send(gw.url, p)).headers['x-cache']).toBe('MISS');
+      });
+    });
+
     describe('interim responses (RFC 9110 §15.2)', () => {
       const withHints: Handler = (_req, res) => {
         res.writeProcessing();

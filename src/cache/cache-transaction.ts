@@ -5,7 +5,7 @@ import { isPrincipalScoped, withPrincipalVary } from './cache-key';
 import { firstHeader, getHeader } from '../common/http/flat-headers';
 import type { HookedExchange, ResponseHook } from '../common/http/response-hook';
 import { DISCARD_SINK } from '../common/http/response-hook';
-import { decideStore, notModified } from './cache-policy';
+import { decideStore, notModified, responseDirectives } from './cache-policy';
 import type { RouteCacheSettings } from './route-cache';
 import { isEntryCompressible, storedHeaders } from './stored-headers';
 import type { Fill, HttpCacheService } from './http-cache.service';
@@ -54,6 +54,7 @@ export class CacheTransaction implements ResponseHook {
   onHeaders(exchange: HookedExchange, status: number, raw: Buffer[], out: string[]): boolean {
     const now = Date.now();
     if (this.kind === 'bypass' || this.kind === 'invalidate') {
+      let stored = false;
       if (this.kind === 'invalidate' && status >= 200 && status < 400) {
         this.cache.invalidateAfterUnsafe(
           this.primary,
@@ -61,8 +62,14 @@ export class CacheTransaction implements ResponseHook {
           getHeader(out, 'location'),
           getHeader(out, 'content-location'),
         );
+        stored = this.req.method === 'POST' && this.recordPostResponse(status, raw, out, now);
       }
-      out.push('x-cache', 'BYPASS', 'cache-status', `${this.cache.name}; fwd=${this.fwd}`);
+      out.push(
+        'x-cache',
+        'BYPASS',
+        'cache-status',
+        `${this.cache.name}; fwd=${this.fwd}${stored ? '; stored' : ''}`,
+      );
       exchange.cacheStatus = 'BYPASS';
       this.cache.compress(exchange, this.req, status, out);
       return false;
@@ -166,6 +173,60 @@ export class CacheTransaction implements ResponseHook {
     }
     this.cache.compress(exchange, this.req, status, out);
     return false;
+  }
+
+  /**
+   * A POST response that says it is the current representation of the request's own URI
+   * (`Content-Location` equal to it) and has explicit freshness may answer later GETs of that
+   * URI (RFC 9110 §9.3.3, RFC 9111 §4.4); it is recorded like a GET response, after the
+   * invalidation the POST caused.
+   */
+  private recordPostResponse(status: number, raw: Buffer[], out: string[], now: number): boolean {
+    const contentLocation = getHeader(out, 'content-location');
+    if (
+      contentLocation === undefined ||
+      !this.cache.isSameResource(this.primary, contentLocation)
+    ) {
+      return false;
+    }
+    const headers = storedHeaders(raw);
+    const { cc, targeted } = responseDirectives(headers, this.settings.targeted);
+    const explicit =
+      cc.sMaxAge !== undefined ||
+      cc.maxAge !== undefined ||
+      (!targeted && getHeader(headers, 'expires') !== undefined);
+    if (!explicit) {
+      return false;
+    }
+    const verdict = decideStore({
+      status,
+      headers,
+      age: firstHeader(out, 'age'),
+      authenticated: this.authenticated,
+      requestNoStore: this.requestNoStore,
+      defaultTtlMs: 0,
+      ttlOptIn: false,
+      allowSetCookie: this.settings.allowSetCookie,
+      targeted: this.settings.targeted,
+      requestTime: this.requestTime,
+      responseTime: now,
+    });
+    const length = getHeader(headers, 'content-length');
+    if (!verdict.store || (length !== undefined && Number(length) > this.cache.maxObjectBytes)) {
+      return false;
+    }
+    this.pendingEntry = {
+      ...verdict.entry,
+      vary: isPrincipalScoped(this.req)
+        ? withPrincipalVary(verdict.entry.vary)
+        : verdict.entry.vary,
+      headers,
+      variant: '',
+      compressible: isEntryCompressible(headers),
+    };
+    this.chunks = [];
+    this.size = 0;
+    return true;
   }
 
   onData(chunk: Buffer): void {

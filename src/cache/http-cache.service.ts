@@ -564,6 +564,16 @@ export class HttpCacheService implements OnApplicationBootstrap {
     this.removeExact(keys);
   }
 
+  /** Whether `ref` (a Location or Content-Location, maybe relative) names `primary`'s own URI. */
+  isSameResource(primary: string, ref: string): boolean {
+    const uri = uriOf(primary);
+    try {
+      return parseTarget(new URL(ref, uri).href)?.absolute === uri;
+    } catch {
+      return false;
+    }
+  }
+
   private removeExact(keys: string[]): void {
     for (const key of keys) {
       this.memory.deletePrimary(key);
