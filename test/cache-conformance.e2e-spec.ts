@@ -379,6 +379,118 @@ function conformance(store: 'memory' | 'redis'): void {
       });
     });
 
+    describe('ranges (RFC 9110 §14, RFC 9111 §3.3, §3.4)', () => {
+      const range = (r: string, extra: Record<string, string> = {}) => ({
+        headers: { range: r, ...extra },
+      });
+
+      it.each([
+        ['bytes=0-1', '01', 'bytes 0-1/11'],
+        ['bytes=1-', '1234567890', 'bytes 1-10/11'],
+        ['bytes=-1', '0', 'bytes 10-10/11'],
+        ['bytes=3-100', '34567890', 'bytes 3-10/11'],
+      ])('%s of a stored complete response is a 206 from the cache', async (r, text, cr) => {
+        handler = reply({ 'cache-control': 'max-age=600', a: '1' }, '01234567890');
+        const p = fresh();
+        await send(gw.url, p);
+        await settle();
+        const b = await send(gw.url, p, range(r));
+        expect([b.status, b.text, b.headers['content-range']]).toEqual([206, text, cr]);
+        expect(b.headers['content-length']).toBe(String(text.length));
+        expect([b.headers['x-cache'], b.headers.a]).toEqual(['HIT', '1']);
+        expect(calls(p)).toHaveLength(1);
+      });
+
+      it('416 for a range past the end; several ranges or a stale If-Range get the whole', async () => {
+        handler = reply({ 'cache-control': 'max-age=600', etag: '"v1"' }, '01234567890');
+        const p = fresh();
+        await send(gw.url, p);
+        await settle();
+        const past = await send(gw.url, p, range('bytes=20-'));
+        expect([past.status, past.headers['content-range'], past.text]).toEqual([
+          416,
+          'bytes */11',
+          '',
+        ]);
+        const two = await send(gw.url, p, range('bytes=0-1,4-5'));
+        expect([two.status, two.text]).toEqual([200, '01234567890']);
+        const old = await send(gw.url, p, range('bytes=0-1', { 'if-range': '"v0"' }));
+        expect([old.status, old.text]).toEqual([200, '01234567890']);
+        const current = await send(gw.url, p, range('bytes=0-1', { 'if-range': '"v1"' }));
+        expect([current.status, current.text]).toEqual([206, '01']);
+        expect(calls(p)).toHaveLength(1);
+      });
+
+      /** An upstream honouring single ranges of `whole`, with a strong ETag. */
+      const ranged =
+        (whole: string): Handler =>
+        (req, res) => {
+          const m = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range));
+          const headers = { 'cache-control': 'max-age=600', etag: '"w1"' };
+          if (m === null) {
+            res.writeHead(200, headers);
+            res.end(whole);
+            return;
+          }
+          const [first, last] = [Number(m[1]), Number(m[2])];
+          res.writeHead(206, {
+            ...headers,
+            'content-range': `bytes ${first}-${last}/${whole.length}`,
+          });
+          res.end(whole.slice(first, last + 1));
+        };
+
+      it('stores a 206 and answers ranges it covers; not the whole, nor ranges outside it', async () => {
+        handler = ranged('0123456789');
+        const p = fresh();
+        const a = await send(gw.url, p, range('bytes=4-9'));
+        expect([a.status, a.text]).toEqual([206, '456789']);
+        await settle();
+        const inside = await send(gw.url, p, range('bytes=6-8'));
+        expect([inside.status, inside.text, inside.headers['x-cache']]).toEqual([
+          206,
+          '678',
+          'HIT',
+        ]);
+        expect(inside.headers['content-range']).toBe('bytes 6-8/10');
+        const suffix = await send(gw.url, p, range('bytes=-2'));
+        expect([suffix.text, suffix.headers['x-cache']]).toEqual(['89', 'HIT']);
+        const outside = await send(gw.url, p, range('bytes=0-1'));
+        expect([outside.text, outside.headers['x-cache']]).toEqual(['01', 'MISS']);
+        expect(calls(p)).toHaveLength(2);
+      });
+
+      it('combines the parts of one strong validator into the complete response', async () => {
+        handler = ranged('0123456789');
+        const p = fresh();
+        await send(gw.url, p, range('bytes=0-4'));
+        await settle();
+        await send(gw.url, p, range('bytes=5-9'));
+        await settle();
+        const whole = await send(gw.url, p);
+        expect([whole.status, whole.text, whole.headers['x-cache']]).toEqual([
+          200,
+          '0123456789',
+          'HIT',
+        ]);
+        expect(whole.headers['content-length']).toBe('10');
+        expect(whole.headers['content-range']).toBeUndefined();
+        expect(calls(p)).toHaveLength(2);
+      });
+
+      it('a 206 whose body does not fill its Content-Range is not stored', async () => {
+        handler = reply(
+          { 'cache-control': 'max-age=600', 'content-range': 'bytes 4-9/10' },
+          '01234',
+          206,
+        );
+        const p = fresh();
+        await send(gw.url, p, range('bytes=4-9'));
+        await settle();
+        expect((await send(gw.url, p, range('bytes=4-9'))).headers['x-cache']).toBe('MISS');
+      });
+    });
+
     describe('interim responses (RFC 9110 §15.2)', () => {
       const withHints: Handler = (_req, res) => {
         res.writeProcessing();

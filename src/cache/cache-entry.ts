@@ -1,3 +1,5 @@
+import type { PartialContent } from './ranges';
+
 /**
  * One stored response (RFC 9111 §3) with the facts freshness and revalidation need, worked out
  * once at store time. The body is the identity representation exactly as the upstream sent it
@@ -39,6 +41,11 @@ export interface CacheEntry {
   selecting?: [string, string][];
   /** The gateway may compress this entry on the way out (see compression.ts). */
   compressible: boolean;
+  /**
+   * Set while the entry is incomplete (stored from 206 responses, RFC 9111 §3.3): it then only
+   * answers ranges it holds. `status` and `headers` describe the complete representation.
+   */
+  partial?: PartialContent;
   /** Wall-clock ms after which the store may drop the entry. */
   expiresAt: number;
 }

@@ -78,6 +78,8 @@ export interface StoreContext {
   ttlOptIn: boolean;
   /** Targeted cache-control fields (RFC 9213) this cache obeys, most specific first. */
   targeted?: readonly string[];
+  /** A 206 whose single `Content-Range` the caller checked and will store as a partial entry. */
+  partial?: boolean;
   allowSetCookie: boolean;
   /** The response's first `Age` field line (not kept among the stored headers). */
   age?: string;
@@ -130,7 +132,8 @@ const LAST_MODIFIED_FRACTION = 0.1;
  */
 export function decideStore(ctx: StoreContext): StoreVerdict {
   const { status, headers } = ctx;
-  if (status < 200 || status === 206 || status === 304) {
+  // A 206 is stored only as part of a representation the caller can place (RFC 9111 §3.3).
+  if (status < 200 || status === 304 || (status === 206 && ctx.partial !== true)) {
     return { store: false, reason: 'status' };
   }
   if (ctx.requestNoStore) {
@@ -168,7 +171,7 @@ export function decideStore(ctx: StoreContext): StoreVerdict {
     // field lines) means already expired (§5.3).
     const expires = httpDate(getHeader(headers, 'expires'));
     freshnessMs = expires === undefined ? 0 : Math.max(0, expires - dateValue);
-  } else if (HEURISTIC_STATUS.has(status) || cc.public) {
+  } else if (HEURISTIC_STATUS.has(status) || status === 206 || cc.public) {
     // `public` makes any final status storable (§3); it still needs some freshness.
     const heuristic = heuristicFreshness(ctx, cc, getHeader(headers, 'last-modified'), dateValue);
     if (heuristic === undefined) {

@@ -8,6 +8,10 @@ import type { MemoryStore } from './memory-store';
 import type { HookedExchange } from '../common/http/response-hook';
 import { removeCorsHeaders } from '../common/http/flat-headers';
 import { buildView, mergeExtra, type ViewKind } from './stored-headers';
+import { requestedRange } from './partial-entry';
+import type { ByteSpan } from './ranges';
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Writes responses from stored entries: 304 to matching client conditionals, compressed copies
@@ -56,6 +60,15 @@ export class CacheResponder {
       notModified(entry, inm, ims)
     ) {
       kind = '304';
+    } else if (req.headers.range !== undefined) {
+      const span = requestedRange(entry, req);
+      if (span !== undefined) {
+        this.write(exchange, req, entry, verdict, detail, '', entry.body, now, span);
+        return;
+      }
+    }
+    if (kind === '304') {
+      // 304: no body, no compression.
     } else if (
       this.compressionMinBytes !== undefined &&
       entry.compressible &&
@@ -99,6 +112,8 @@ export class CacheResponder {
     kind: ViewKind,
     body: Buffer,
     now: number,
+    /** A single range of the stored body to answer with (206), or 416 when unsatisfiable. */
+    span?: ByteSpan | 'unsatisfiable',
   ): void {
     const res = exchange.res;
     if (res.destroyed || res.writableEnded) {
@@ -137,7 +152,20 @@ export class CacheResponder {
         ? mergeExtra(view, exchange.responseHeaders)
         : view.slice();
     }
-    const status = kind === '304' ? 304 : entry.status;
+    let status = kind === '304' ? 304 : entry.status;
+    if (span !== undefined) {
+      // RFC 9110 §14.4, §15.3.7, §15.5.17: the part and where it sits in the whole.
+      const length = entry.partial?.length ?? entry.body.length;
+      if (span === 'unsatisfiable') {
+        status = 416;
+        body = EMPTY;
+        headers.push('content-range', `bytes */${length}`);
+      } else {
+        status = 206;
+        body = entry.body.subarray(span[0], span[1] + 1);
+        headers.push('content-range', `bytes ${span[0]}-${span[1]}/${length}`);
+      }
+    }
     if (kind !== '304' && status !== 204) {
       headers.push('content-length', String(body.length));
     }
@@ -164,7 +192,7 @@ export class CacheResponder {
       res.end();
     } else {
       exchange.bytesOut = body.length;
-      if (body.length <= ONE_WRITE_MAX_BYTES) {
+      if (body.length <= ONE_WRITE_MAX_BYTES && span === undefined) {
         // Node sends the head and a latin1 string body as one string in one write(); a Buffer
         // body goes out as a second chunk of a writev. latin1 maps bytes to chars one to one,
         // so the bytes on the wire are the stored ones.

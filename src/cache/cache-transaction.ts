@@ -8,6 +8,8 @@ import { DISCARD_SINK } from '../common/http/response-hook';
 import { decideStore, notModified, responseDirectives } from './cache-policy';
 import type { RouteCacheSettings } from './route-cache';
 import { isEntryCompressible, storedHeaders } from './stored-headers';
+import { type ByteSpan, type PartialContent, parseContentRange } from './ranges';
+import { removeHeader } from '../proxy/compression';
 import type { Fill, HttpCacheService } from './http-cache.service';
 
 /** Gateway errors meaning "the origin could not be reached": stale-if-error applies. */
@@ -30,6 +32,8 @@ export class CacheTransaction implements ResponseHook {
   private chunks: Buffer[] | undefined;
   private size = 0;
   private pendingEntry: Omit<LiveEntry, 'body'> | undefined;
+  /** The span and complete length of a 206 being recorded. */
+  private pendingPart: { span: ByteSpan; length: number } | undefined;
   /** The client's own conditionals, answered by the gateway rather than the upstream. */
   ifNoneMatch: string | undefined;
   ifModifiedSince: string | undefined;
@@ -107,9 +111,19 @@ export class CacheTransaction implements ResponseHook {
       this.settings.metrics?.stale.inc();
       return true;
     }
-    const headers = storedHeaders(raw);
+    let headers = storedHeaders(raw);
+    // A single-part 206 with a known complete length is stored as part of that representation;
+    // its headers become the representation's (RFC 9111 §3.4), without the part's own framing.
+    const part =
+      status === 206 ? parseContentRange(getHeader(headers, 'content-range')) : undefined;
+    if (part !== undefined) {
+      headers = headers.slice();
+      removeHeader(headers, 'content-range');
+      removeHeader(headers, 'content-length');
+    }
     const verdict = decideStore({
       status,
+      partial: part !== undefined && part.length <= this.cache.maxObjectBytes,
       headers,
       age: firstHeader(out, 'age'),
       authenticated: this.authenticated,
@@ -128,8 +142,10 @@ export class CacheTransaction implements ResponseHook {
       this.req.method === 'GET' &&
       (length === undefined || Number(length) <= this.cache.maxObjectBytes)
     ) {
+      this.pendingPart = part;
       this.pendingEntry = {
         ...verdict.entry,
+        status: part === undefined ? status : 200,
         vary: isPrincipalScoped(this.req)
           ? withPrincipalVary(verdict.entry.vary)
           : verdict.entry.vary,
@@ -254,10 +270,21 @@ export class CacheTransaction implements ResponseHook {
       this.releaseFill(undefined);
       return;
     }
-    const entry: LiveEntry = {
-      ...pending,
-      body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.size),
-    };
+    let body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.size);
+    const part = this.pendingPart;
+    let partial: PartialContent | undefined;
+    if (part !== undefined) {
+      // A part whose body does not fill its Content-Range is not what it claims: not stored.
+      if (body.length !== part.span[1] - part.span[0] + 1) {
+        this.releaseFill(undefined);
+        return;
+      }
+      const whole = Buffer.alloc(part.length);
+      body.copy(whole, part.span[0]);
+      body = whole;
+      partial = { length: part.length, have: [part.span] };
+    }
+    const entry: LiveEntry = { ...pending, body, ...(partial ? { partial } : {}) };
     const saved = this.cache.save(this.primary, entry, this.req);
     this.releaseFill(saved);
   }

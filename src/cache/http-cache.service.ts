@@ -27,6 +27,7 @@ import {
   withPrincipalVary,
 } from './cache-key';
 import { conditionalHeaders, selectingFields } from './vary';
+import { combineParts, holdsRequestedRange } from './partial-entry';
 import { decideStore, requestPolicy, usability } from './cache-policy';
 import { CacheTransaction } from './cache-transaction';
 import { CACHE_HITS, CACHE_MISSES, CACHE_STALE } from './cache.constants';
@@ -195,7 +196,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       this.counts.bypass++;
       return false;
     }
-    if (fields === undefined || exchange.hasBody || req.headers.range !== undefined) {
+    if (fields === undefined || exchange.hasBody) {
       exchange.hook = this.transaction(
         exchange,
         settings,
@@ -250,7 +251,14 @@ export class HttpCacheService implements OnApplicationBootstrap {
     const now = Date.now();
     // §3.5: a response stored for anyone is not handed to a request with credentials unless it
     // said it may be (public, s-maxage, must-revalidate).
-    const entry = found !== undefined && authenticated && !found.sharedWithAuth ? undefined : found;
+    const shareable =
+      found !== undefined && authenticated && !found.sharedWithAuth ? undefined : found;
+    // An incomplete entry answers only a range it holds (RFC 9111 §3.3).
+    const entry =
+      shareable?.partial !== undefined && !holdsRequestedRange(shareable, exchange.req)
+        ? undefined
+        : shareable;
+    const ranged = exchange.req.headers.range !== undefined;
     if (entry !== undefined) {
       const age = currentAgeMs(entry, now);
       const use = usability(entry, policy, age);
@@ -273,7 +281,8 @@ export class HttpCacheService implements OnApplicationBootstrap {
       return true;
     }
     const fwd = entry !== undefined ? 'stale' : found === undefined ? 'uri-miss' : 'miss';
-    if (entry === undefined) {
+    // Range requests neither wait for nor lead a fill: their answer may be a part.
+    if (entry === undefined && !ranged) {
       const fill = this.fills.get(primary);
       // A leader that vanished without an outcome (its client left during a retry back-off)
       // must not hold the key: past the lock timeout the next miss leads instead.
@@ -286,7 +295,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       }
     }
     let fill: Fill | undefined;
-    if (entry === undefined && !policy.noStore) {
+    if (entry === undefined && !policy.noStore && !ranged) {
       fill = { waiters: [], startedAt: now };
       this.fills.set(primary, fill);
     }
@@ -366,6 +375,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       }
       if (
         entry !== undefined &&
+        entry.partial === undefined &&
         (!authenticated || entry.sharedWithAuth) &&
         entry.variant === secondaryKey(entry.vary, exchange.req) &&
         usability(entry, policy, currentAgeMs(entry, Date.now())) === 'fresh'
@@ -477,12 +487,27 @@ export class HttpCacheService implements OnApplicationBootstrap {
     entry.variant = entry.vary.length === 0 ? '' : secondaryKey(entry.vary, req);
     entry.selecting = entry.vary.length === 0 ? undefined : selectingFields(entry.vary, req);
     this.counts.stores++;
+    const variant = entry.variant;
     if (this.shared !== undefined && this.shared.ready) {
-      void this.shared.save(primary, entry, entry.variant, Date.now());
-    } else {
-      this.memory.save(primary, entry, entry.variant);
+      const shared = this.shared;
+      if (entry.partial === undefined) {
+        void shared.save(primary, entry, variant, Date.now());
+      } else {
+        void shared
+          .lookup(primary, () => variant, Date.now())
+          .then((stored) => shared.save(primary, combineParts(stored, entry), variant, Date.now()));
+      }
+      return entry;
     }
-    return entry;
+    const combined =
+      entry.partial === undefined
+        ? entry
+        : combineParts(
+            this.memory.lookup(primary, () => variant, Date.now()),
+            entry,
+          );
+    this.memory.save(primary, combined, variant);
+    return combined;
   }
 
   /** A stored entry refreshed by a 304 (headers updated, freshness recomputed) and re-stored. */
@@ -525,6 +550,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
         variant: stale.variant,
         selecting: stale.selecting,
         compressible: stale.compressible,
+        ...(stale.partial === undefined ? {} : { partial: stale.partial }),
       },
       req,
     );
