@@ -491,6 +491,45 @@ function conformance(store: 'memory' | 'redis'): void {
       });
     });
 
+    describe('stale while the upstream is unreachable (RFC 9111 §4.2.4)', () => {
+      /** Answers once with `cc`, then closes every later connection without a response. */
+      const thenDisconnect = (cc: string): Handler => {
+        let answered = false;
+        return (_req, res) => {
+          if (answered) {
+            res.socket?.destroy();
+            return;
+          }
+          answered = true;
+          res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': cc });
+          res.end('last good');
+        };
+      };
+
+      it('a stale response is served when the upstream closes the connection', async () => {
+        handler = thenDisconnect('max-age=1');
+        const p = fresh();
+        await send(gw.url, p);
+        await sleep(1200);
+        const b = await send(gw.url, p);
+        expect([b.status, b.text, b.headers['x-cache']]).toEqual([200, 'last good', 'STALE']);
+        expect(b.headers['cache-status']).toContain('detail=unreachable');
+      });
+
+      it.each(['must-revalidate', 'proxy-revalidate', 'no-cache', 's-maxage=1'])(
+        'never when the response says %s',
+        async (directive) => {
+          handler = thenDisconnect(`max-age=1, ${directive}`);
+          const p = fresh();
+          await send(gw.url, p);
+          await sleep(1200);
+          const b = await send(gw.url, p);
+          expect(b.status).toBeGreaterThanOrEqual(502);
+          expect(b.headers['x-cache']).toBe('MISS');
+        },
+      );
+    });
+
     describe('interim responses (RFC 9110 §15.2)', () => {
       const withHints: Handler = (_req, res) => {
         res.writeProcessing();

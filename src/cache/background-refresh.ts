@@ -72,6 +72,7 @@ export class BackgroundRefresher {
           ttlOptIn: settings.ttlOptIn,
           allowSetCookie: settings.allowSetCookie,
           targeted: settings.targeted,
+          staleOnErrorMs: settings.staleOnErrorMs,
           requestTime,
           responseTime,
         });

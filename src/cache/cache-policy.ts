@@ -80,6 +80,8 @@ export interface StoreContext {
   targeted?: readonly string[];
   /** A 206 whose single `Content-Range` the caller checked and will store as a partial entry. */
   partial?: boolean;
+  /** How long past freshness the entry may serve while the upstream is unreachable, in ms. */
+  staleOnErrorMs?: number;
   allowSetCookie: boolean;
   /** The response's first `Age` field line (not kept among the stored headers). */
   age?: string;
@@ -199,9 +201,11 @@ export function decideStore(ctx: StoreContext): StoreVerdict {
   const sie = mustRevalidate ? 0 : (cc.staleIfError ?? 0) * 1000;
   const initialAgeMs = Math.max(apparentAge, correctedAgeValue);
   // Kept past freshness for the stale windows, and for revalidation while it has validators.
+  // ...and for use while the upstream is unreachable, unless stale use is forbidden (§4.2.4).
+  const unreachable = mustRevalidate || cc.noCache ? 0 : (ctx.staleOnErrorMs ?? 0);
   const keepMs =
     Math.max(0, freshnessMs - initialAgeMs) +
-    Math.max(swr, sie, hasValidator ? Math.max(freshnessMs, 60_000) : 0);
+    Math.max(swr, sie, unreachable, hasValidator ? Math.max(freshnessMs, 60_000) : 0);
   return {
     store: true,
     entry: {

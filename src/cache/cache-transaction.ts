@@ -9,7 +9,7 @@ import { decideStore, notModified, responseDirectives } from './cache-policy';
 import type { RouteCacheSettings } from './route-cache';
 import { isEntryCompressible, storedHeaders } from './stored-headers';
 import { type ByteSpan, type PartialContent, parseContentRange } from './ranges';
-import { removeHeader } from '../proxy/compression';
+import { removeHeader } from '../common/http/flat-headers';
 import type { Fill, HttpCacheService } from './http-cache.service';
 
 /** Gateway errors meaning "the origin could not be reached": stale-if-error applies. */
@@ -132,6 +132,7 @@ export class CacheTransaction implements ResponseHook {
       ttlOptIn: this.settings.ttlOptIn,
       allowSetCookie: this.settings.allowSetCookie,
       targeted: this.settings.targeted,
+      staleOnErrorMs: this.settings.staleOnErrorMs,
       requestTime: this.requestTime,
       responseTime: now,
     });
@@ -224,6 +225,7 @@ export class CacheTransaction implements ResponseHook {
       ttlOptIn: false,
       allowSetCookie: this.settings.allowSetCookie,
       targeted: this.settings.targeted,
+      staleOnErrorMs: this.settings.staleOnErrorMs,
       requestTime: this.requestTime,
       responseTime: now,
     });
@@ -298,15 +300,19 @@ export class CacheTransaction implements ResponseHook {
   onFail(exchange: HookedExchange, code: GatewayErrorCode): boolean {
     this.releaseFill(undefined);
     const stale = this.stale;
-    if (
-      stale !== undefined &&
-      UPSTREAM_FAILURES.has(code) &&
-      this.canServeStaleOnError(stale, Date.now())
-    ) {
-      this.restoreConditionals();
-      this.cache.serve(exchange, this.req, stale, 'STALE', `fwd=stale; detail=stale-if-error`);
-      this.settings.metrics?.stale.inc();
-      return true;
+    const now = Date.now();
+    if (stale !== undefined && UPSTREAM_FAILURES.has(code)) {
+      const detail = this.canServeStaleOnError(stale, now)
+        ? 'stale-if-error'
+        : this.canServeStaleUnreachable(stale, now)
+          ? 'unreachable'
+          : undefined;
+      if (detail !== undefined) {
+        this.restoreConditionals();
+        this.cache.serve(exchange, this.req, stale, 'STALE', `fwd=stale; detail=${detail}`);
+        this.settings.metrics?.stale.inc();
+        return true;
+      }
     }
     const verdict = this.kind === 'bypass' || this.kind === 'invalidate' ? 'BYPASS' : 'MISS';
     exchange.cacheStatus = verdict;
@@ -329,6 +335,23 @@ export class CacheTransaction implements ResponseHook {
     if (this.ifModifiedSince !== undefined) {
       this.req.headers['if-modified-since'] = this.ifModifiedSince;
     }
+  }
+
+  /**
+   * RFC 9111 §4.2.4: a cache that cannot reach the origin may serve a stale response, unless
+   * must-revalidate, proxy-revalidate, s-maxage or no-cache forbid it; bounded here by
+   * CACHE_STALE_ON_ERROR (Traffic Server's negative revalidating, Squid's max_stale). An HTTP
+   * 5xx answer is not "unreachable": only stale-if-error covers it; and a response that set its
+   * own stale-if-error window set the upper limit too (RFC 5861 §4).
+   */
+  private canServeStaleUnreachable(stale: LiveEntry, now: number): boolean {
+    return (
+      !stale.mustRevalidate &&
+      !stale.noCache &&
+      stale.staleIfErrorMs === 0 &&
+      stale.partial === undefined &&
+      currentAgeMs(stale, now) - stale.freshnessMs <= this.settings.staleOnErrorMs
+    );
   }
 
   private canServeStaleOnError(stale: LiveEntry, now: number): boolean {

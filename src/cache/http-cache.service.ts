@@ -531,6 +531,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       ttlOptIn: settings.ttlOptIn,
       allowSetCookie: settings.allowSetCookie,
       targeted: settings.targeted,
+      staleOnErrorMs: settings.staleOnErrorMs,
       requestTime,
       responseTime,
     });

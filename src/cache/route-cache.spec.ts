@@ -9,6 +9,7 @@ const cache = (over: Partial<CacheConfig> = {}): CacheConfig => ({
   maxMemoryBytes: 1,
   compression: false,
   compressionMinBytes: 0,
+  staleOnErrorMs: 0,
   ...over,
 });
 const route = (name: string, over: Partial<RouteConfig> = {}) => ({ name, ...over }) as RouteConfig;

@@ -29,6 +29,8 @@ export interface RouteCacheSettings {
    * gateway's own (`CACHE_TARGETED_FIELD`), then `CDN-Cache-Control`.
    */
   readonly targeted: readonly string[];
+  /** `CACHE_STALE_ON_ERROR`: stale use while the upstream is unreachable, in ms (0: never). */
+  readonly staleOnErrorMs: number;
   /** Bound by HttpCacheService on first use. */
   metrics?: RouteCacheMetrics;
 }
@@ -62,6 +64,7 @@ export function compileRouteCache(
       cache.targetedField === undefined
         ? ['cdn-cache-control']
         : [cache.targetedField, 'cdn-cache-control'],
+    staleOnErrorMs: cache.staleOnErrorMs,
   };
 }
 

@@ -389,6 +389,12 @@ export interface CacheConfig {
    * (RFC 9213), read before `CDN-Cache-Control` and `Cache-Control` and removed from responses.
    */
   targetedField?: string;
+  /**
+   * `CACHE_STALE_ON_ERROR`: how long past its freshness a stored response may still be served
+   * when the upstream cannot be reached (RFC 9111 §4.2.4), unless it forbids it; 0 = never.
+   * @default 1800000
+   */
+  staleOnErrorMs: number;
 }
 
 export interface RedisConfig {

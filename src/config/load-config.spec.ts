@@ -145,6 +145,7 @@ describe('loadGatewayConfig', () => {
           maxMemoryBytes: 67_108_864,
           compression: true,
           compressionMinBytes: 1024,
+          staleOnErrorMs: 1_800_000,
         },
         redis: { sentinels: [], sentinelName: 'mymaster', clusterNodes: [] },
         log: {
@@ -414,6 +415,7 @@ describe('loadGatewayConfig', () => {
       expect(
         loadOk({ CACHE_TARGETED_FIELD: 'Gateway-Cache-Control' }).config.cache.targetedField,
       ).toBe('gateway-cache-control');
+      expect(loadOk({ CACHE_STALE_ON_ERROR: '0s' }).config.cache.staleOnErrorMs).toBe(0);
       expect(problemsOf({ CACHE_TARGETED_FIELD: 'bad name' })).toEqual([
         expect.stringMatching(/^CACHE_TARGETED_FIELD: not a header name/),
       ]);

@@ -47,6 +47,14 @@ export const CACHE = area({
       min: 0,
       default: 1024,
     }),
+    staleOnErrorMs: duration({
+      env: 'CACHE_STALE_ON_ERROR',
+      key: 'cache_stale_on_error',
+      description:
+        'How long past its freshness a stored response may still be served when the upstream cannot be reached (connect error, reset, timeout), unless it says must-revalidate, proxy-revalidate, s-maxage or no-cache, or set its own stale-if-error; `0s` turns it off.',
+      default: '30m',
+      allowZero: true,
+    }),
     targetedField: setting({
       env: 'CACHE_TARGETED_FIELD',
       key: 'cache_targeted_field',
