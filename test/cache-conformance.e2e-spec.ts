@@ -265,6 +265,21 @@ function conformance(store: 'memory' | 'redis'): void {
         },
       );
 
+      it('Accept-Language selects a stored Content-Language by q-value, most preferred only', async () => {
+        handler = reply({
+          'cache-control': 'max-age=600',
+          vary: 'Accept-Language',
+          'content-language': 'de',
+        });
+        const p = fresh();
+        await send(gw.url, p, h({ 'accept-language': 'en, de' }));
+        await settle();
+        const de = await send(gw.url, p, h({ 'accept-language': 'fr;q=0.5, de;q=1.0' }));
+        expect([de.headers['x-cache'], de.headers['content-language']]).toEqual(['HIT', 'de']);
+        const en = await send(gw.url, p, h({ 'accept-language': 'en, de;q=0.5' }));
+        expect(en.headers['x-cache']).toBe('MISS');
+      });
+
       it('a different Accept-Language preference is another variant', async () => {
         handler = varying('Accept-Language');
         const [, b] = await twice(

@@ -87,6 +87,11 @@ export interface VaryMarker {
   marker: true;
   vary: string[];
   expiresAt: number;
+  /**
+   * With `Vary: Accept-Language`: the `Content-Language`s of variants stored under a language
+   * key, which later requests are matched against by q-value (see selectLanguage).
+   */
+  languages?: string[];
 }
 
 export type StoredItem = LiveEntry | VaryMarker;
@@ -117,7 +122,12 @@ export function encodeItem(item: StoredItem): Buffer {
   let meta: EntryMeta | MarkerMeta;
   let body: Buffer;
   if (isVaryMarker(item)) {
-    meta = { marker: true, vary: item.vary, expiresAt: item.expiresAt };
+    meta = {
+      marker: true,
+      vary: item.vary,
+      expiresAt: item.expiresAt,
+      ...(item.languages === undefined ? {} : { languages: item.languages }),
+    };
     body = Buffer.alloc(0);
   } else {
     const { body: b, views: _views, ...rest } = item;
@@ -142,7 +152,12 @@ export function decodeItem(buf: Buffer): StoredItem | undefined {
   try {
     const meta = JSON.parse(buf.subarray(4, 4 + len).toString()) as EntryMeta | MarkerMeta;
     if (meta.marker === true) {
-      return { marker: true, vary: meta.vary, expiresAt: meta.expiresAt };
+      return {
+        marker: true,
+        vary: meta.vary,
+        expiresAt: meta.expiresAt,
+        ...(Array.isArray(meta.languages) ? { languages: meta.languages } : {}),
+      };
     }
     if (typeof meta.status !== 'number' || !Array.isArray(meta.headers)) {
       return undefined;

@@ -2,7 +2,25 @@ import type { IncomingMessage } from 'node:http';
 import { normalizeAuthority } from '../common/http/normalize-host';
 import { negotiateEncoding } from '../compression/compression';
 import { VARIANT_SEPARATOR } from './memory-store';
-import { normaliseSelecting } from './vary';
+import { normaliseSelecting, selectLanguage } from './vary';
+
+/**
+ * Marks an Accept-Language key part that names the stored Content-Language it selected, rather
+ * than the request's normalised preferences.
+ */
+export const LANGUAGE_KEY = '\u0003lang:';
+
+function languageKey(
+  name: string,
+  joined: string,
+  languages: readonly string[] | undefined,
+): string | undefined {
+  if (name !== 'accept-language' || languages === undefined || languages.length === 0) {
+    return undefined;
+  }
+  const selected = selectLanguage(joined, languages);
+  return selected === undefined ? undefined : LANGUAGE_KEY + selected;
+}
 
 /**
  * Primary cache key (RFC 9111 §4.1): the request URI, then what else the upstream's answer
@@ -67,10 +85,16 @@ export function withPrincipalVary(vary: string[]): string[] {
 
 /**
  * Normalised request values of the headers a response varies on (RFC 9111 §4.1): each field in
- * its normal form (normaliseSelecting), and Accept-Encoding reduced to the coding the gateway would pick (`identity` when
- * none), so the hundreds of browser spellings of "gzip, br" share one variant (as Varnish does).
+ * its normal form (normaliseSelecting), and Accept-Encoding reduced to the coding the gateway
+ * would pick (`identity` when none), so the hundreds of browser spellings of "gzip, br" share one
+ * variant (as Varnish does).
  */
-export function secondaryKey(vary: readonly string[], req: IncomingMessage): string {
+export function secondaryKey(
+  vary: readonly string[],
+  req: IncomingMessage,
+  /** Content-Languages stored for this URL: Accept-Language picks one of them when it can. */
+  languages?: readonly string[],
+): string {
   const headers = req.headers;
   let key = '';
   for (let i = 0; i < vary.length; i++) {
@@ -85,7 +109,7 @@ export function secondaryKey(vary: readonly string[], req: IncomingMessage): str
       value =
         name === 'accept-encoding'
           ? (negotiateEncoding(joined) ?? 'identity')
-          : normaliseSelecting(name, joined);
+          : (languageKey(name, joined, languages) ?? normaliseSelecting(name, joined));
     }
     key += i === 0 ? value : `\u0002${value}`;
   }

@@ -23,10 +23,11 @@ import {
   uriOf,
   PRINCIPAL_VARY,
   scopeToPrincipal,
+  LANGUAGE_KEY,
   secondaryKey,
   withPrincipalVary,
 } from './cache-key';
-import { conditionalHeaders, selectingFields } from './vary';
+import { conditionalHeaders, contentLanguageOf, selectingFields } from './vary';
 import { combineParts, holdsRequestedRange } from './partial-entry';
 import { decideStore, requestPolicy, usability } from './cache-policy';
 import { CacheTransaction } from './cache-transaction';
@@ -377,7 +378,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
         entry !== undefined &&
         entry.partial === undefined &&
         (!authenticated || entry.sharedWithAuth) &&
-        entry.variant === secondaryKey(entry.vary, exchange.req) &&
+        entry.variant === secondaryKey(entry.vary, exchange.req, languagesOf(entry)) &&
         usability(entry, policy, currentAgeMs(entry, Date.now())) === 'fresh'
       ) {
         this.serve(exchange, exchange.req, entry, 'HIT', 'hit; detail=coalesced');
@@ -475,7 +476,8 @@ export class HttpCacheService implements OnApplicationBootstrap {
     req: IncomingMessage,
     now: number,
   ): LiveEntry | undefined | Promise<LiveEntry | undefined> {
-    const secondaryOf = (vary: readonly string[]) => secondaryKey(vary, req);
+    const secondaryOf = (vary: readonly string[], languages?: readonly string[]) =>
+      secondaryKey(vary, req, languages);
     if (this.shared !== undefined && this.shared.ready) {
       return this.shared.lookup(primary, secondaryOf, now);
     }
@@ -484,18 +486,24 @@ export class HttpCacheService implements OnApplicationBootstrap {
 
   /** Stores a complete response; returns the entry as stored (with its variant key). */
   save(primary: string, entry: LiveEntry, req: IncomingMessage): LiveEntry {
-    entry.variant = entry.vary.length === 0 ? '' : secondaryKey(entry.vary, req);
+    // A variant with a Content-Language is keyed by it when the request preferred it most, so
+    // later requests that prefer it most share it whatever else they list (Accept-Language).
+    const languages = languagesOf(entry);
+    entry.variant = entry.vary.length === 0 ? '' : secondaryKey(entry.vary, req, languages);
+    const language = entry.variant.includes(LANGUAGE_KEY) ? languages?.[0] : undefined;
     entry.selecting = entry.vary.length === 0 ? undefined : selectingFields(entry.vary, req);
     this.counts.stores++;
     const variant = entry.variant;
     if (this.shared !== undefined && this.shared.ready) {
       const shared = this.shared;
       if (entry.partial === undefined) {
-        void shared.save(primary, entry, variant, Date.now());
+        void shared.save(primary, entry, variant, Date.now(), language);
       } else {
         void shared
           .lookup(primary, () => variant, Date.now())
-          .then((stored) => shared.save(primary, combineParts(stored, entry), variant, Date.now()));
+          .then((stored) =>
+            shared.save(primary, combineParts(stored, entry), variant, Date.now(), language),
+          );
       }
       return entry;
     }
@@ -506,7 +514,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
             this.memory.lookup(primary, () => variant, Date.now()),
             entry,
           );
-    this.memory.save(primary, combined, variant);
+    this.memory.save(primary, combined, variant, language);
     return combined;
   }
 
@@ -682,4 +690,13 @@ export class HttpCacheService implements OnApplicationBootstrap {
     metrics.stale.inc(0);
     return metrics;
   }
+}
+
+/** The Content-Language a variant of an Accept-Language-varying response can be selected by. */
+function languagesOf(entry: Pick<LiveEntry, 'vary' | 'headers'>): string[] | undefined {
+  if (!entry.vary.includes('accept-language')) {
+    return undefined;
+  }
+  const language = contentLanguageOf(entry.headers);
+  return language === undefined ? undefined : [language];
 }

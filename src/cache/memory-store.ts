@@ -55,7 +55,7 @@ export class MemoryStore {
   /** The entry for this request, or undefined. Synchronous: memory hits never wait. */
   lookup(
     primary: string,
-    secondaryOf: (vary: readonly string[]) => string,
+    secondaryOf: (vary: readonly string[], languages?: readonly string[]) => string,
     now: number,
   ): LiveEntry | undefined {
     const slot = this.live(primary, now);
@@ -65,11 +65,15 @@ export class MemoryStore {
     if (!isVaryMarker(slot.item)) {
       return slot.item;
     }
-    const variant = this.live(primary + VARIANT_SEPARATOR + secondaryOf(slot.item.vary), now);
+    const variant = this.live(
+      primary + VARIANT_SEPARATOR + secondaryOf(slot.item.vary, slot.item.languages),
+      now,
+    );
     return variant === undefined || isVaryMarker(variant.item) ? undefined : variant.item;
   }
 
-  save(primary: string, entry: CacheEntry, secondary: string): void {
+  /** `language`: the Content-Language this variant is keyed by, if any (see VaryMarker). */
+  save(primary: string, entry: CacheEntry, secondary: string, language?: string): void {
     if (entry.vary.length === 0) {
       this.deletePrimary(primary);
       this.put(primary, { key: primary, item: entry, size: itemSize(primary, entry) });
@@ -88,6 +92,10 @@ export class MemoryStore {
       this.put(primary, marker);
     } else {
       marker.item.expiresAt = Math.max(marker.item.expiresAt, entry.expiresAt);
+    }
+    const item = marker.item as VaryMarker;
+    if (language !== undefined && !(item.languages ?? []).includes(language)) {
+      item.languages = [...(item.languages ?? []), language];
     }
     const key = primary + VARIANT_SEPARATOR + secondary;
     marker.variants!.add(key);

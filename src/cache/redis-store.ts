@@ -47,7 +47,7 @@ export class RedisStore {
 
   async lookup(
     primary: string,
-    secondaryOf: (vary: readonly string[]) => string,
+    secondaryOf: (vary: readonly string[], languages?: readonly string[]) => string,
     now: number,
   ): Promise<LiveEntry | undefined> {
     const client = this.client;
@@ -61,7 +61,7 @@ export class RedisStore {
       if (!isVaryMarker(first)) {
         return { ...first, sharedId: `${primary}\n\n${first.responseTime}` };
       }
-      const variantRaw = await client.hgetBuffer(key, secondaryOf(first.vary));
+      const variantRaw = await client.hgetBuffer(key, secondaryOf(first.vary, first.languages));
       const variant = variantRaw === null ? undefined : decodeItem(variantRaw);
       return variant === undefined || isVaryMarker(variant) || variant.expiresAt <= now
         ? undefined
@@ -72,7 +72,14 @@ export class RedisStore {
     }
   }
 
-  async save(primary: string, entry: CacheEntry, secondary: string, now: number): Promise<void> {
+  /** `language`: the Content-Language this variant is keyed by, if any (see VaryMarker). */
+  async save(
+    primary: string,
+    entry: CacheEntry,
+    secondary: string,
+    now: number,
+    language?: string,
+  ): Promise<void> {
     const client = this.client;
     const key = REDIS_CACHE_PREFIX + primary;
     const ttl = Math.max(1, Math.ceil(entry.expiresAt - now));
@@ -89,13 +96,14 @@ export class RedisStore {
       const markerRaw = await client.hgetBuffer(key, PRIMARY_FIELD);
       const marker = markerRaw === null ? undefined : decodeItem(markerRaw);
       const tx = client.multi();
-      if (
-        marker === undefined ||
-        !isVaryMarker(marker) ||
-        marker.vary.join() !== entry.vary.join()
-      ) {
+      const sameVary =
+        marker !== undefined && isVaryMarker(marker) && marker.vary.join() === entry.vary.join();
+      if (!sameVary) {
         tx.del(key);
       }
+      const known = sameVary ? (marker.languages ?? []) : [];
+      const languages =
+        language === undefined || known.includes(language) ? known : [...known, language];
       tx.hset(
         key,
         PRIMARY_FIELD,
@@ -103,6 +111,7 @@ export class RedisStore {
           marker: true,
           vary: entry.vary,
           expiresAt: Math.max(entry.expiresAt, marker?.expiresAt ?? 0),
+          ...(languages.length === 0 ? {} : { languages }),
         }),
       );
       tx.hset(key, secondary, encodeItem(entry));

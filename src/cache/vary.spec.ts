@@ -1,4 +1,10 @@
-import { normaliseAcceptLanguage, normaliseList, normaliseSelecting } from './vary';
+import {
+  contentLanguageOf,
+  normaliseAcceptLanguage,
+  normaliseList,
+  normaliseSelecting,
+  selectLanguage,
+} from './vary';
 
 describe('selecting-field normalisation (RFC 9111 §4.1)', () => {
   it('lists: repeated lines joined, optional whitespace dropped', () => {
@@ -23,5 +29,23 @@ describe('selecting-field normalisation (RFC 9111 §4.1)', () => {
   it('dispatches by field name', () => {
     expect(normaliseSelecting('accept-language', 'EN')).toBe('en');
     expect(normaliseSelecting('foo', 'EN ,x')).toBe('EN,x');
+  });
+});
+
+describe('Accept-Language selected by q-value against Content-Language', () => {
+  it('picks a stored language from the most preferred group only', () => {
+    expect(selectLanguage('fr;q=0.5, de;q=1.0', ['de'])).toBe('de');
+    expect(selectLanguage('en, de', ['de'])).toBe('de');
+    expect(selectLanguage('de', ['de-ch'])).toBe('de-ch');
+    expect(selectLanguage('*', ['fr'])).toBe('fr');
+    expect(selectLanguage('en, de;q=0.9', ['de'])).toBeUndefined();
+    expect(selectLanguage('de;q=0', ['de'])).toBeUndefined();
+    expect(selectLanguage('de-ch', ['de'])).toBeUndefined();
+  });
+
+  it('reads one Content-Language tag, lower-cased', () => {
+    expect(contentLanguageOf(['Content-Language', 'DE'])).toBe('de');
+    expect(contentLanguageOf(['content-language', 'de, en'])).toBeUndefined();
+    expect(contentLanguageOf([])).toBeUndefined();
   });
 });

@@ -46,6 +46,52 @@ export function normaliseAcceptLanguage(joined: string): string {
   return ranges.map((r) => (r.q === 1 ? r.range : `${r.range};q=${r.q}`)).join(',');
 }
 
+/**
+ * The stored language a request may be given (RFC 9110 §12.5.4, RFC 4647 basic filtering): one
+ * of `available` (lower-case `Content-Language` tags of stored variants) matched by a range of
+ * the request's most preferred group (highest q-value above 0). Only that group: a stored
+ * language the client likes less than another one could be what the origin would pick instead.
+ */
+export function selectLanguage(
+  acceptLanguage: string,
+  available: readonly string[],
+): string | undefined {
+  const normal = normaliseAcceptLanguage(acceptLanguage);
+  if (normal === '') {
+    return undefined;
+  }
+  const top: string[] = [];
+  let topQ: string | undefined;
+  for (const member of normal.split(',')) {
+    const semi = member.indexOf(';');
+    const q = semi === -1 ? '1' : member.slice(semi + 3);
+    if (q === '0' || (topQ !== undefined && q !== topQ)) {
+      break;
+    }
+    topQ = q;
+    top.push(semi === -1 ? member : member.slice(0, semi));
+  }
+  return [...available]
+    .sort()
+    .find((tag) =>
+      top.some((range) => range === '*' || range === tag || tag.startsWith(`${range}-`)),
+    );
+}
+
+/** The single language tag of a response's `Content-Language`, lower-cased, if it has one. */
+export function contentLanguageOf(headers: readonly string[]): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i].toLowerCase() === 'content-language') {
+      if (value !== undefined) {
+        return undefined;
+      }
+      value = headers[i + 1].trim().toLowerCase();
+    }
+  }
+  return value === undefined || value === '' || value.includes(',') ? undefined : value;
+}
+
 /** The normal form of one selecting field's value (repeated lines joined by `, `). */
 export function normaliseSelecting(lowerName: string, joined: string): string {
   return lowerName === 'accept-language' ? normaliseAcceptLanguage(joined) : normaliseList(joined);
