@@ -353,6 +353,55 @@ function conformance(store: 'memory' | 'redis'): void {
         expect(revalidation.headers['if-none-match']).toBe('"v1"');
         expect(revalidation.headers['accept-language']).toBe('en, de');
       });
+
+      // Selecting fields go upstream under the gateway's request-header rules like any client
+      // field: a response varying on a header the gateway strips, drops or sets itself must not
+      // turn the revalidation into a way around those rules.
+      it.each([
+        ['a revalidation', 'max-age=1'],
+        ['a background refresh', 'max-age=1, stale-while-revalidate=60'],
+      ])(
+        '%s never sends a selecting field the gateway strips or sets itself',
+        async (_what, cc) => {
+          const p = fresh();
+          handler = (req, res) => {
+            const headers = {
+              'cache-control': cc,
+              etag: '"v1"',
+              vary: 'X-Forwarded-Host, X-Original-URL, X_User_Id, X-Forwarded-For, Accept-Language',
+            };
+            res.writeHead(req.headers['if-none-match'] === '"v1"' ? 304 : 200, headers);
+            res.end(req.headers['if-none-match'] === '"v1"' ? undefined : 'payload');
+          };
+          const hostile = {
+            'x-forwarded-host': 'evil.example',
+            'x-original-url': '/admin',
+            x_user_id: 'root',
+            'x-forwarded-for': '203.0.113.66',
+          };
+          await send(gw.url, p, { headers: { ...hostile, 'accept-language': 'en, de' } });
+          await sleep(1200);
+          await send(gw.url, p, { headers: { ...hostile, 'accept-language': 'DE ,en' } });
+          const deadline = Date.now() + 3000;
+          while (calls(p).length < 2 && Date.now() < deadline) {
+            await sleep(20);
+          }
+          const [first, revalidation] = calls(p);
+          expect(revalidation.headers['if-none-match']).toBe('"v1"');
+          expect(revalidation.headers['accept-language']).toBe('en, de');
+          expect(first.headers['x-forwarded-host']).not.toBe('evil.example');
+          for (const name of [
+            'x-forwarded-host',
+            'x-original-url',
+            'x_user_id',
+            'x-forwarded-for',
+          ]) {
+            expect([name, revalidation.headers[name]]).toEqual([name, first.headers[name]]);
+          }
+          expect(revalidation.headers['x-original-url']).toBeUndefined();
+          expect(revalidation.headers.x_user_id).toBeUndefined();
+        },
+      );
     });
 
     describe('unsafe methods (RFC 9110 §9.3.3, RFC 9111 §4.4)', () => {

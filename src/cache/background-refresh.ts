@@ -6,7 +6,7 @@ import { decideStore } from './cache-policy';
 import type { HttpCacheService } from './http-cache.service';
 import type { RouteCacheSettings } from './route-cache';
 import { isEntryCompressible, storedHeaders } from './stored-headers';
-import { conditionalHeaders } from './vary';
+import { conditionalHeaders, useStoredSelecting } from './vary';
 
 /**
  * stale-while-revalidate (RFC 5861): refreshes a stale entry off the request path, one refresh
@@ -36,6 +36,7 @@ export class BackgroundRefresher {
     this.inFlight.add(refreshKey);
     const conditional = conditionalHeaders(stale);
     const req = exchange.req;
+    useStoredSelecting(req, stale);
     const requestTime = Date.now();
     host
       .fetchInBackground(exchange, conditional)

@@ -27,7 +27,7 @@ import {
   secondaryKey,
   withPrincipalVary,
 } from './cache-key';
-import { conditionalHeaders, contentLanguageOf, selectingFields } from './vary';
+import { conditionalHeaders, contentLanguageOf, selectingFields, useStoredSelecting } from './vary';
 import { combineParts, holdsRequestedRange } from './partial-entry';
 import { decideStore, requestPolicy, usability } from './cache-policy';
 import { CacheTransaction } from './cache-transaction';
@@ -348,6 +348,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
       delete req.headers['if-modified-since'];
     }
     if (stale !== undefined && (stale.etag !== undefined || stale.lastModified !== undefined)) {
+      useStoredSelecting(req, stale);
       exchange.upstreamHeaders = { ...exchange.upstreamHeaders, ...conditionalHeaders(stale) };
     }
     exchange.hook = tx;

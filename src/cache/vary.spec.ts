@@ -1,9 +1,12 @@
+import type { IncomingMessage } from 'node:http';
 import {
+  conditionalHeaders,
   contentLanguageOf,
   normaliseAcceptLanguage,
   normaliseList,
   normaliseSelecting,
   selectLanguage,
+  useStoredSelecting,
 } from './vary';
 
 describe('selecting-field normalisation (RFC 9111 §4.1)', () => {
@@ -47,5 +50,25 @@ describe('Accept-Language selected by q-value against Content-Language', () => {
     expect(contentLanguageOf(['Content-Language', 'DE'])).toBe('de');
     expect(contentLanguageOf(['content-language', 'de, en'])).toBeUndefined();
     expect(contentLanguageOf([])).toBeUndefined();
+  });
+});
+
+describe('validating a stored variant (RFC 9111 §4.3.1)', () => {
+  it('the gateway decides only the validators; selecting fields replace the client fields', () => {
+    const entry = {
+      etag: '"v1"',
+      lastModified: undefined,
+      selecting: [
+        ['accept-language', 'en, de'],
+        ['x-forwarded-host', 'stored.example'],
+      ] as [string, string][],
+    };
+    expect(conditionalHeaders(entry)).toEqual({ 'if-none-match': '"v1"' });
+    const req = {
+      headers: { 'accept-language': 'DE ,en', foo: '1' },
+    } as unknown as IncomingMessage;
+    useStoredSelecting(req, entry);
+    // Only fields the client sent are replaced: they then pass the request-header rules as theirs.
+    expect(req.headers).toEqual({ 'accept-language': 'en, de', foo: '1' });
   });
 });

@@ -114,16 +114,12 @@ export function selectingFields(
 
 /**
  * Upstream request headers of a conditional request validating `entry` (RFC 9111 §4.3.1): its
- * validators, and the stored request's selecting fields, so the upstream compares them with the
- * variant that is stored rather than with whatever this client sent.
+ * validators. Decided by the gateway, they replace whatever the client sent.
  */
 export function conditionalHeaders(
-  entry: Pick<CacheEntry, 'etag' | 'lastModified' | 'selecting'>,
+  entry: Pick<CacheEntry, 'etag' | 'lastModified'>,
 ): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of entry.selecting ?? []) {
-    headers[name] = value;
-  }
   if (entry.etag !== undefined) {
     headers['if-none-match'] = entry.etag;
   }
@@ -131,4 +127,23 @@ export function conditionalHeaders(
     headers['if-modified-since'] = entry.lastModified;
   }
   return headers;
+}
+
+/**
+ * Makes a request about to validate `entry` carry the stored request's selecting fields in
+ * place of this client's spelling of them (RFC 9111 §4.3.1), so the upstream compares them with
+ * the variant that is stored. They replace the client's own fields, never the upstream
+ * request's: the gateway's request-header rules (fields it strips, drops or sets itself) apply
+ * to them as to anything a client sends, so a response varying on `X-Forwarded-Host` cannot
+ * carry a client's value of it upstream.
+ */
+export function useStoredSelecting(
+  req: IncomingMessage,
+  entry: Pick<CacheEntry, 'selecting'>,
+): void {
+  for (const [name, value] of entry.selecting ?? []) {
+    if (req.headers[name] !== undefined) {
+      req.headers[name] = value;
+    }
+  }
 }
