@@ -51,7 +51,12 @@ function servlet(req: IncomingMessage, res: ServerResponse): void {
 /** Echoes the headers it received, in a response every shared cache may keep for a minute. */
 function cacheableEcho(req: IncomingMessage, res: ServerResponse): void {
   const body = JSON.stringify({ url: req.url, headers: req.headers });
-  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=60' });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'cache-control': 'public, max-age=60',
+    // Under /self the answer names its own URL: a POST's answer may then serve later GETs.
+    ...(req.url?.startsWith('/self/') === true ? { 'content-location': req.url } : {}),
+  });
   res.end(body);
 }
 
@@ -300,6 +305,20 @@ describe('forwarding headers from a trusted proxy, or allowed by the operator (e
     }
     expect(echo.requests.length).toBe(before + 2);
     expect(echo.requests.at(-1)!.headers['x-http-method-override']).toBe('DELETE');
+  });
+
+  it('should never store the answer to a POST with a method override for later GETs', async () => {
+    const plain = await send(trusted.url, '/self/post', { method: 'POST', body: 'x' });
+    expect(plain.headers['cache-status']).toContain('stored');
+    expect((await send(trusted.url, '/self/post')).headers['x-cache']).toBe('HIT');
+    const p = '/self/override-post';
+    const post = await send(trusted.url, p, {
+      method: 'POST',
+      body: 'x',
+      headers: { 'x-http-method-override': 'PUT' },
+    });
+    expect(post.headers['cache-status']).not.toContain('stored');
+    expect((await send(trusted.url, p)).headers['x-cache']).toBe('MISS');
   });
 
   it('should pass client-address headers from a trusted proxy', async () => {

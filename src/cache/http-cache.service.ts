@@ -185,6 +185,8 @@ export class HttpCacheService implements OnApplicationBootstrap {
     }
     if (method !== 'GET' && method !== 'HEAD') {
       const unsafe = method !== 'OPTIONS' && method !== 'TRACE';
+      // A POST answer may be stored for later GETs (Content-Location), never one whose request
+      // took a method override upstream (`fields` undefined): the upstream ran another method.
       exchange.hook = this.transaction(
         exchange,
         settings,
@@ -192,7 +194,7 @@ export class HttpCacheService implements OnApplicationBootstrap {
         primary,
         'method',
         authenticated,
-        false,
+        fields === undefined,
       );
       this.counts.bypass++;
       return false;
