@@ -1,4 +1,5 @@
 import { RouteMatcher } from './route-matcher';
+import { normalizeHost } from '../common/http/normalize-host';
 
 describe('RouteMatcher', () => {
   const table = new RouteMatcher<string>([
@@ -62,5 +63,231 @@ describe('RouteMatcher', () => {
     const t = new RouteMatcher<string>([{ host: '::1', prefix: '/', value: 'v6' }]);
     expect(t.match('[::1]:9777', '/')?.value).toBe('v6');
     expect(t.match('[::1]', '/')?.value).toBe('v6');
+  });
+});
+
+describe('RouteMatcher trie', () => {
+  it('should prefer the longest prefix whatever the declaration order', () => {
+    const t = new RouteMatcher<string>([
+      { host: '', prefix: '/a', value: 'a' },
+      { host: '', prefix: '/a/b/c', value: 'abc' },
+      { host: '', prefix: '/a/b', value: 'ab' },
+      { host: '', prefix: '/a/b/', value: 'ab-slash' },
+    ]);
+    expect(t.match('h', '/a/b/c/d')).toEqual({ value: 'abc', prefix: '/a/b/c', rest: '/d' });
+    expect(t.match('h', '/a/b/x')).toEqual({ value: 'ab-slash', prefix: '/a/b/', rest: '/x' });
+    expect(t.match('h', '/a/b/')).toEqual({ value: 'ab-slash', prefix: '/a/b/', rest: '/' });
+    expect(t.match('h', '/a/b')).toEqual({ value: 'ab', prefix: '/a/b', rest: '/' });
+    expect(t.match('h', '/a/bc')).toEqual({ value: 'a', prefix: '/a', rest: '/bc' });
+    expect(t.match('h', '/a/b/cd')).toEqual({ value: 'ab-slash', prefix: '/a/b/', rest: '/cd' });
+    expect(t.match('h', '/ab')).toBeUndefined();
+  });
+
+  it('should keep the first of two routes with the same prefix (`` and `/` are the same)', () => {
+    const t = new RouteMatcher<string>([
+      { host: '', prefix: '', value: 'empty' },
+      { host: '', prefix: '/', value: 'slash' },
+      { host: '', prefix: '/x', value: 'x1' },
+      { host: '', prefix: '/x', value: 'x2' },
+    ]);
+    expect(t.match('h', '/y')?.value).toBe('empty');
+    expect(t.match('h', '/x/1')?.value).toBe('x1');
+  });
+
+  it('should step past a segment with one child or with many alike', () => {
+    // `/one` has a single child (kept inline), `/many` several (kept in a Map).
+    const t = new RouteMatcher<string>([
+      { host: '', prefix: '/one/v1', value: 'one-v1' },
+      { host: '', prefix: '/many/v1', value: 'many-v1' },
+      { host: '', prefix: '/many/v2', value: 'many-v2' },
+      { host: '', prefix: '/many/v3', value: 'many-v3' },
+    ]);
+    for (const root of ['one', 'many']) {
+      expect(t.match('h', `/${root}/v1`)?.value).toBe(`${root}-v1`);
+      expect(t.match('h', `/${root}/v1/x`)?.rest).toBe('/x');
+      expect(t.match('h', `/${root}/v11`)).toBeUndefined();
+      expect(t.match('h', `/${root}/v`)).toBeUndefined();
+      expect(t.match('h', `/${root}`)).toBeUndefined();
+      expect(t.match('h', `/${root}/`)).toBeUndefined();
+    }
+    expect(t.match('h', '/many/v3/')?.value).toBe('many-v3');
+  });
+
+  it('should try wildcard suffixes longest first and fall through when their prefixes miss', () => {
+    const t = new RouteMatcher<string>([
+      { host: '*.example.com', prefix: '/', value: 'wild' },
+      { host: '*.eu.example.com', prefix: '/eu-only', value: 'wild-eu' },
+      { host: 'x.eu.example.com', prefix: '/exact-only', value: 'exact' },
+    ]);
+    expect(t.match('x.eu.example.com', '/exact-only/1')?.value).toBe('exact');
+    expect(t.match('x.eu.example.com', '/eu-only')?.value).toBe('wild-eu');
+    expect(t.match('x.eu.example.com', '/other')?.value).toBe('wild');
+    expect(t.match('eu.example.com', '/eu-only')?.value).toBe('wild');
+    expect(t.match('.example.com', '/')).toBeUndefined();
+    expect(t.match('example.com', '/')).toBeUndefined();
+  });
+
+  it('should scale: 20,000 two-segment prefixes and 20,000 hosts resolve like one', () => {
+    const routes: { host: string; prefix: string; value: string }[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      routes.push({ host: '', prefix: `/svc${i}/v4`, value: `svc${i}` });
+      routes.push({ host: `api-${i}.example.test`, prefix: '/', value: `api${i}` });
+    }
+    routes.push({ host: '', prefix: '/bench', value: 'bench' });
+    const t = new RouteMatcher(routes);
+    expect(t.match('x', '/bench/item')).toEqual({
+      value: 'bench',
+      prefix: '/bench',
+      rest: '/item',
+    });
+    expect(t.match('x', '/svc19999/v4/a')?.value).toBe('svc19999');
+    expect(t.match('x', '/svc19999/v5')).toBeUndefined();
+    expect(t.match('api-7.example.test', '/svc1/v4')?.value).toBe('api7');
+  });
+});
+
+/**
+ * The matcher before the trie, kept as the reference: every route of the host bucket in
+ * prefix-length order (stable, so declaration order among equal lengths), first match wins.
+ */
+function referenceMatch(
+  routes: readonly { host: string; prefix: string; value: string }[],
+  rawHost: string | undefined,
+  path: string,
+): { value: string; prefix: string; rest: string } | undefined {
+  const host = normalizeHost(rawHost);
+  const inBucket = (pred: (h: string) => boolean) =>
+    routes
+      .filter((r) => pred(r.host))
+      .map((r) => ({ ...r, prefix: r.prefix === '' ? '/' : r.prefix }))
+      .sort((a, b) => b.prefix.length - a.prefix.length);
+  const scan = (entries: { prefix: string; value: string }[]) => {
+    for (const e of entries) {
+      if (e.prefix === '/') {
+        return { value: e.value, prefix: e.prefix, rest: path };
+      }
+      if (!path.startsWith(e.prefix)) {
+        continue;
+      }
+      const n = e.prefix.length;
+      if (path.length === n) {
+        return { value: e.value, prefix: e.prefix, rest: '/' };
+      }
+      if (e.prefix.endsWith('/')) {
+        return { value: e.value, prefix: e.prefix, rest: path.slice(n - 1) };
+      }
+      if (path[n] === '/') {
+        return { value: e.value, prefix: e.prefix, rest: path.slice(n) };
+      }
+    }
+    return undefined;
+  };
+  const exact = scan(inBucket((h) => h === host && h !== '' && h !== '*' && !h.startsWith('*.')));
+  if (exact) {
+    return exact;
+  }
+  const suffixes = [
+    ...new Set(routes.filter((r) => r.host.startsWith('*.')).map((r) => r.host.slice(1))),
+  ].sort((a, b) => b.length - a.length);
+  for (const suffix of suffixes) {
+    if (host.length > suffix.length && host.endsWith(suffix)) {
+      const hit = scan(inBucket((h) => h === `*${suffix}`));
+      if (hit) {
+        return hit;
+      }
+    }
+  }
+  return scan(inBucket((h) => h === '' || h === '*'));
+}
+
+describe('RouteMatcher against the reference matcher', () => {
+  // A fixed-seed generator (mulberry32): a failure names its seed and reproduces exactly.
+  function rng(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  // Few distinct pieces, so generated prefixes and paths share segments, prefixes of segments
+  // (`v1`/`v11`) and empty segments: the cases a trie can get wrong.
+  const SEGMENTS = ['', 'a', 'ab', 'api', 'v1', 'v11', 'v2', 'x', 'users', 'a.b', '-'];
+  const HOSTS = [
+    '',
+    '*',
+    'a.test',
+    'b.test',
+    'x.a.test',
+    '*.a.test',
+    '*.x.a.test',
+    '*.test',
+    '::1',
+    'example.com',
+  ];
+  const REQUEST_HOSTS = [
+    undefined,
+    '',
+    'a.test',
+    'A.TEST:8080',
+    'b.test.',
+    'x.a.test',
+    'y.x.a.test',
+    'x.x.a.test',
+    'test',
+    '.test',
+    'other',
+    '[::1]:9',
+    'example.com',
+    'www.example.com',
+  ];
+
+  function pathOf(next: () => number, maxSegments: number): string {
+    const n = Math.floor(next() * (maxSegments + 1));
+    let p = '';
+    for (let i = 0; i < n; i++) {
+      p += '/' + SEGMENTS[Math.floor(next() * SEGMENTS.length)];
+    }
+    return p;
+  }
+
+  it('should agree on 400 random tables of up to 40 routes, 250 requests each', () => {
+    let compared = 0;
+    for (let seed = 1; seed <= 400; seed++) {
+      const next = rng(seed);
+      const count = 1 + Math.floor(next() * 40);
+      const routes = Array.from({ length: count }, (_, i) => {
+        let prefix = pathOf(next, 3);
+        if (next() < 0.2) {
+          prefix += '/';
+        }
+        if (prefix === '' && next() < 0.5) {
+          prefix = '/';
+        }
+        return { host: HOSTS[Math.floor(next() * HOSTS.length)], prefix, value: `r${i}` };
+      });
+      const matcher = new RouteMatcher(routes);
+      for (let i = 0; i < 250; i++) {
+        const host = REQUEST_HOSTS[Math.floor(next() * REQUEST_HOSTS.length)];
+        let path = pathOf(next, 5);
+        if (path === '' || next() < 0.1) {
+          path += '/';
+        }
+        const want = referenceMatch(routes, host, path);
+        const got = matcher.match(host, path);
+        if (JSON.stringify(got) !== JSON.stringify(want)) {
+          throw new Error(
+            `seed ${seed}: host ${JSON.stringify(host)} path ${JSON.stringify(path)}: ` +
+              `got ${JSON.stringify(got)}, reference ${JSON.stringify(want)}; routes ` +
+              JSON.stringify(routes),
+          );
+        }
+        compared++;
+      }
+    }
+    expect(compared).toBe(400 * 250);
   });
 });

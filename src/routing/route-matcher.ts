@@ -4,7 +4,7 @@ import { normalizeHost } from '../common/http/normalize-host';
 export interface MatchableRoute<T> {
   /** Normalised host pattern: `''` any, `a.example.com` exact, `*.example.com` wildcard. */
   host: string;
-  /** Prefix beginning with `/`. */
+  /** Prefix beginning with `/` (`''` means `/`). */
   prefix: string;
   value: T;
 }
@@ -16,108 +16,227 @@ export interface RouteMatch<T> {
   rest: string;
 }
 
-interface Entry<T> {
-  prefix: string;
-  /** Prefix `''`/`/` matches every path. */
-  matchesAll: boolean;
-  prefixEndsWithSlash: boolean;
-  value: T;
-}
-
-interface WildcardGroup<T> {
-  /** `.example.com` for `*.example.com`. */
-  suffix: string;
-  entries: Entry<T>[];
+interface Terminal<T> {
+  readonly prefix: string;
+  readonly value: T;
 }
 
 /**
- * A route table compiled once (at boot or on reload) into host buckets, each sorted by prefix
- * length, so a lookup is one Map.get plus a short scan. Precedence follows the Go gateway: exact
- * host > longest `*.` wildcard > any host; within a host, the longest prefix on a `/` segment
- * boundary (`/api/v1` never matches `/api/v11`).
+ * One `/`-separated segment of a prefix. A node stands for the prefix made of the segments from
+ * the root down to it (`/a/b` is root → `a` → `b`) and holds up to two routes:
+ *
+ * - `exact`: prefix `/a/b`, which matches `/a/b` and `/a/b/...`;
+ * - `slash`: prefix `/a/b/`, which matches only `/a/b/...` (the path must go on past the node).
+ *
+ * Regex routes (the traffic-policies issue) belong here too: a node would keep, in file order,
+ * the regex routes whose literal prefix ends at it, tried after its `exact` and `slash` routes
+ * only when a lookup reaches the node, so they cost nothing on paths outside that prefix.
  */
-export class RouteMatcher<T> {
-  private readonly exact = new Map<string, Entry<T>[]>();
-  private readonly wildcards: WildcardGroup<T>[] = [];
-  private readonly any: Entry<T>[] = [];
+interface PathNode<T> {
+  exact: Terminal<T> | undefined;
+  slash: Terminal<T> | undefined;
+  /** Most nodes have one child: kept inline, so a lookup compares in place without a slice. */
+  onlySegment: string | undefined;
+  onlyChild: PathNode<T> | undefined;
+  /** Two or more children, by segment. */
+  children: Map<string, PathNode<T>> | undefined;
+}
 
-  constructor(routes: readonly MatchableRoute<T>[]) {
-    const wild = new Map<string, Entry<T>[]>();
-    for (const route of routes) {
-      const prefix = route.prefix === '' ? '/' : route.prefix;
-      const entry: Entry<T> = {
-        prefix,
-        matchesAll: prefix === '/',
-        prefixEndsWithSlash: prefix.endsWith('/'),
-        value: route.value,
-      };
-      const host = route.host;
-      if (host === '' || host === '*') {
-        this.any.push(entry);
-      } else if (host.startsWith('*.')) {
-        const suffix = host.slice(1);
-        wild.set(suffix, [...(wild.get(suffix) ?? []), entry]);
-      } else {
-        this.exact.set(host, [...(this.exact.get(host) ?? []), entry]);
+function newNode<T>(): PathNode<T> {
+  return {
+    exact: undefined,
+    slash: undefined,
+    onlySegment: undefined,
+    onlyChild: undefined,
+    children: undefined,
+  };
+}
+
+/**
+ * The prefixes of one host bucket as a segment trie. A lookup walks the request path one segment
+ * at a time and keeps the last route it passed, so its cost grows with the path's segments, not
+ * with the number of routes; the deepest route passed is the longest prefix, because every step
+ * down adds at least one character (`/a` < `/a/` < `/a/b`).
+ */
+class PathTrie<T> {
+  private readonly root = newNode<T>();
+
+  /** Adds a route; the first one declared keeps a prefix (a later duplicate could never match). */
+  add(prefix: string, value: T, segments: Map<string, string>): void {
+    if (prefix === '') {
+      prefix = '/';
+    }
+    if (prefix.charCodeAt(0) !== 47 /* / */) {
+      throw new Error(`route prefix must start with "/", got ${JSON.stringify(prefix)}`);
+    }
+    const trailingSlash = prefix.charCodeAt(prefix.length - 1) === 47;
+    const body = trailingSlash ? prefix.slice(0, -1) : prefix;
+    let node = this.root;
+    if (body !== '') {
+      for (const raw of body.slice(1).split('/')) {
+        // One string per distinct segment however many prefixes repeat it (`v1`, `api`).
+        let segment = segments.get(raw);
+        if (segment === undefined) {
+          segment = raw;
+          segments.set(raw, raw);
+        }
+        node = childFor(node, segment);
       }
     }
-    for (const entries of this.exact.values()) {
-      sortByPrefix(entries);
+    const terminal = { prefix, value };
+    if (trailingSlash) {
+      node.slash ??= terminal;
+    } else {
+      node.exact ??= terminal;
     }
-    for (const [suffix, entries] of wild) {
-      this.wildcards.push({ suffix, entries: sortByPrefix(entries) });
+  }
+
+  /** `path` is canonical (starts with `/`, no `//`). */
+  match(path: string): RouteMatch<T> | undefined {
+    const len = path.length;
+    let node = this.root;
+    if (path.charCodeAt(0) !== 47 /* / */) {
+      // Only `/` matches a path that is not one (none reaches here; kept for total behaviour).
+      const all = node.slash;
+      return all === undefined ? undefined : { value: all.value, prefix: all.prefix, rest: path };
     }
-    this.wildcards.sort((a, b) => b.suffix.length - a.suffix.length);
-    sortByPrefix(this.any);
+    let best: Terminal<T> | undefined;
+    let bestAt = 0;
+    let pos = 0; // path[0, pos) is the prefix `node` stands for; path[pos] is `/` or the end
+    for (;;) {
+      if (node.exact !== undefined) {
+        best = node.exact;
+        bestAt = pos;
+      }
+      if (pos === len) {
+        break;
+      }
+      if (node.slash !== undefined) {
+        best = node.slash;
+        bestAt = pos;
+      }
+      const start = pos + 1;
+      let next: PathNode<T> | undefined;
+      let end: number;
+      const only = node.onlySegment;
+      if (only !== undefined) {
+        end = start + only.length;
+        if (
+          end > len ||
+          (end < len && path.charCodeAt(end) !== 47) ||
+          !path.startsWith(only, start)
+        ) {
+          break;
+        }
+        next = node.onlyChild;
+      } else if (node.children !== undefined) {
+        end = path.indexOf('/', start);
+        if (end === -1) {
+          end = len;
+        }
+        next = node.children.get(path.slice(start, end));
+      } else {
+        break;
+      }
+      if (next === undefined) {
+        break;
+      }
+      node = next;
+      pos = end;
+    }
+    if (best === undefined) {
+      return undefined;
+    }
+    return {
+      value: best.value,
+      prefix: best.prefix,
+      rest: bestAt === len ? '/' : path.slice(bestAt),
+    };
+  }
+}
+
+function childFor<T>(node: PathNode<T>, segment: string): PathNode<T> {
+  if (node.children !== undefined) {
+    let child = node.children.get(segment);
+    if (child === undefined) {
+      child = newNode();
+      node.children.set(segment, child);
+    }
+    return child;
+  }
+  if (node.onlySegment === undefined) {
+    const child = newNode<T>();
+    node.onlySegment = segment;
+    node.onlyChild = child;
+    return child;
+  }
+  if (node.onlySegment === segment) {
+    return node.onlyChild!;
+  }
+  const child = newNode<T>();
+  node.children = new Map([
+    [node.onlySegment, node.onlyChild!],
+    [segment, child],
+  ]);
+  node.onlySegment = undefined;
+  node.onlyChild = undefined;
+  return child;
+}
+
+/**
+ * A route table compiled once (at boot or on reload) into host buckets, each a segment trie of
+ * its prefixes, so a lookup costs a Map.get per host bucket tried plus one step per path segment,
+ * whatever the number of routes. Precedence follows the Go gateway: exact host > longest `*.`
+ * wildcard > any host, and a host bucket none of whose prefixes match falls through to the next;
+ * within a host, the longest prefix on a `/` segment boundary (`/api/v1` never matches
+ * `/api/v11`).
+ */
+export class RouteMatcher<T> {
+  private readonly exact = new Map<string, PathTrie<T>>();
+  /** By suffix: `.example.com` for `*.example.com`. */
+  private readonly wildcards = new Map<string, PathTrie<T>>();
+  private readonly any = new PathTrie<T>();
+
+  constructor(routes: readonly MatchableRoute<T>[]) {
+    const segments = new Map<string, string>();
+    for (const route of routes) {
+      const host = route.host;
+      let trie: PathTrie<T> | undefined;
+      if (host === '' || host === '*') {
+        trie = this.any;
+      } else {
+        const bucket = host.startsWith('*.') ? this.wildcards : this.exact;
+        const key = host.startsWith('*.') ? host.slice(1) : host;
+        trie = bucket.get(key);
+        if (trie === undefined) {
+          trie = new PathTrie<T>();
+          bucket.set(key, trie);
+        }
+      }
+      trie.add(route.prefix, route.value, segments);
+    }
   }
 
   /** `rawHost` is the Host header as received; `path` must already be canonical. */
   match(rawHost: string | undefined, path: string): RouteMatch<T> | undefined {
     const host = normalizeHost(rawHost);
     const exact = this.exact.get(host);
-    if (exact) {
-      const hit = matchPath(exact, path);
-      if (hit) {
+    if (exact !== undefined) {
+      const hit = exact.match(path);
+      if (hit !== undefined) {
         return hit;
       }
     }
-    for (const group of this.wildcards) {
-      // Strictly longer than the suffix: `*.example.com` does not match `example.com`.
-      if (host.length > group.suffix.length && host.endsWith(group.suffix)) {
-        const hit = matchPath(group.entries, path);
-        if (hit) {
+    if (this.wildcards.size > 0) {
+      // Each `.` after the first character starts a candidate suffix, longest first. Never at 0:
+      // `*.example.com` needs a label before `.example.com`, so it does not match `example.com`.
+      for (let dot = host.indexOf('.', 1); dot !== -1; dot = host.indexOf('.', dot + 1)) {
+        const hit = this.wildcards.get(host.slice(dot))?.match(path);
+        if (hit !== undefined) {
           return hit;
         }
       }
     }
-    return matchPath(this.any, path);
+    return this.any.match(path);
   }
-}
-
-function sortByPrefix<T>(entries: Entry<T>[]): Entry<T>[] {
-  // Stable sort keeps declaration order among equal lengths.
-  return entries.sort((a, b) => b.prefix.length - a.prefix.length);
-}
-
-function matchPath<T>(entries: Entry<T>[], path: string): RouteMatch<T> | undefined {
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    if (e.matchesAll) {
-      return { value: e.value, prefix: e.prefix, rest: path };
-    }
-    if (!path.startsWith(e.prefix)) {
-      continue;
-    }
-    const n = e.prefix.length;
-    if (path.length === n) {
-      return { value: e.value, prefix: e.prefix, rest: '/' };
-    }
-    if (e.prefixEndsWithSlash) {
-      return { value: e.value, prefix: e.prefix, rest: path.slice(n - 1) };
-    }
-    if (path.charCodeAt(n) === 47 /* / */) {
-      return { value: e.value, prefix: e.prefix, rest: path.slice(n) };
-    }
-  }
-  return undefined;
 }
