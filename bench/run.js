@@ -67,8 +67,12 @@ async function startTargets(defs, ctx) {
       err.child = t.child;
       throw err;
     }
-    log(`  ${def.label}: ${t.url} (pid ${t.child.proc.pid})`);
-    live.push({ def, ...t });
+    // A gateway's RSS once it answered one request, before any load.
+    const startRssMb = t.readyMs === undefined ? undefined : rssSnapshot(t.child.proc.pid).totalMb;
+    const ready =
+      t.readyMs === undefined ? '' : `, ready in ${t.readyMs} ms, RSS ${startRssMb.toFixed(1)} MB`;
+    log(`  ${def.label}: ${t.url} (pid ${t.child.proc.pid}${ready})`);
+    live.push({ def, ...t, startRssMb });
   }
   return { live, skipped };
 }
@@ -224,6 +228,25 @@ function describeWorkers(id, live, phase, plan) {
   }
 }
 
+/** The large route tables against one route: req/s, CPU per request, RSS, time to ready. */
+function describeRouteTables(live, phase) {
+  const one = phase.summaries['routes-1'];
+  const base = live.find((t) => t.def.id === 'routes-1');
+  if (!one || !base) {
+    return;
+  }
+  for (const t of live.filter((x) => x.def.routeTable && x.def.id !== 'routes-1')) {
+    const s = phase.summaries[t.def.id];
+    log(
+      `\n${t.def.label}: ${Math.round(s.rps)} req/s vs 1 route ${Math.round(one.rps)} ` +
+        `(${(s.rps / one.rps).toFixed(2)}x); CPU ${s.cpuUsPerReq.toFixed(1)} vs ` +
+        `${one.cpuUsPerReq.toFixed(1)} µs/req; peak RSS ${s.rssMb.toFixed(1)} vs ` +
+        `${one.rssMb.toFixed(1)} MB (${s.rssMb - one.rssMb >= 0 ? '+' : ''}` +
+        `${(s.rssMb - one.rssMb).toFixed(1)}); ready in ${t.readyMs} vs ${base.readyMs} ms`,
+    );
+  }
+}
+
 /** Rounds of interleaved runs: every target once per round, the order rotating each round. */
 async function runPhase(name, live, ctx, opts, rate) {
   const runs = Object.fromEntries(live.map((t) => [t.def.id, []]));
@@ -251,7 +274,7 @@ async function runPhase(name, live, ctx, opts, rate) {
 async function runIdlePhase(live, opts) {
   log(`\nidle connections: ${opts.idleConnections} keep-alive connections per gateway target`);
   const idle = {};
-  for (const t of live.filter((x) => x.def.kind === 'gateway')) {
+  for (const t of live.filter((x) => x.def.kind === 'gateway' && !x.def.skipIdle)) {
     await waitForQuiet(opts);
     const r = await measureIdleConnections({
       url: t.url,
@@ -364,6 +387,7 @@ async function main() {
     for (const id of ['gateway-workers', 'gateway-workers-spread']) {
       describeWorkers(id, live, throughput, ctx.plan);
     }
+    describeRouteTables(live, throughput);
     const busyRuns = [throughput, fixedRate]
       .filter(Boolean)
       .flatMap((phase) => Object.values(phase.runs).flat())
@@ -389,7 +413,13 @@ async function main() {
       totalSecs,
       options: opts,
       machine,
-      targets: live.map((t) => ({ ...t.def, url: t.url, setup: undefined })),
+      targets: live.map((t) => ({
+        ...t.def,
+        url: t.url,
+        setup: undefined,
+        readyMs: t.readyMs,
+        startRssMb: t.startRssMb,
+      })),
       skipped,
       logs,
       throughput,

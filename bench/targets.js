@@ -10,6 +10,9 @@
 //   env        gateway only: extra environment for `node dist/main.js`
 //   setup      gateway only: (ctx) => extra env; may write files (keys, log paths) in ctx.tmpDir
 //   routeOverrides  gateway only: fields merged into the single bench route (require_auth...)
+//   routeTable gateway only: (upstreamBase) => more routes; they and the bench route are then
+//              written to a GATEWAY_CONFIG JSON file instead of SERVICE_ROUTES
+//   skipIdle   gateway only: left out of the idle keep-alive connections phase
 //   cpus       gateway only: taskset CPU list instead of the proxy core (e.g. '0,1'), or 'all'
 //              for no pinning at all (cluster workers)
 //   main       gateway only: another build's dist/main.js (bench:pair's `<id>@<path>`)
@@ -72,6 +75,21 @@ const TWO_WORKERS = {
   },
   ...FULL_PIPELINE,
 };
+
+/** A full-pipeline target whose routes (`routes(upstreamBase)` plus `/bench`) come from a file. */
+function routeTableTarget(id, label, routes) {
+  return {
+    id,
+    label,
+    kind: 'gateway',
+    byDefault: true,
+    skipIdle: true,
+    env: { LOG_LEVEL: 'info', ...NEVER_BITING_LIMITS, ENABLE_CACHING: 'false' },
+    ...FULL_PIPELINE,
+    routeOverrides: { ...FULL_PIPELINE.routeOverrides, prefix: '/bench' },
+    routeTable: routes,
+  };
+}
 
 const TARGETS = [
   { id: 'direct', label: 'direct (upstream)', kind: 'direct', byDefault: true },
@@ -211,6 +229,29 @@ const TARGETS = [
     ...TWO_WORKERS,
   },
 
+  // Route tables (issue 26): the full pipeline with its routes in a GATEWAY_CONFIG JSON file,
+  // requesting /bench/item, whose route `/bench` is shorter than every other prefix (a matcher
+  // that scans prefixes longest first pays for all of them). One route against 20,000 distinct
+  // two-segment prefixes (`/svc123/v4`), and against 20,000 exact hosts (`api-123.example.test`)
+  // the request's Host does not match, so it falls through to the any-host `/bench`. Compare them
+  // with `npm run bench:pair -- routes-1 routes-prefix-20k` (and routes-host-20k).
+  routeTableTarget('routes-1', 'gateway (full, 1 route from a file)', () => []),
+  routeTableTarget('routes-prefix-20k', 'gateway (full, 20,000 prefix routes)', (upstream) =>
+    Array.from({ length: 20_000 }, (_, i) => ({
+      name: `svc${i}`,
+      prefix: `/svc${i}/v4`,
+      target_url: upstream,
+    })),
+  ),
+  routeTableTarget('routes-host-20k', 'gateway (full, 20,000 host routes)', (upstream) =>
+    Array.from({ length: 20_000 }, (_, i) => ({
+      name: `api${i}`,
+      host: `api-${i}.example.test`,
+      prefix: '/',
+      target_url: upstream,
+    })),
+  ),
+
   // ---------------------------------------------------------------------------------------
   // SLOT for later issues: more gateway configurations, measured in the same run.
   // ---------------------------------------------------------------------------------------
@@ -262,6 +303,14 @@ async function launchNodeProxy(ctx, name, script, extraArgs = []) {
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(child, `${base}${DEFAULT_PATH}`, 10_000);
   return { base, child };
+}
+
+/** The target's route table, then the bench route, as a GATEWAY_CONFIG JSON file. */
+function writeRouteFile(ctx, def, benchRoute) {
+  const file = path.join(ctx.tmpDir, `routes-${def.id}.json`);
+  const routes = [...def.routeTable(ctx.upstream.base), benchRoute];
+  fs.writeFileSync(file, JSON.stringify({ routes }));
+  return file;
 }
 
 const LAUNCHERS = {
@@ -329,10 +378,13 @@ const LAUNCHERS = {
       target_url: ctx.upstream.base,
       ...(def.routeOverrides || {}),
     };
+    const routes = def.routeTable
+      ? { GATEWAY_CONFIG: writeRouteFile(ctx, def, route) }
+      : { SERVICE_ROUTES: JSON.stringify([route]) };
     const env = {
       ...baseEnv(),
       GATEWAY_PORT: `127.0.0.1:${port}`,
-      SERVICE_ROUTES: JSON.stringify([route]),
+      ...routes,
       LOG_LEVEL: 'warn', // no access log unless a target asks for one
       NO_DASHBOARD: '1',
       DEMO_UPSTREAM: 'false',
@@ -349,10 +401,12 @@ const LAUNCHERS = {
       argv = ['/bin/sh', '-c', 'exec "$@" > "$0"', collector.fifo, ...argv];
     }
     const cmd = pinnedCommand(ctx.plan, cpu, argv[0], argv.slice(1));
+    const started = Date.now();
     const child = startChild(def.label, { ...cmd, env, cwd: REPO_ROOT });
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(child, `${base}/health`, 30_000);
-    return { base, child, stdoutLog };
+    // From spawn to the first 200 from /health (polled every 100 ms): config load included.
+    return { base, child, stdoutLog, readyMs: Date.now() - started };
   },
 };
 
