@@ -415,6 +415,41 @@ describe('Admin API (e2e)', () => {
       expect(slow.requests.length).toBeGreaterThan(seen);
     });
 
+    it('should drain an upstream on one route only while another route shares the upstreams', async () => {
+      // Same targets as `pair`: the two routes share one upstream group until a drain names one.
+      const created = await admin(gw, 'POST', '/admin/routes', {
+        name: 'twin',
+        prefix: '/twin',
+        targets: [slow.url, other.url],
+      });
+      expect(created.status).toBe(201);
+      try {
+        const drained = await admin(gw, 'POST', '/admin/upstreams/drain', {
+          url: slow.url,
+          route: 'twin',
+        });
+        expect(drained.json()).toMatchObject({ route: 'twin', affected: 1 });
+        const before = slow.requests.length;
+        for (let i = 0; i < 6; i++) {
+          expect((await send(gw.url, '/twin/fast')).status).toBe(200);
+        }
+        expect(slow.requests.length).toBe(before);
+        for (let i = 0; i < 6; i++) {
+          expect((await send(gw.url, '/pair/fast')).status).toBe(200);
+        }
+        expect(slow.requests.length).toBeGreaterThan(before);
+        const listed = (await admin(gw, 'GET', '/admin/upstreams')).json<{
+          upstreams: { route: string; url: string; draining: boolean }[];
+        }>().upstreams;
+        const slowOn = (route: string) =>
+          listed.find((u) => u.route === route && u.url === `${slow.url}/`)?.draining;
+        expect([slowOn('twin'), slowOn('pair')]).toEqual([true, false]);
+      } finally {
+        await admin(gw, 'POST', '/admin/upstreams/enable', { url: slow.url, route: 'twin' });
+        expect((await admin(gw, 'DELETE', '/admin/routes/twin')).status).toBe(200);
+      }
+    });
+
     it('should reset a breaker and refuse unknown upstreams', async () => {
       const reset = await admin(gw, 'POST', '/admin/upstreams/reset-breaker', { url: up.url });
       expect(reset.status).toBe(200);

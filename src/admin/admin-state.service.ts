@@ -181,8 +181,18 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     });
   }
 
-  /** Marks every upstream copy a rule names as draining, and clears the others. */
+  /**
+   * Marks every upstream copy a rule names as draining, and clears the others. A route a rule
+   * names gets upstreams of its own first, so draining them leaves the routes it shared them with.
+   */
   private applyDrains(): void {
+    const scoped = new Set<string>();
+    for (const rule of this.drainRules) {
+      if (rule.route !== undefined) {
+        scoped.add(rule.route);
+      }
+    }
+    this.table.isolate(scoped);
     for (const route of this.table.routes) {
       for (const upstream of route.group.upstreams) {
         upstream.draining = this.drainRules.some(

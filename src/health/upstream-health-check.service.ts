@@ -11,6 +11,7 @@ import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { OutlierDetector } from '../load-balancing/outlier-detector';
 import type { Upstream } from '../load-balancing/upstream';
+import type { UpstreamGroup } from '../load-balancing/upstream-group';
 import { BACKEND_HEALTH_STATUS } from '../observability/metrics.constants';
 import type { CompiledRoute } from '../routing/compiled-route';
 import { RouteTableService } from '../routing/route-table.service';
@@ -23,7 +24,7 @@ export const UPSTREAM_HEALTH_CHECK_INTERVAL = 'upstream-health-check';
 interface ProbeTarget {
   readonly key: string;
   readonly spec: ProbeSpec;
-  /** Every `Upstream` object (one per route) this probe writes `healthy` into. */
+  /** Every `Upstream` object (one per upstream group) this probe writes `healthy` into. */
   upstreams: Upstream[];
   running: boolean;
   up: boolean;
@@ -40,12 +41,12 @@ export type BackendHealthGauge = Pick<Gauge<'backend'>, 'set'>;
  * `Upstream.healthy` after `HEALTH_CHECK_FAILS` consecutive failures / `HEALTH_CHECK_PASSES`
  * consecutive successes.
  *
- * - De-duplication: routes get their own `Upstream` objects, but two routes pointing at the same
- *   host:port (TCP) or the same health URL share one probe and its result.
+ * - De-duplication: every upstream group has its own `Upstream` objects, but two groups pointing
+ *   at the same host:port (TCP) or the same health URL share one probe and its result.
  * - No overlap: a probe still running when the next tick comes (a hanging upstream) is not
  *   started again; that tick skips it.
  * - `backend_health_status{backend}` is set after every probe and whenever the outlier detector
- *   ejects or returns an upstream: 1 when every route's copy of that backend is up and not ejected.
+ *   ejects or returns an upstream: 1 when every group's copy of that backend is up and not ejected.
  *
  * Named so it does not clash with terminus's own `HealthCheckService`.
  *
@@ -189,7 +190,13 @@ export class UpstreamHealthCheckService implements OnApplicationBootstrap, OnMod
     }
     const targets = new Map<string, ProbeTarget>();
     const byBackend = new Map<string, Upstream[]>();
+    // Routes with the same upstreams and health path share one group: visit it once.
+    const seen = new Set<UpstreamGroup>();
     for (const route of routes) {
+      if (seen.has(route.group)) {
+        continue;
+      }
+      seen.add(route.group);
       for (const upstream of route.group.upstreams) {
         const spec = probeSpecFor(upstream, route.config.healthPath);
         const key = probeKey(spec);

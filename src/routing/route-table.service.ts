@@ -1,21 +1,57 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { compileRouteCache } from '../cache/route-cache';
+import { samePlainData } from '../common/same-plain-data';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types';
+import type { Upstream } from '../load-balancing/upstream';
+import type { UpstreamGroup } from '../load-balancing/upstream-group';
 import { UpstreamPoolsService } from '../load-balancing/upstream-pools.service';
 import { RetryBudget } from '../resilience/retry-budget';
 import type { CompiledRoute } from './compiled-route';
 import { RouteMatcher, type RouteMatch } from './route-matcher';
 
+/** What a `replace` changed, by route name. */
+export interface RouteTableChange {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+interface Table {
+  readonly matcher: RouteMatcher<CompiledRoute>;
+  readonly routes: readonly CompiledRoute[];
+  readonly byName: ReadonlyMap<string, CompiledRoute>;
+  /** Upstream groups in use, by `groupKey`. */
+  readonly groups: ReadonlyMap<string, UpstreamGroup>;
+}
+
+const EMPTY: Table = {
+  matcher: new RouteMatcher<CompiledRoute>([]),
+  routes: [],
+  byName: new Map(),
+  groups: new Map(),
+};
+
+/** Route names listed in the info line when a change touches no more than this many. */
+const NAMED_IN_SUMMARY = 10;
+
 /**
- * Holds the compiled route table. A reload builds a complete new matcher and swaps it in with one
+ * Holds the compiled route table. A reload builds a complete new table and swaps it in with one
  * assignment, so a request sees either the old table or the new one, never a mix.
+ *
+ * Routes whose upstreams are the same (same URLs, weights and failure statuses, algorithm and
+ * health path) share one `UpstreamGroup`: its `Upstream` objects, in-flight counts, balancing
+ * state, passive ejections and panic state are those of that set of servers, as with an nginx
+ * `upstream` block several locations use. A route named in `isolate()` (a drain scoped to it) gets
+ * a group of its own. A route that a reload leaves unchanged keeps its compiled form: its group,
+ * retry budget and metrics.
  */
 @Injectable()
 export class RouteTableService implements OnModuleInit {
   private readonly logger = new Logger(RouteTableService.name);
-  private matcher = new RouteMatcher<CompiledRoute>([]);
-  private compiled: CompiledRoute[] = [];
+  private table: Table = EMPTY;
+  private readonly keys = new WeakMap<CompiledRoute, string>();
+  private isolated: ReadonlySet<string> = new Set();
 
   constructor(
     @InjectGatewayConfig() private readonly config: GatewayConfig,
@@ -27,42 +63,129 @@ export class RouteTableService implements OnModuleInit {
   }
 
   /**
-   * Compiles `routes` (fresh upstream groups, shared pools and breakers, new retry budgets) and
-   * swaps them in. Requests already matched keep their old `CompiledRoute`; pools no route uses
-   * any more are closed once those requests have finished.
+   * Compiles `routes` and swaps them in. Routes equal to a route of the same name in the current
+   * table are reused as they are; the others get a new compiled form (shared pools and breakers,
+   * their upstream group shared with equal ones, a new retry budget). Requests already matched
+   * keep their old `CompiledRoute`; pools no route uses any more are closed once those requests
+   * have finished.
    */
-  replace(routes: readonly RouteConfig[]): void {
-    const previous = this.compiled;
-    const compiled = routes.map((r) => this.compile(r));
-    this.matcher = new RouteMatcher(
+  replace(routes: readonly RouteConfig[]): RouteTableChange {
+    const started = performance.now();
+    const previous = this.table;
+    const groups = new Map<string, UpstreamGroup>();
+    const byName = new Map<string, CompiledRoute>();
+    const compiled: CompiledRoute[] = [];
+    const change: RouteTableChange = { added: [], changed: [], removed: [] };
+    const fresh: CompiledRoute[] = [];
+    const keys = this.groupKeys(routes);
+    for (let i = 0; i < routes.length; i++) {
+      const config = routes[i];
+      const key = keys[i];
+      const old = previous.byName.get(config.name);
+      let route: CompiledRoute;
+      if (
+        old !== undefined &&
+        this.keys.get(old) === key &&
+        (old.config === config || samePlainData(old.config, config))
+      ) {
+        route = old;
+      } else {
+        const group = groups.get(key) ?? previous.groups.get(key) ?? this.createGroup(config);
+        route = this.compile(config, group);
+        this.keys.set(route, key);
+        (old === undefined ? change.added : change.changed).push(config.name);
+        fresh.push(route);
+      }
+      groups.set(key, route.group);
+      compiled.push(route);
+      if (!byName.has(config.name)) {
+        byName.set(config.name, route);
+      }
+    }
+    for (const name of previous.byName.keys()) {
+      if (!byName.has(name)) {
+        change.removed.push(name);
+      }
+    }
+    const matcher = new RouteMatcher(
       compiled.map((c) => ({ host: c.config.host, prefix: c.config.prefix, value: c })),
     );
-    this.compiled = compiled;
-    if (previous.length > 0) {
-      const maxTimeoutMs = Math.max(0, ...previous.map((c) => c.timeoutMs));
-      void this.pools.retireUnused(
-        previous.flatMap((c) => c.group.upstreams),
-        compiled.flatMap((c) => c.group.upstreams),
-        maxTimeoutMs + 5_000,
-      );
+    this.table = { matcher, routes: compiled, byName, groups };
+
+    if (previous.routes.length > 0) {
+      this.retire(previous, groups);
     }
-    for (const c of compiled) {
-      this.logger.log(
-        `route ${c.name}: host=${c.config.host || '*'} prefix=${c.config.prefix} ` +
-          `upstreams=${c.group.upstreams.map((u) => u.label).join(',')} strip_prefix=${c.stripPrefix}`,
-      );
+    this.log(change, fresh, groups.size, performance.now() - started);
+    return change;
+  }
+
+  /**
+   * Gives each named route an upstream group of its own (the others share theirs), so state set
+   * on its upstreams, such as a drain scoped to that route, stays with it. Recompiles only the
+   * routes whose isolation changed.
+   */
+  isolate(names: ReadonlySet<string>): void {
+    const before = this.isolated;
+    if (before.size === names.size && [...names].every((n) => before.has(n))) {
+      return;
     }
+    this.isolated = new Set(names);
+    this.replace(this.table.routes.map((r) => r.config));
   }
 
   match(host: string | undefined, path: string): RouteMatch<CompiledRoute> | undefined {
-    return this.matcher.match(host, path);
+    return this.table.matcher.match(host, path);
   }
 
   get routes(): readonly CompiledRoute[] {
-    return this.compiled;
+    return this.table.routes;
   }
 
-  private compile(route: RouteConfig): CompiledRoute {
+  /** The running route of that name. */
+  route(name: string): CompiledRoute | undefined {
+    return this.table.byName.get(name);
+  }
+
+  /** Distinct upstream groups of the running table. */
+  get groups(): Iterable<UpstreamGroup> {
+    return this.table.groups.values();
+  }
+
+  /**
+   * What routes share an upstream group by: their servers, how they are chosen and probed, and
+   * which statuses count as their failures. An isolated route that shares its servers with another
+   * route gets a key of its own; alone, it keeps the common key, so isolating it keeps its group
+   * and the state on it.
+   */
+  private groupKeys(routes: readonly RouteConfig[]): string[] {
+    const keys = routes.map((route) => {
+      let key =
+        `${route.algorithm ?? this.config.loadBalancing.algorithm}\n${route.healthPath ?? ''}` +
+        `\n${route.failureStatuses?.join(',') ?? '-'}`;
+      for (const u of route.upstreams) {
+        key += `\n${u.weight} ${u.failureStatuses?.join(',') ?? '-'} ${u.url}`;
+      }
+      return key;
+    });
+    if (this.isolated.size > 0) {
+      const users = new Map<string, number>();
+      for (const key of keys) {
+        users.set(key, (users.get(key) ?? 0) + 1);
+      }
+      routes.forEach((route, i) => {
+        if (this.isolated.has(route.name) && users.get(keys[i])! > 1) {
+          keys[i] += `\n#${route.name}`;
+        }
+      });
+    }
+    return keys;
+  }
+
+  private createGroup(route: RouteConfig): UpstreamGroup {
+    return this.pools.createGroup(route, route.algorithm ?? this.config.loadBalancing.algorithm);
+  }
+
+  private compile(route: RouteConfig, group: UpstreamGroup): CompiledRoute {
     return {
       name: route.name,
       config: route,
@@ -72,7 +195,59 @@ export class RouteTableService implements OnModuleInit {
       maxBodyBytes: route.maxBodyBytes,
       cache: compileRouteCache(route, this.config.cache),
       retryBudget: new RetryBudget({ budgetPercent: this.config.resilience.retryBudgetPercent }),
-      group: this.pools.createGroup(route, route.algorithm ?? this.config.loadBalancing.algorithm),
+      group,
     };
+  }
+
+  /** Hands the upstreams no group uses any more to the pools, to close once idle. */
+  private retire(previous: Table, current: ReadonlyMap<string, UpstreamGroup>): void {
+    const gone: Upstream[] = [];
+    for (const [key, group] of previous.groups) {
+      if (current.get(key) !== group) {
+        gone.push(...group.upstreams);
+      }
+    }
+    if (gone.length === 0) {
+      return;
+    }
+    let maxTimeoutMs = 0;
+    for (const c of previous.routes) {
+      maxTimeoutMs = Math.max(maxTimeoutMs, c.timeoutMs);
+    }
+    const kept: Upstream[] = [];
+    for (const group of current.values()) {
+      kept.push(...group.upstreams);
+    }
+    void this.pools.retireUnused(gone, kept, maxTimeoutMs + 5_000);
+  }
+
+  /** One info line per change; the routes themselves at debug (20,000 lines would flood info). */
+  private log(
+    change: RouteTableChange,
+    fresh: readonly CompiledRoute[],
+    groups: number,
+    elapsedMs: number,
+  ): void {
+    const parts = (['added', 'changed', 'removed'] as const)
+      .filter((kind) => change[kind].length > 0)
+      .map((kind) => {
+        const names = change[kind];
+        return names.length <= NAMED_IN_SUMMARY
+          ? `${kind} ${names.join(', ')}`
+          : `${names.length} ${kind}`;
+      });
+    this.logger.log(
+      `route table: ${this.table.routes.length} routes, ${groups} upstream groups` +
+        `${parts.length > 0 ? `; ${parts.join('; ')}` : '; unchanged'} (${elapsedMs.toFixed(0)} ms)`,
+    );
+    for (const c of fresh) {
+      this.logger.debug(
+        `route ${c.name}: host=${c.config.host || '*'} prefix=${c.config.prefix} ` +
+          `upstreams=${c.group.upstreams.map((u) => u.label).join(',')} strip_prefix=${c.stripPrefix}`,
+      );
+    }
+    for (const name of change.removed) {
+      this.logger.debug(`route ${name}: removed`);
+    }
   }
 }
