@@ -836,3 +836,30 @@ describe('response cache opt-in: explicit CACHE_TTL or a route ttl (spawned gate
     }
   });
 });
+
+describe('cache metrics on a large route table', () => {
+  it('creates a route’s cache series on its first request instead of at boot', async () => {
+    const base = testConfig([]);
+    // One more route than the eager limit (EAGER_ROUTE_SERIES_MAX_ROUTES).
+    const routes = Array.from({ length: 1001 }, (_, i) => ({
+      name: `big-${i}`,
+      prefix: `/big-${i}`,
+      upstreams: [upstream.url],
+      cache: { enabled: true, allowSetCookie: false },
+    }));
+    const big = await startGateway(
+      testConfig(routes, { cache: { ...base.cache, enabled: true, compression: false } }),
+    );
+    try {
+      handler = reply({ 'cache-control': 'max-age=60' });
+      expect((await send(big.url, '/metrics')).text).not.toContain('route="big-7"');
+      expect((await send(big.url, '/big-7/x')).headers['x-cache']).toBe('MISS');
+      const after = (await send(big.url, '/metrics')).text;
+      expect(after).toContain('cache_misses_total{route="big-7"} 1');
+      expect(after).toContain('cache_hits_total{route="big-7"} 0');
+      expect(after).not.toContain('route="big-8"');
+    } finally {
+      await big.close();
+    }
+  });
+});

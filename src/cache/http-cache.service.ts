@@ -10,6 +10,7 @@ import { applyCompression, CompressionHook } from '../compression/compression-ho
 import { negotiateEncoding } from '../compression/compression';
 import { removeHeader } from '../common/http/flat-headers';
 import { API_KEY_HEADER } from '../security/auth/auth.constants';
+import { EAGER_ROUTE_SERIES_MAX_ROUTES } from '../observability/metrics.constants';
 import { RouteTableService } from '../routing/route-table.service';
 import { buildSecurityHeaders } from '../security/headers/security-headers';
 import { currentAgeMs, type LiveEntry } from './cache-entry';
@@ -126,7 +127,11 @@ export class HttpCacheService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     // Label children per route once the route table is compiled, each at 0, so a scrape shows
-    // every caching route from the start (rates need the zero sample).
+    // every caching route from the start (rates need the zero sample). A large table gets them
+    // on each route's first request instead.
+    if (this.routes.routes.length > EAGER_ROUTE_SERIES_MAX_ROUTES) {
+      return;
+    }
     for (const route of this.routes.routes) {
       if (route.cache !== undefined) {
         route.cache.metrics ??= this.metricsFor(route.name);

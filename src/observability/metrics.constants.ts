@@ -49,6 +49,13 @@ export const LOG_LINES_DROPPED = 'log_lines_dropped_total';
 export const UNMATCHED_ROUTE = 'unmatched';
 
 /**
+ * Route tables up to this size get every route's series at 0 from boot, so `rate()` has its
+ * first sample; a larger table gets a route's series on its first request (20,000 routes would
+ * be tens of thousands of idle series, in memory and in every scrape).
+ */
+export const EAGER_ROUTE_SERIES_MAX_ROUTES = 1000;
+
+/**
  * Every metric name the gateway itself defines (prom-client's default process and Node.js
  * metrics come on top). The Grafana dashboard test checks its queries against the live registry.
  */

@@ -8,6 +8,8 @@ import { TrafficStatsService } from './traffic-stats.service';
 export const SYSTEM_METRICS_INTERVAL_MS = 2000;
 /** Samples kept for the sparklines: two minutes at the default interval. */
 export const SYSTEM_METRICS_HISTORY = 60;
+/** Routes listed per sample (the busiest beyond that): what a page or a terminal can show. */
+export const SYSTEM_METRICS_MAX_ROUTES = 100;
 
 type History = SystemMetricsReport['history'];
 type Series = Exclude<keyof History, 'intervalMs'>;
@@ -69,7 +71,7 @@ export class SystemMetricsService implements OnModuleInit, OnApplicationShutdown
   sampleNow(): void {
     this.sampler ??= new SystemSampler();
     const system = this.sampler.sample();
-    const traffic = this.traffic.snapshot();
+    const traffic = this.traffic.snapshot(SYSTEM_METRICS_MAX_ROUTES);
     this.push('requestsPerSecond', traffic.rates.requestsPerSecond);
     this.push('errorsPerSecond', traffic.rates.errorsPerSecond);
     this.push('p99Ms', traffic.latencyMs.p99);

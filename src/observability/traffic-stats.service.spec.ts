@@ -110,4 +110,31 @@ describe('TrafficStatsService', () => {
     listeners[0]();
     expect(stats.snapshot().activeConnections).toBe(1);
   });
+
+  it('should list the busiest routes in table order when bounded, and count the others', () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const routes = {
+      routes: names.map((name) => ({ name, group: { upstreams: [] } })),
+    } as unknown as RouteTableService;
+    const stats = new TrafficStatsService(
+      routes,
+      { blockedIpsTotal: 0 } as IpFilterService,
+      new GatewayLoad(),
+    );
+    const traffic: Record<string, number> = { e: 5, b: 2, d: 9 };
+    for (const [name, n] of Object.entries(traffic)) {
+      for (let i = 0; i < n; i++) {
+        stats.recordRequest(stats.forRoute(name), 200, 1, 0, 0, performance.now());
+      }
+    }
+    const two = stats.snapshot(2);
+    expect(two.routes.map((r) => r.name)).toEqual(['d', 'e']);
+    expect(two.routesOmitted).toBe(3);
+    // Room left over goes to idle routes, first ones first.
+    expect(stats.snapshot(4).routes.map((r) => r.name)).toEqual(['a', 'b', 'd', 'e']);
+    const all = stats.snapshot();
+    expect(all.routes.map((r) => r.name)).toEqual(names);
+    expect(all).not.toHaveProperty('routesOmitted');
+    expect(stats.snapshot(5)).not.toHaveProperty('routesOmitted');
+  });
 });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { CompiledRoute } from '../routing/compiled-route';
 import { RouteTableService } from '../routing/route-table.service';
 import { IpFilterService } from '../security/ip-filter/ip-filter.service';
 import { GatewayLoad } from './metrics/gateway-load';
@@ -101,10 +102,18 @@ export class TrafficStatsService {
     }
   }
 
-  snapshot(): TrafficSnapshot {
+  /**
+   * `maxRoutes` bounds the routes listed (and their upstreams): when the table has more, the
+   * busiest since boot are listed, in table order, and `routesOmitted` counts the others. The
+   * background samplers pass it, so a 20,000-route table does not cost a 20,000-row snapshot
+   * every couple of seconds; `/stats` lists every route.
+   */
+  snapshot(maxRoutes = Infinity): TrafficSnapshot {
     const now = performance.now();
     const upstreams: UpstreamTraffic[] = [];
-    const routes = this.routes.routes.map((r) => {
+    const all = this.routes.routes;
+    const listed = all.length <= maxRoutes ? all : this.busiest(all, maxRoutes);
+    const routes = listed.map((r) => {
       for (const u of r.group.upstreams) {
         const counted = this.byUpstream.get(`${r.name}\u0000${u.key}`);
         upstreams.push({
@@ -137,6 +146,28 @@ export class TrafficStatsService {
       inFlight: this.load.inFlight,
       routes,
       upstreams,
+      ...(listed.length < all.length ? { routesOmitted: all.length - listed.length } : {}),
     };
+  }
+
+  /** The `max` routes with the most requests (then the first idle ones), in table order. */
+  private busiest(all: readonly CompiledRoute[], max: number): CompiledRoute[] {
+    const busy: { route: CompiledRoute; requests: number }[] = [];
+    for (const route of all) {
+      const requests = this.byRoute.get(route.name)?.requests ?? 0;
+      if (requests > 0) {
+        busy.push({ route, requests });
+      }
+    }
+    const chosen = new Set(
+      busy
+        .sort((a, b) => b.requests - a.requests)
+        .slice(0, max)
+        .map((b) => b.route),
+    );
+    for (let i = 0; i < all.length && chosen.size < max; i++) {
+      chosen.add(all[i]);
+    }
+    return all.filter((r) => chosen.has(r));
   }
 }

@@ -61,4 +61,6 @@ export interface TrafficSnapshot {
   inFlight: number;
   routes: RouteTraffic[];
   upstreams: UpstreamTraffic[];
+  /** Routes left out of `routes` (and their upstreams) when the snapshot was bounded. */
+  routesOmitted?: number;
 }

@@ -200,6 +200,24 @@ describe('renderDashboard', () => {
     expect(out).toContain('w19');
   });
 
+  it('should count the routes a bounded snapshot left out in the "more" row', () => {
+    const routes = [{ name: 'busy', requests: 9, errors: 0, latencyMs: latency(1, 2) }];
+    const out = plain(view({ traffic: snapshot({ routes, routesOmitted: 19_999 }) }), 80, 40);
+    expect(out).toContain('busy');
+    expect(out).toContain('… 19,999 more routes');
+    for (const [columns, rows] of [
+      [80, 24],
+      [20, 3],
+    ]) {
+      const lines = renderDashboard(
+        view({ traffic: snapshot({ routes, routesOmitted: 19_999 }) }),
+        { columns, rows },
+        true,
+      );
+      expect(lines.length).toBeLessThanOrEqual(rows);
+    }
+  });
+
   it('should show diverted warnings and how many lower-level lines were held back', () => {
     const out = plain(
       view({

@@ -215,9 +215,10 @@ export function renderDashboard(view: DashboardView, size: TerminalSize, color: 
   const upstreamHeader = 2;
   const wantLogs = view.logs.length > 0 || view.hiddenLogLines > 0;
   const logHeader = wantLogs ? 2 : 0;
-  // An empty route table still takes a row, for its placeholder.
+  // An empty route table still takes a row, for its placeholder; routes a bounded snapshot left
+  // out take one for their "more" row.
   const want = {
-    routes: Math.max(1, t.routes.length),
+    routes: Math.max(1, t.routes.length + (t.routesOmitted ? 1 : 0)),
     upstreams: t.upstreams.length,
     logs: Math.min(5, view.logs.length),
   };
@@ -255,7 +256,9 @@ export function renderDashboard(view: DashboardView, size: TerminalSize, color: 
         'bold',
       ],
     ]);
-    const fits = fitRows(t.routes, got.routes);
+    // A bounded snapshot leaves routes out: they go in the "more" row, which needs its line.
+    const omitted = t.routesOmitted ?? 0;
+    const fits = fitRows(t.routes, omitted > 0 ? Math.max(0, got.routes - 1) : got.routes);
     for (const route of fits.shown) {
       const errPct = route.requests > 0 ? (route.errors / route.requests) * 100 : 0;
       lines.push([
@@ -268,8 +271,8 @@ export function renderDashboard(view: DashboardView, size: TerminalSize, color: 
         ],
       ]);
     }
-    if (fits.more > 0) {
-      lines.push([[`… ${fits.more} more routes`, 'dim']]);
+    if (fits.more + omitted > 0) {
+      lines.push([[`… ${fmtInt(fits.more + omitted)} more routes`, 'dim']]);
     }
     if (t.routes.length === 0 && got.routes > 0) {
       lines.push([['(no routes configured)', 'dim']]);

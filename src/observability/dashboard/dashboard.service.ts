@@ -11,7 +11,7 @@ import { GATEWAY_VERSION } from '../../common/version';
 import { InjectGatewayConfig } from '../../config/gateway.config';
 import type { GatewayConfig } from '../../config/gateway-config.types';
 import { ROOT_LOGGER } from '../observability.constants';
-import { SystemMetricsService } from '../system-metrics.service';
+import { SYSTEM_METRICS_MAX_ROUTES, SystemMetricsService } from '../system-metrics.service';
 import { TrafficStatsService } from '../traffic-stats.service';
 import { renderDashboard, type DashboardView } from './dashboard-renderer';
 import { LogDiversion } from './log-diversion';
@@ -112,7 +112,7 @@ export class DashboardService implements OnApplicationBootstrap, OnApplicationSh
 
   /** The current view; public for tests. */
   view(): DashboardView {
-    const traffic = this.traffic.snapshot();
+    const traffic = this.traffic.snapshot(SYSTEM_METRICS_MAX_ROUTES);
     // One value per refresh period, so extra redraws (a resize) keep the sparkline time-based.
     const now = Date.now();
     if (now - this.lastPointAt >= DASHBOARD_REFRESH_MS / 2) {

@@ -245,9 +245,7 @@ export const MONITOR_JS = String.raw`(function () {
     sparkline('spark-cpu', hist.hostCpuPercent);
     sparkline('spark-proc', hist.processCpuPercent);
 
-    fillTable(
-      'routes',
-      (t.routes || []).map(function (r) {
+    var routeRows = (t.routes || []).map(function (r) {
         var l = r.latencyMs || {};
         var errPct = ratio(num(r.errors), num(r.requests));
         return [
@@ -259,10 +257,11 @@ export const MONITOR_JS = String.raw`(function () {
           [fmtMs(l.p90), 'num'],
           [fmtMs(l.p99), 'num'],
         ];
-      }),
-      7,
-      'no routes configured',
-    );
+      });
+    if (num(t.routesOmitted) > 0) {
+      routeRows.push([['… ' + fmtInt(t.routesOmitted) + ' more routes (the busiest are listed)', 'empty']]);
+    }
+    fillTable('routes', routeRows, 7, 'no routes configured');
     fillTable(
       'upstreams',
       (t.upstreams || []).map(function (u) {
