@@ -291,6 +291,42 @@ describe('Admin API (e2e)', () => {
       expect((await admin(gw, 'DELETE', '/admin/routes/new')).status).toBe(404);
     });
 
+    it('should name an unnamed route as the config file would, against the running table', async () => {
+      // Derived from host and prefix (`api`), made unique against the running routes.
+      const second = await admin(gw, 'POST', '/admin/routes', {
+        prefix: '/api/',
+        target_url: up.url,
+      });
+      expect(second.status).toBe(201);
+      expect(second.json()).toMatchObject({ route: { name: 'api-2', prefix: '/api/' } });
+      const third = await admin(gw, 'POST', '/admin/routes', {
+        prefix: '/api//',
+        target_url: up.url,
+      });
+      expect(third.json()).toMatchObject({ route: { name: 'api-3' } });
+      try {
+        // A replacement may not take another route's host and prefix; its own is fine.
+        const clash = await admin(gw, 'PUT', '/admin/routes/api-3', {
+          prefix: '/api/',
+          target_url: up.url,
+        });
+        expect(clash.status).toBe(400);
+        expect(clash.json<{ message: string }>().message).toMatch(
+          /"api-2" and "api-3" both match host "\*" prefix "\/api\/"/,
+        );
+        const same = await admin(gw, 'PUT', '/admin/routes/api-3', {
+          prefix: '/api//',
+          target_url: other.url,
+        });
+        expect(same.status).toBe(200);
+        expect((await send(gw.url, '/api/x')).status).toBe(200);
+        expect(up.requests.at(-1)?.url).toBe('/api/x');
+      } finally {
+        expect((await admin(gw, 'DELETE', '/admin/routes/api-3')).status).toBe(200);
+        expect((await admin(gw, 'DELETE', '/admin/routes/api-2')).status).toBe(200);
+      }
+    });
+
     it('should let a request in flight on a removed route finish, then close its pool', async () => {
       let release: (() => void) | undefined;
       const temp = await startUpstream((_req, res) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import {
   Injectable,
   Logger,
@@ -7,26 +7,53 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { parseDocument } from 'yaml';
 import { RedisService } from '../redis/redis.service';
+import { mapInSlices } from '../common/slices';
+import { callMaybeInWorker } from '../common/worker-call';
 import { normalizeUpstream } from '../config/env-parsers';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { RouteFileEntry } from '../config/gateway-config.schema';
 import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types';
 import { buildRoutesFromEntries, loadGatewayConfig } from '../config/load-config';
 import { UpstreamHealthCheckService } from '../health/upstream-health-check.service';
-import { RouteTableService } from '../routing/route-table.service';
+import type { CompiledRoute } from '../routing/compiled-route';
+import { RouteTableService, type RouteTableChange } from '../routing/route-table.service';
 import { ApiKeyStore } from '../security/auth/api-key-store';
 import { RedisApiKeyStore } from '../security/auth/redis-api-key-store';
 import { IpFilterService } from '../security/ip-filter/ip-filter.service';
 import type { IpListEntry } from '../security/ip-filter/ip-list';
 import { ADMIN_CHANGES_CHANNEL, ADMIN_REDIS_KEYS } from './admin.constants';
-import { AdminError, badRequest, problemToField } from './admin-error';
-import { ConfigFileWriter } from './config-file-writer';
+import { AdminError, badRequest, conflict, notFound, problemToField } from './admin-error';
+import { ConfigFileWriter, OFF_THREAD_BYTES } from './config-file-writer';
+import {
+  loadReloadable,
+  reloadableOf,
+  validateRouteJson,
+  type ReloadableConfig,
+} from './reload-work';
 import { routeToFileEntry } from './route-entries';
 
 /** Where admin changes are kept (README "Admin API"). */
 export type Persistence = 'redis' | 'config-file' | 'memory';
+
+/** What a route change answers: the route as it now runs (null when removed), the count. */
+export interface RouteChangeResult {
+  route: RouteFileEntry | null;
+  routes: number;
+  /** Where the change is kept (`redis`, `config-file`, `memory`), or `failed`. */
+  persisted: string;
+  /** The route as it was (replace, remove). */
+  before?: RouteFileEntry;
+}
+
+export interface ReloadResult {
+  routes: number;
+  allow: number;
+  deny: number;
+  persisted: string;
+  /** Routes added, changed and removed, with the previous form of the changed and removed. */
+  change: RouteTableChange;
+}
 
 /** A drained upstream: by URL on every route, or on one route only. */
 export interface DrainRule {
@@ -66,10 +93,12 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   private readonly logger = new Logger('AdminApi');
   private readonly instanceId = randomUUID();
   private readonly fileWriter: ConfigFileWriter | undefined;
-  /** Routes whose definition is not in the config file (environment, demo). */
-  private readonly nonFileRoutes: ReadonlySet<string>;
+  /** Routes whose definition is not in the config file (environment, demo), found once. */
+  private nonFileRoutes: Promise<ReadonlySet<string>> | undefined;
   private drainRules: DrainRule[] = [];
   private unsubscribeStatus: (() => void) | undefined;
+  /** Changes to routes, drains and reloads apply one at a time, in order. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     @InjectGatewayConfig() private readonly config: GatewayConfig,
@@ -87,7 +116,6 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     } else {
       this.persistence = 'memory';
     }
-    this.nonFileRoutes = this.routesOutsideFile();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -101,13 +129,139 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     return this.table.routes.map((r) => routeToFileEntry(r.config, this.defaultTimeoutMs));
   }
 
+  /** One running route in config-file form. */
+  routeEntry(name: string): RouteFileEntry | undefined {
+    const route = this.table.route(name);
+    return route === undefined ? undefined : routeToFileEntry(route.config, this.defaultTimeoutMs);
+  }
+
   /**
-   * Validates the complete new route list with the config file's rules and swaps it in as one
-   * table. Nothing changes when any route is invalid.
+   * Validates routes given in config-file form with the config file's rules.
    * @throws AdminError 400 with one detail per problem
    */
   buildRoutes(entries: readonly unknown[], label = 'body'): RouteConfig[] {
-    const built = buildRoutesFromEntries(entries, this.defaultTimeoutMs, label);
+    return this.checked(buildRoutesFromEntries(entries, this.defaultTimeoutMs, label));
+  }
+
+  /**
+   * Adds a route at the end of the table.
+   * @throws AdminError 409 when the name is taken, 400 when the route is invalid or conflicts
+   */
+  addRoute(entry: RouteFileEntry): Promise<RouteChangeResult> {
+    return this.exclusive(async () => {
+      const name = entry.name?.trim().toLowerCase();
+      if (name !== undefined && name !== '' && this.table.route(name) !== undefined) {
+        throw conflict(`route ${JSON.stringify(name)} exists; use PUT /admin/routes/${name}`);
+      }
+      const added = this.checkAgainstTable(entry, undefined);
+      return this.applyRoutes([...this.table.routes.map((r) => r.config), added], added.name);
+    });
+  }
+
+  /**
+   * Replaces the route `name` in its place (its name stays).
+   * @throws AdminError 404 when there is none, 400 when the route is invalid or conflicts
+   */
+  replaceRoute(name: string, entry: RouteFileEntry): Promise<RouteChangeResult> {
+    return this.exclusive(async () => {
+      const current = this.table.route(name);
+      if (current === undefined) {
+        throw notFound(`no route named ${JSON.stringify(name)}`);
+      }
+      const next = this.checkAgainstTable({ ...entry, name }, name);
+      const routes = this.table.routes.map((r) => (r === current ? next : r.config));
+      return {
+        ...(await this.applyRoutes(routes, name)),
+        before: routeToFileEntry(current.config, this.defaultTimeoutMs),
+      };
+    });
+  }
+
+  /**
+   * Removes the route `name` (requests in flight on it finish).
+   * @throws AdminError 404 when there is none
+   */
+  removeRoute(name: string): Promise<RouteChangeResult> {
+    return this.exclusive(async () => {
+      const current = this.table.route(name);
+      if (current === undefined) {
+        throw notFound(`no route named ${JSON.stringify(name)}`);
+      }
+      const routes = this.table.routes.filter((r) => r !== current).map((r) => r.config);
+      return {
+        ...(await this.applyRoutes(routes, undefined)),
+        before: routeToFileEntry(current.config, this.defaultTimeoutMs),
+      };
+    });
+  }
+
+  /**
+   * `entry` validated as if the whole table had been sent with it, without re-validating the
+   * table: the running routes are valid already, and the rules between routes (unique names, a
+   * derived name made unique with `-2`, `-3`, one route per host and prefix) only involve routes
+   * with the same host and prefix or one of those names, so those are validated with it.
+   * `replacing` is the route it takes the place of.
+   */
+  private checkAgainstTable(entry: RouteFileEntry, replacing: string | undefined): RouteConfig {
+    const [alone] = this.buildRoutes([entry], 'routes');
+    const related = new Set<CompiledRoute>();
+    for (const route of this.table.routes) {
+      if (
+        route.name !== replacing &&
+        route.config.host === alone.host &&
+        route.config.prefix === alone.prefix
+      ) {
+        related.add(route);
+      }
+    }
+    if (!entry.name?.trim()) {
+      for (let n = 1; ; n++) {
+        const taken = this.table.route(n === 1 ? alone.name : `${alone.name}-${n}`);
+        if (taken === undefined) {
+          break;
+        }
+        related.add(taken);
+      }
+    }
+    const entries = [...related].map((r) => routeToFileEntry(r.config, this.defaultTimeoutMs));
+    return this.buildRoutes([...entries, entry], 'routes').at(-1)!;
+  }
+
+  /** Applies a validated table and persists it; `name` is the route to show afterwards. */
+  private async applyRoutes(
+    routes: readonly RouteConfig[],
+    name: string | undefined,
+  ): Promise<RouteChangeResult> {
+    await this.installRoutes(routes);
+    const persisted = await this.persistRoutes(routes);
+    return {
+      route: name === undefined ? null : (this.routeEntry(name) ?? null),
+      routes: routes.length,
+      persisted,
+    };
+  }
+
+  private persistRoutes(routes: readonly RouteConfig[]): Promise<string> {
+    return this.persist('routes', async () => {
+      if (this.persistence === 'redis') {
+        await this.requireRedis().set(ADMIN_REDIS_KEYS.routes, await this.routesJson(routes));
+      } else if (this.fileWriter !== undefined) {
+        const outside = await (this.nonFileRoutes ??= this.routesOutsideFile());
+        const kept = routes.filter((r) => !outside.has(r.name));
+        await this.fileWriter.write([{ path: ['routes'], json: await this.routesJson(kept) }]);
+      }
+    });
+  }
+
+  /** Routes as the JSON array of their config-file form, built in slices (a table may be large). */
+  private async routesJson(routes: readonly RouteConfig[]): Promise<string> {
+    const parts = await mapInSlices(routes, (r) =>
+      JSON.stringify(routeToFileEntry(r, this.defaultTimeoutMs)),
+    );
+    return `[${parts.join(',')}]`;
+  }
+
+  private checked(built: ReturnType<typeof buildRoutesFromEntries>): RouteConfig[] {
     if (!built.ok) {
       throw badRequest(
         `invalid route configuration: ${built.problems.join('; ')}`,
@@ -115,22 +269,6 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
       );
     }
     return built.routes;
-  }
-
-  /** Applies a validated table and persists it. @returns where it was persisted */
-  async applyRoutes(routes: readonly RouteConfig[]): Promise<string> {
-    this.installRoutes(routes);
-    return this.persist('routes', async () => {
-      const entries = routes.map((r) => routeToFileEntry(r, this.defaultTimeoutMs));
-      if (this.persistence === 'redis') {
-        await this.requireRedis().set(ADMIN_REDIS_KEYS.routes, JSON.stringify(entries));
-      } else if (this.fileWriter !== undefined) {
-        const kept = routes
-          .filter((r) => !this.nonFileRoutes.has(r.name))
-          .map((r) => routeToFileEntry(r, this.defaultTimeoutMs));
-        await this.fileWriter.write([{ path: ['routes'], value: kept }]);
-      }
-    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -172,8 +310,10 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async setDrains(rules: DrainRule[]): Promise<string> {
-    this.drainRules = rules;
-    this.applyDrains();
+    await this.exclusive(async () => {
+      this.drainRules = rules;
+      await this.applyDrains();
+    });
     return this.persist('drains', async () => {
       if (this.persistence === 'redis') {
         await this.requireRedis().set(ADMIN_REDIS_KEYS.drains, JSON.stringify(rules));
@@ -185,17 +325,18 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
    * Marks every upstream copy a rule names as draining, and clears the others. A route a rule
    * names gets upstreams of its own first, so draining them leaves the routes it shared them with.
    */
-  private applyDrains(): void {
+  private async applyDrains(): Promise<void> {
     const scoped = new Set<string>();
     for (const rule of this.drainRules) {
       if (rule.route !== undefined) {
         scoped.add(rule.route);
       }
     }
-    this.table.isolate(scoped);
+    await this.table.isolate(scoped);
+    const rules = this.drainRules;
     for (const route of this.table.routes) {
       for (const upstream of route.group.upstreams) {
-        upstream.draining = this.drainRules.some(
+        upstream.draining = rules.some(
           (rule) => rule.url === upstream.key && (rule.route ?? route.name) === route.name,
         );
       }
@@ -219,43 +360,62 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
 
   /**
    * Re-reads the configuration (environment and `GATEWAY_CONFIG` file) and applies its routes
-   * and IP lists. Other settings need a restart. @throws AdminError 400 when it is invalid
+   * and IP lists. Other settings need a restart. A large file is read and validated on a worker
+   * thread, and the table compiled in slices, so traffic keeps flowing meanwhile.
+   * `load` replaces the reading (tests). @throws AdminError 400 when it is invalid
    */
-  async reloadConfig(
-    load: () => ReturnType<typeof loadGatewayConfig> = () => loadGatewayConfig(),
-  ): Promise<{ routes: number; allow: number; deny: number; persisted: string }> {
-    const loaded = load();
-    if (!loaded.ok) {
-      throw badRequest(
-        `the configuration is invalid; nothing was changed: ${loaded.problems.join('; ')}`,
-        loaded.problems.map(problemToField),
-      );
-    }
-    const fresh = loaded.config;
-    this.installRoutes(fresh.routes);
-    this.ipFilter.allowlist.replace(fresh.security.ipWhitelist.map((entry) => ({ entry })));
-    this.ipFilter.denylist.replace(fresh.security.ipBlacklist.map((entry) => ({ entry })));
-    // Without Redis the file already is the persisted state.
-    let persisted: string = this.persistence;
-    if (this.persistence === 'redis') {
-      // The file is now the truth: store it so every replica (and the next boot) follows.
-      const results = await Promise.all([
-        this.persist('routes', async () => {
-          const entries = fresh.routes.map((r) => routeToFileEntry(r, this.defaultTimeoutMs));
-          await this.requireRedis().set(ADMIN_REDIS_KEYS.routes, JSON.stringify(entries));
-        }),
-        this.persist('ip-lists', async () => {
-          await this.requireRedis().set(ADMIN_REDIS_KEYS.ipLists, JSON.stringify(this.ipLists()));
-        }),
-      ]);
-      persisted = results.includes('failed') ? 'failed' : 'redis';
-    }
-    return {
-      routes: fresh.routes.length,
-      allow: this.ipFilter.allowlist.size,
-      deny: this.ipFilter.denylist.size,
-      persisted,
-    };
+  reloadConfig(load?: () => ReturnType<typeof loadGatewayConfig>): Promise<ReloadResult> {
+    return this.exclusive(async () => {
+      const fresh = load === undefined ? await this.loadFresh() : reloadableOf(load());
+      if (!fresh.ok) {
+        throw badRequest(
+          `the configuration is invalid; nothing was changed: ${fresh.problems.join('; ')}`,
+          fresh.problems.map(problemToField),
+        );
+      }
+      const change = await this.installRoutes(fresh.routes);
+      this.ipFilter.allowlist.replace(fresh.ipWhitelist.map((entry) => ({ entry })));
+      this.ipFilter.denylist.replace(fresh.ipBlacklist.map((entry) => ({ entry })));
+      // Without Redis the file already is the persisted state.
+      let persisted: string = this.persistence;
+      if (this.persistence === 'redis') {
+        // The file is now the truth: store it so every replica (and the next boot) follows.
+        const results = await Promise.all([
+          this.persist('routes', async () => {
+            const json = await this.routesJson(fresh.routes);
+            await this.requireRedis().set(ADMIN_REDIS_KEYS.routes, json);
+          }),
+          this.persist('ip-lists', async () => {
+            await this.requireRedis().set(ADMIN_REDIS_KEYS.ipLists, JSON.stringify(this.ipLists()));
+          }),
+        ]);
+        persisted = results.includes('failed') ? 'failed' : 'redis';
+      }
+      return {
+        routes: fresh.routes.length,
+        allow: this.ipFilter.allowlist.size,
+        deny: this.ipFilter.denylist.size,
+        persisted,
+        change,
+      };
+    });
+  }
+
+  /** The configuration as a reload reads it, on a worker thread when the file is large. */
+  private async loadFresh(): Promise<ReloadableConfig> {
+    const file = this.config.configFile;
+    const size =
+      file === undefined
+        ? 0
+        : await stat(file).then(
+            (st) => st.size,
+            () => 0,
+          );
+    return callMaybeInWorker(
+      size >= OFF_THREAD_BYTES,
+      require.resolve('./reload-work'),
+      loadReloadable,
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -341,21 +501,32 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
       return;
     }
     try {
-      const data = JSON.parse(raw) as unknown;
       if (kind === 'routes') {
-        if (!Array.isArray(data)) {
-          throw new Error('not an array');
-        }
-        this.installRoutes(this.buildRoutes(data, ADMIN_REDIS_KEYS.routes));
-      } else if (kind === 'ip-lists') {
+        await this.exclusive(async () => {
+          const built = await callMaybeInWorker(
+            raw.length >= OFF_THREAD_BYTES,
+            require.resolve('./reload-work'),
+            validateRouteJson,
+            raw,
+            this.defaultTimeoutMs,
+            ADMIN_REDIS_KEYS.routes,
+          );
+          await this.installRoutes(this.checked(built));
+        });
+        return;
+      }
+      const data = JSON.parse(raw) as unknown;
+      if (kind === 'ip-lists') {
         const lists = data as Partial<IpListsState>;
         this.ipFilter.allowlist.replace(Array.isArray(lists.allow) ? lists.allow : []);
         this.ipFilter.denylist.replace(Array.isArray(lists.deny) ? lists.deny : []);
       } else {
-        this.drainRules = Array.isArray(data)
-          ? (data as DrainRule[]).filter((r) => typeof r?.url === 'string')
-          : [];
-        this.applyDrains();
+        await this.exclusive(async () => {
+          this.drainRules = Array.isArray(data)
+            ? (data as DrainRule[]).filter((r) => typeof r?.url === 'string')
+            : [];
+          await this.applyDrains();
+        });
       }
     } catch (err) {
       const reason = err instanceof AdminError ? err.message : String(err);
@@ -367,11 +538,19 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   // Helpers
 
   /** Swaps the table in; drains and health checks follow the new upstream objects at once. */
-  private installRoutes(routes: readonly RouteConfig[]): void {
-    this.table.replace(routes);
-    this.applyDrains();
+  private async installRoutes(routes: readonly RouteConfig[]): Promise<RouteTableChange> {
+    const change = await this.table.replaceAsync(routes);
+    await this.applyDrains();
     // Copies the known probe state onto the new upstreams and probes new ones right away.
     void this.health.runChecks();
+    return change;
+  }
+
+  /** Runs `work` after every change queued before it (a route change spans several awaits). */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async persist(
@@ -434,25 +613,20 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     return client;
   }
 
-  /** Names of the running routes the config file does not define. */
-  private routesOutsideFile(): Set<string> {
-    const all = new Set(this.config.routes.map((r) => r.name));
-    const path = this.config.configFile;
-    if (path === undefined) {
-      return all;
-    }
+  /**
+   * Names of the routes the config file did not define (environment, demo): the loader lists
+   * the file's routes first, so they are the boot table's routes past the file's count.
+   */
+  private async routesOutsideFile(): Promise<Set<string>> {
+    const boot = this.config.routes.map((r) => r.name);
     try {
-      const data = parseDocument(readFileSync(path, 'utf8')).toJS() as { routes?: unknown } | null;
-      const entries = Array.isArray(data?.routes) ? (data.routes as unknown[]) : [];
-      const built = buildRoutesFromEntries(entries, this.defaultTimeoutMs);
-      if (built.ok) {
-        for (const route of built.routes) {
-          all.delete(route.name);
-        }
-      }
+      const inFile = (await this.fileWriter?.countRoutes()) ?? 0;
+      return new Set(boot.slice(inFile));
     } catch (err) {
-      this.logger.warn(`cannot read ${path} to tell file routes from env routes: ${String(err)}`);
+      this.logger.warn(
+        `cannot read ${this.config.configFile} to tell file routes from env routes: ${String(err)}`,
+      );
+      return new Set(boot);
     }
-    return all;
   }
 }

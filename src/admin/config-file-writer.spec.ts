@@ -46,6 +46,26 @@ describe('ConfigFileWriter', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ server: { port: 1 }, routes: [] });
   });
 
+  it('should take a value already serialised as JSON, and count the routes in the file', async () => {
+    const file = join(dir, 'gw.yaml');
+    writeFileSync(file, 'routes:\n  - name: old\n    prefix: /old\n');
+    const writer = new ConfigFileWriter(file);
+    expect(await writer.countRoutes()).toBe(1);
+    await writer.write([
+      { path: ['routes'], json: '[{"name":"a","prefix":"/a"},{"name":"b","prefix":"/b"}]' },
+    ]);
+    expect(parse(readFileSync(file, 'utf8'))).toEqual({
+      routes: [
+        { name: 'a', prefix: '/a' },
+        { name: 'b', prefix: '/b' },
+      ],
+    });
+    expect(await writer.countRoutes()).toBe(2);
+    const json = join(dir, 'gw.json');
+    writeFileSync(json, '{"server":{}}');
+    expect(await new ConfigFileWriter(json).countRoutes()).toBe(0);
+  });
+
   it('should apply quick successive writes in order, never interleaved', async () => {
     const file = join(dir, 'gw.yaml');
     writeFileSync(file, '');

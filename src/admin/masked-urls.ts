@@ -67,6 +67,11 @@ export function unmaskRouteEntry(
   };
 }
 
+/** Whether an entry sends an upstream URL that may stand for a configured one (see unmaskUrl). */
+export function hasMaskedUrl(entry: RouteFileEntry): boolean {
+  return upstreamUrls(entry).some((url) => typeof url === 'string' && url.includes('***'));
+}
+
 /** Every upstream URL of an entry: `target_url`, and `targets` as strings or `{url, …}`. */
 function upstreamUrls(entry: RouteFileEntry): string[] {
   return [

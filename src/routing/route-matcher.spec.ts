@@ -1,4 +1,4 @@
-import { RouteMatcher } from './route-matcher';
+import { RouteMatcher, RouteMatcherBuilder } from './route-matcher';
 import { normalizeHost } from '../common/http/normalize-host';
 
 describe('RouteMatcher', () => {
@@ -125,6 +125,29 @@ describe('RouteMatcher trie', () => {
     expect(t.match('eu.example.com', '/eu-only')?.value).toBe('wild');
     expect(t.match('.example.com', '/')).toBeUndefined();
     expect(t.match('example.com', '/')).toBeUndefined();
+  });
+
+  it('should build the same matcher one route at a time, and refuse routes after build()', () => {
+    const routes = [
+      { host: '', prefix: '/a', value: 'a' },
+      { host: '*.x.test', prefix: '/', value: 'wild' },
+      { host: 'h.x.test', prefix: '/a/b/', value: 'exact' },
+      { host: '', prefix: '/a', value: 'a-again' },
+    ];
+    const builder = new RouteMatcherBuilder<string>();
+    routes.forEach((r) => builder.add(r));
+    const built = builder.build();
+    const whole = new RouteMatcher(routes);
+    for (const [host, path] of [
+      ['h.x.test', '/a/b/c'],
+      ['h.x.test', '/a/b'],
+      ['y.x.test', '/a'],
+      ['other', '/a/z'],
+    ]) {
+      expect(built.match(host, path)).toEqual(whole.match(host, path));
+    }
+    expect(() => builder.add({ host: '', prefix: '/late', value: 'late' })).toThrow(/after build/);
+    expect(built.match('other', '/late')).toBeUndefined();
   });
 
   it('should scale: 20,000 two-segment prefixes and 20,000 hosts resolve like one', () => {

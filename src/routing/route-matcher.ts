@@ -72,16 +72,20 @@ class PathTrie<T> {
     const trailingSlash = prefix.charCodeAt(prefix.length - 1) === 47;
     const body = trailingSlash ? prefix.slice(0, -1) : prefix;
     let node = this.root;
-    if (body !== '') {
-      for (const raw of body.slice(1).split('/')) {
-        // One string per distinct segment however many prefixes repeat it (`v1`, `api`).
-        let segment = segments.get(raw);
-        if (segment === undefined) {
-          segment = raw;
-          segments.set(raw, raw);
-        }
-        node = childFor(node, segment);
+    for (let start = 1; start <= body.length;) {
+      let end = body.indexOf('/', start);
+      if (end === -1) {
+        end = body.length;
       }
+      const raw = body.slice(start, end);
+      // One string per distinct segment however many prefixes repeat it (`v1`, `api`).
+      let segment = segments.get(raw);
+      if (segment === undefined) {
+        segment = raw;
+        segments.set(raw, raw);
+      }
+      node = childFor(node, segment);
+      start = end + 1;
     }
     const terminal = { prefix, value };
     if (trailingSlash) {
@@ -184,6 +188,46 @@ function childFor<T>(node: PathNode<T>, segment: string): PathNode<T> {
 }
 
 /**
+ * Builds a {@link RouteMatcher} one route at a time, so a large table can be built in slices
+ * between which other work runs (the routes are only read, and the matcher only exists once
+ * `build()` returns). Same precedence as building from the whole list at once.
+ */
+export class RouteMatcherBuilder<T> {
+  readonly exact = new Map<string, PathTrie<T>>();
+  /** By suffix: `.example.com` for `*.example.com`. */
+  readonly wildcards = new Map<string, PathTrie<T>>();
+  readonly any = new PathTrie<T>();
+  private readonly segments = new Map<string, string>();
+  private built = false;
+
+  add(route: MatchableRoute<T>): void {
+    if (this.built) {
+      throw new Error('RouteMatcherBuilder: add() after build()');
+    }
+    const host = route.host;
+    let trie: PathTrie<T> | undefined;
+    if (host === '' || host === '*') {
+      trie = this.any;
+    } else {
+      const bucket = host.startsWith('*.') ? this.wildcards : this.exact;
+      const key = host.startsWith('*.') ? host.slice(1) : host;
+      trie = bucket.get(key);
+      if (trie === undefined) {
+        trie = new PathTrie<T>();
+        bucket.set(key, trie);
+      }
+    }
+    trie.add(route.prefix, route.value, this.segments);
+  }
+
+  build(): RouteMatcher<T> {
+    this.built = true;
+    this.segments.clear();
+    return new RouteMatcher(this);
+  }
+}
+
+/**
  * A route table compiled once (at boot or on reload) into host buckets, each a segment trie of
  * its prefixes, so a lookup costs a Map.get per host bucket tried plus one step per path segment,
  * whatever the number of routes. Precedence follows the Go gateway: exact host > longest `*.`
@@ -192,29 +236,24 @@ function childFor<T>(node: PathNode<T>, segment: string): PathNode<T> {
  * `/api/v11`).
  */
 export class RouteMatcher<T> {
-  private readonly exact = new Map<string, PathTrie<T>>();
-  /** By suffix: `.example.com` for `*.example.com`. */
-  private readonly wildcards = new Map<string, PathTrie<T>>();
-  private readonly any = new PathTrie<T>();
+  private readonly exact: ReadonlyMap<string, PathTrie<T>>;
+  private readonly wildcards: ReadonlyMap<string, PathTrie<T>>;
+  private readonly any: PathTrie<T>;
 
-  constructor(routes: readonly MatchableRoute<T>[]) {
-    const segments = new Map<string, string>();
-    for (const route of routes) {
-      const host = route.host;
-      let trie: PathTrie<T> | undefined;
-      if (host === '' || host === '*') {
-        trie = this.any;
-      } else {
-        const bucket = host.startsWith('*.') ? this.wildcards : this.exact;
-        const key = host.startsWith('*.') ? host.slice(1) : host;
-        trie = bucket.get(key);
-        if (trie === undefined) {
-          trie = new PathTrie<T>();
-          bucket.set(key, trie);
-        }
+  /** From the whole list (declaration order decides between equal prefixes), or a builder. */
+  constructor(routes: readonly MatchableRoute<T>[] | RouteMatcherBuilder<T>) {
+    let builder: RouteMatcherBuilder<T>;
+    if (routes instanceof RouteMatcherBuilder) {
+      builder = routes;
+    } else {
+      builder = new RouteMatcherBuilder<T>();
+      for (const route of routes) {
+        builder.add(route);
       }
-      trie.add(route.prefix, route.value, segments);
     }
+    this.exact = builder.exact;
+    this.wildcards = builder.wildcards;
+    this.any = builder.any;
   }
 
   /** `rawHost` is the Host header as received; `path` must already be canonical. */

@@ -79,7 +79,7 @@ describe('RouteTableService', () => {
   it('should keep unchanged routes as they are on replace, and say what changed', async () => {
     const { table, pools } = setup();
     const first = table.replace([route('a', '/a'), route('b', '/b'), route('c', '/c')]);
-    expect(first).toEqual({ added: ['a', 'b', 'c'], changed: [], removed: [] });
+    expect(first).toEqual({ added: ['a', 'b', 'c'], changed: [], removed: [], before: [] });
     const a = table.route('a')!;
     const b = table.route('b')!;
     a.group.upstreams[0].inFlight = 2;
@@ -90,7 +90,12 @@ describe('RouteTableService', () => {
       route('b', '/b2'),
       route('d', '/d', { upstreams: [{ url: `${B}/`, weight: 1 }] }),
     ]);
-    expect(second).toEqual({ added: ['d'], changed: ['b'], removed: ['c'] });
+    expect(second).toEqual({
+      added: ['d'],
+      changed: ['b'],
+      removed: ['c'],
+      before: [b.config, route('c', '/c')],
+    });
     expect(table.route('a')).toBe(a);
     expect(table.route('b')).not.toBe(b);
     // A changed route with the same upstreams keeps sharing their group and its state.
@@ -113,11 +118,11 @@ describe('RouteTableService', () => {
     table.replace([route('a', '/a'), route('b', '/b')]);
     const shared = table.route('a')!.group;
     const b = table.route('b')!;
-    table.isolate(new Set(['a']));
+    await table.isolate(new Set(['a']));
     expect(table.route('a')!.group).not.toBe(shared);
     expect(table.route('a')!.group.upstreams[0]).not.toBe(shared.upstreams[0]);
     expect(table.route('b')).toBe(b);
-    table.isolate(new Set());
+    await table.isolate(new Set());
     expect(table.route('a')!.group).toBe(shared);
 
     // Alone on its upstreams, an isolated route keeps its group (and requests in flight on it).
@@ -126,7 +131,7 @@ describe('RouteTableService', () => {
       route('b', '/b', { upstreams: [{ url: `${B}/`, weight: 1 }] }),
     ]);
     const own = table.route('b')!.group;
-    table.isolate(new Set(['b']));
+    await table.isolate(new Set(['b']));
     expect(table.route('b')!.group).toBe(own);
     // A route joining it on those upstreams later splits them.
     table.replace([
@@ -147,6 +152,33 @@ describe('RouteTableService', () => {
     expect(pools.poolCount).toBe(2);
     table.replace([route('a', '/a')]);
     expect(pools.poolCount).toBe(1);
+    await pools.onApplicationShutdown();
+  });
+
+  it('should build a large table in slices, serving the old one until the swap', async () => {
+    const { table, pools } = setup();
+    const many = (n: number, tag: string) =>
+      Array.from({ length: n }, (_, i) => route(`r${i}`, `/${tag}${i}/v4`));
+    table.replace(many(20_000, 'old'));
+    let turns = 0;
+    let sawOld = true;
+    const ticker = setInterval(() => {
+      turns++;
+      sawOld &&= table.match('h', '/old5/v4')?.value.name === 'r5';
+    }, 0);
+    const pending = table.replaceAsync(many(20_000, 'new'));
+    const next = table.replaceAsync([route('only', '/only')]);
+    expect(table.match('h', '/old5/v4')?.value.name).toBe('r5');
+    const change = await pending;
+    clearInterval(ticker);
+    expect(change.changed).toHaveLength(20_000);
+    // The event loop ran between slices, and saw the complete old table every time.
+    expect(turns).toBeGreaterThan(0);
+    expect(sawOld).toBe(true);
+    expect(table.match('h', '/new5/v4')?.value.name).toBe('r5');
+    // Calls apply in call order.
+    expect((await next).removed).toHaveLength(20_000);
+    expect(table.routes.map((r) => r.name)).toEqual(['only']);
     await pools.onApplicationShutdown();
   });
 });

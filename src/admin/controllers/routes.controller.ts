@@ -3,10 +3,10 @@ import { ApiBody, ApiOperation, ApiParam, ApiResponse } from '@nestjs/swagger';
 import type { RouteFileEntry } from '../../config/gateway-config.schema';
 import { Admin, type AdminContext } from '../admin-context';
 import { AdminController } from '../admin-controller.decorator';
-import { AdminError, badRequest, conflict, notFound } from '../admin-error';
+import { AdminError, badRequest, notFound } from '../admin-error';
 import { AdminStateService } from '../admin-state.service';
 import { AuditLogService } from '../audit-log.service';
-import { unmaskRouteEntry } from '../masked-urls';
+import { hasMaskedUrl, unmaskRouteEntry } from '../masked-urls';
 import { errorSchema, openApi } from '../dto/openapi';
 import {
   routeBodySchema,
@@ -51,24 +51,16 @@ export class RoutesController {
     schema: openApi(errorSchema, 'output'),
   })
   async create(@Admin() ctx: AdminContext, @Body() body: unknown): Promise<unknown> {
-    const current = this.state.routeEntries();
-    const entry = unmaskRouteEntry(this.validateOne(body), current);
-    const name = entry.name?.trim().toLowerCase();
-    if (name !== undefined && current.some((r) => r.name === name)) {
-      throw conflict(`route ${JSON.stringify(name)} exists; use PUT /admin/routes/${name}`);
-    }
-    const routes = this.state.buildRoutes([...current, entry], 'routes');
-    const added = routes[routes.length - 1];
-    const persisted = await this.state.applyRoutes(routes);
-    const after = this.state.routeEntries().find((r) => r.name === added.name) ?? null;
+    const entry = this.unmask(this.validateOne(body));
+    const result = await this.state.addRoute(entry);
     this.audit.record(ctx.actor, ctx.requestId, {
       action: 'route.create',
-      target: added.name,
+      target: result.route?.name,
       before: null,
-      after,
-      persisted,
+      after: result.route,
+      persisted: result.persisted,
     });
-    return { route: after, routes: routes.length, persisted };
+    return { route: result.route, routes: result.routes, persisted: result.persisted };
   }
 
   @Put('routes/:name')
@@ -83,32 +75,26 @@ export class RoutesController {
     @Param('name') name: string,
     @Body() body: unknown,
   ): Promise<unknown> {
-    const current = this.state.routeEntries();
-    const index = current.findIndex((r) => r.name === name);
     const validated = this.validateOne(body);
-    if (index < 0) {
+    const current = this.state.routeEntry(name);
+    if (current === undefined) {
       throw notFound(`no route named ${JSON.stringify(name)}`);
     }
-    const entry = unmaskRouteEntry(validated, current, current[index]);
+    const entry = this.unmask(validated, current);
     if (entry.name !== undefined && entry.name.trim().toLowerCase() !== name) {
       throw badRequest('a route cannot be renamed; delete it and add the new one', [
         { field: 'body.name', message: `must be ${JSON.stringify(name)} or absent` },
       ]);
     }
-    const before = current[index];
-    const next = [...current];
-    next[index] = { ...entry, name };
-    const routes = this.state.buildRoutes(next, 'routes');
-    const persisted = await this.state.applyRoutes(routes);
-    const after = this.state.routeEntries().find((r) => r.name === name) ?? null;
+    const result = await this.state.replaceRoute(name, entry);
     this.audit.record(ctx.actor, ctx.requestId, {
       action: 'route.update',
       target: name,
-      before,
-      after,
-      persisted,
+      before: result.before,
+      after: result.route,
+      persisted: result.persisted,
     });
-    return { route: after, routes: routes.length, persisted };
+    return { route: result.route, routes: result.routes, persisted: result.persisted };
   }
 
   @Delete('routes/:name')
@@ -117,24 +103,25 @@ export class RoutesController {
   @ApiResponse({ status: 200, schema: openApi(routeChangeResponseSchema, 'output') })
   @ApiResponse({ status: 404, schema: openApi(errorSchema, 'output') })
   async remove(@Admin() ctx: AdminContext, @Param('name') name: string): Promise<unknown> {
-    const current = this.state.routeEntries();
-    const before = current.find((r) => r.name === name);
-    if (before === undefined) {
-      throw notFound(`no route named ${JSON.stringify(name)}`);
-    }
-    const routes = this.state.buildRoutes(
-      current.filter((r) => r.name !== name),
-      'routes',
-    );
-    const persisted = await this.state.applyRoutes(routes);
+    const result = await this.state.removeRoute(name);
     this.audit.record(ctx.actor, ctx.requestId, {
       action: 'route.delete',
       target: name,
-      before,
+      before: result.before,
       after: null,
-      persisted,
+      persisted: result.persisted,
     });
-    return { routes: routes.length, persisted };
+    return { routes: result.routes, persisted: result.persisted };
+  }
+
+  /**
+   * Masked upstream URLs (as this API shows them) resolved to the configured ones. The running
+   * table is listed only when the entry has one: a 20,000-route table is not listed per change.
+   */
+  private unmask(entry: RouteFileEntry, replacing?: RouteFileEntry): RouteFileEntry {
+    return hasMaskedUrl(entry)
+      ? unmaskRouteEntry(entry, this.state.routeEntries(), replacing)
+      : entry;
   }
 
   /** The entry alone first, so its problems are named `body.<field>`. */
