@@ -313,4 +313,70 @@ describe('RouteMatcher against the reference matcher', () => {
     }
     expect(compared).toBe(400 * 250);
   });
+
+  it('should change a matcher by a few routes like a rebuild, leaving the original as it was', () => {
+    let compared = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const next = rng(seed);
+      type R = { host: string; prefix: string; value: string };
+      // Unique host+prefix, as the config makes them; a duplicate is the rebuild case below.
+      const unique = (routes: R[]) => {
+        const seen = new Set<string>();
+        return routes.filter((r) => {
+          const key = `${r.host === '*' ? '' : r.host}\n${r.prefix === '' ? '/' : r.prefix}`;
+          return !seen.has(key) && seen.add(key);
+        });
+      };
+      const gen = (i: number, tag: string): R => ({
+        host: HOSTS[Math.floor(next() * HOSTS.length)],
+        prefix: pathOf(next, 3) + (next() < 0.2 ? '/' : ''),
+        value: `${tag}${i}`,
+      });
+      const before = unique(
+        Array.from({ length: 1 + Math.floor(next() * 30) }, (_, i) => gen(i, 'r')),
+      );
+      const removed = before.filter(() => next() < 0.3);
+      const kept = before.filter((r) => !removed.includes(r));
+      const added = unique([
+        ...kept,
+        ...Array.from({ length: Math.floor(next() * 6) }, (_, i) => gen(i, 'n')),
+      ]).slice(kept.length);
+      const after = [...kept, ...added];
+      const original = new RouteMatcher(before);
+      const changed = original.withChanges(removed, added);
+      expect(changed).toBeDefined();
+      const rebuilt = new RouteMatcher(after);
+      const reference = new RouteMatcher(before);
+      for (let i = 0; i < 100; i++) {
+        const host = REQUEST_HOSTS[Math.floor(next() * REQUEST_HOSTS.length)];
+        const path = pathOf(next, 5) || '/';
+        expect(changed!.match(host, path)).toEqual(rebuilt.match(host, path));
+        expect(original.match(host, path)).toEqual(reference.match(host, path));
+        compared++;
+      }
+    }
+    expect(compared).toBe(200 * 100);
+  });
+
+  it('should refuse a change that involves a duplicate prefix, for a rebuild to decide', () => {
+    const a = { host: '', prefix: '/a', value: 'a' };
+    const t = new RouteMatcher([a, { host: 'h', prefix: '/x', value: 'x' }]);
+    expect(t.withChanges([], [{ host: '', prefix: '/a', value: 'a2' }])).toBeUndefined();
+    expect(t.withChanges([{ host: '', prefix: '/a', value: 'other' }], [])).toBeUndefined();
+    expect(t.withChanges([{ host: 'h', prefix: '/nope', value: 'x' }], [])).toBeUndefined();
+    // `*` and `` are both any host: removing the first would uncover the second.
+    const shadowing = new RouteMatcher([
+      { host: '', prefix: '/', value: 'first' },
+      { host: '*', prefix: '', value: 'second' },
+    ]);
+    expect(shadowing.withChanges([{ host: '', prefix: '/', value: 'first' }], [])).toBeUndefined();
+    const moved = t.withChanges([a], [{ ...a, prefix: '/b' }])!;
+    expect(moved.match('z', '/a')).toBeUndefined();
+    expect(moved.match('z', '/b/1')?.value).toBe('a');
+    expect(t.match('z', '/a')?.value).toBe('a');
+    // The last route of a host bucket gone: the bucket goes, and the host falls through.
+    const gone = t.withChanges([{ host: 'h', prefix: '/x', value: 'x' }], [])!;
+    expect(gone.match('h', '/x')).toBeUndefined();
+    expect(gone.match('h', '/a')?.value).toBe('a');
+  });
 });

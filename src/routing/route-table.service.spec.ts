@@ -4,6 +4,7 @@ import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types'
 import { OutlierDetector } from '../load-balancing/outlier-detector';
 import { StallDetector } from '../load-balancing/stall-detector';
 import { UpstreamPoolsService } from '../load-balancing/upstream-pools.service';
+import { RouteMatcherBuilder } from './route-matcher';
 import { RouteTableService } from './route-table.service';
 
 function setup(routes: unknown[] = []) {
@@ -179,6 +180,32 @@ describe('RouteTableService', () => {
     // Calls apply in call order.
     expect((await next).removed).toHaveLength(20_000);
     expect(table.routes.map((r) => r.name)).toEqual(['only']);
+    await pools.onApplicationShutdown();
+  });
+
+  it('should patch a few changed routes into the matcher and rebuild it for many', async () => {
+    const { table, pools } = setup();
+    const configs = Array.from({ length: 1000 }, (_, i) => route(`r${i}`, `/r${i}`));
+    table.replace(configs);
+    const adds = jest.spyOn(RouteMatcherBuilder.prototype, 'add');
+    try {
+      // r0 removed, r1 moved (a new object), the rest the very objects the table runs.
+      const next = [...configs.slice(2), route('r1', '/moved'), route('extra', '/extra')];
+      const change = await table.replaceAsync(next);
+      expect(change).toMatchObject({ added: ['extra'], changed: ['r1'], removed: ['r0'] });
+      expect(adds).not.toHaveBeenCalled();
+      expect(table.match('h', '/moved/x')?.value.name).toBe('r1');
+      expect(table.match('h', '/r1')).toBeUndefined();
+      expect(table.match('h', '/r0')).toBeUndefined();
+      expect(table.match('h', '/r999')?.value.name).toBe('r999');
+
+      const many = Array.from({ length: 300 }, (_, i) => route(`m${i}`, `/m${i}`));
+      await table.replaceAsync([...table.routes.map((r) => r.config), ...many]);
+      expect(adds).toHaveBeenCalledTimes(table.routes.length);
+      expect(table.match('h', '/m299')?.value.name).toBe('m299');
+    } finally {
+      adds.mockRestore();
+    }
     await pools.onApplicationShutdown();
   });
 });

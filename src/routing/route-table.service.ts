@@ -31,20 +31,27 @@ interface Built {
 const SLICE_MS = 4;
 /** Routes compiled between two looks at the clock. */
 const ROUTES_PER_STEP = 128;
+/** Up to this many routes added, changed or removed are patched into the matcher, not rebuilt. */
+const PATCH_MAX_ROUTES = 256;
 
 interface Table {
   readonly matcher: RouteMatcher<CompiledRoute>;
   readonly routes: readonly CompiledRoute[];
   readonly byName: ReadonlyMap<string, CompiledRoute>;
-  /** Upstream groups in use, by `groupKey`. */
+  /** Upstream groups in use, by group key. */
   readonly groups: ReadonlyMap<string, UpstreamGroup>;
+  /** The isolated route names it was built with. */
+  readonly isolated: ReadonlySet<string>;
 }
+
+const NONE_ISOLATED: ReadonlySet<string> = new Set();
 
 const EMPTY: Table = {
   matcher: new RouteMatcher<CompiledRoute>([]),
   routes: [],
   byName: new Map(),
   groups: new Map(),
+  isolated: NONE_ISOLATED,
 };
 
 /** Route names listed in the info line when a change touches no more than this many. */
@@ -65,7 +72,8 @@ const NAMED_IN_SUMMARY = 10;
 export class RouteTableService implements OnModuleInit {
   private readonly logger = new Logger(RouteTableService.name);
   private table: Table = EMPTY;
-  private isolated: ReadonlySet<string> = new Set();
+  private isolated: ReadonlySet<string> = NONE_ISOLATED;
+  private readonly groupKeyOf = new WeakMap<UpstreamGroup, string>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -127,63 +135,93 @@ export class RouteTableService implements OnModuleInit {
     if (before.size === names.size && [...names].every((n) => before.has(n))) {
       return;
     }
-    this.isolated = new Set(names);
+    this.isolated = names.size === 0 ? NONE_ISOLATED : new Set(names);
     await this.replaceAsync(this.table.routes.map((r) => r.config));
   }
 
-  /** Builds the next table from the current one, pausing (yield) every few hundred routes. */
+  /**
+   * Builds the next table from the current one, pausing (yield) every few hundred routes. Routes
+   * given as the very objects the current table runs are taken as they are; a few changed routes
+   * are patched into the current matcher, more rebuild it.
+   */
   private *build(routes: readonly RouteConfig[]): Generator<void, Built> {
     const started = performance.now();
     const previous = this.table;
-    const keys = this.groupKeys(routes);
+    const isolated = this.isolated;
+    // With isolated routes a key depends on the other routes too (see groupKeys): every key is
+    // computed then. Without, a route config the current table runs keeps its group.
+    const keys = isolated.size > 0 ? this.groupKeys(routes) : undefined;
+    const sameKeys = keys === undefined && previous.isolated.size === 0;
     const groups = new Map<string, UpstreamGroup>();
     const byName = new Map<string, CompiledRoute>();
     const compiled: CompiledRoute[] = [];
-    const matcher = new RouteMatcherBuilder<CompiledRoute>();
     const change: RouteTableChange = { added: [], changed: [], removed: [], before: [] };
     const fresh: CompiledRoute[] = [];
+    const replaced: CompiledRoute[] = [];
     yield;
     for (let i = 0; i < routes.length; i++) {
       if (i % ROUTES_PER_STEP === ROUTES_PER_STEP - 1) {
         yield;
       }
       const config = routes[i];
-      const key = keys[i];
-      const group = groups.get(key) ?? previous.groups.get(key);
       const old = previous.byName.get(config.name);
       let route: CompiledRoute;
-      if (
-        old !== undefined &&
-        old.group === group &&
-        (old.config === config || samePlainData(old.config, config))
-      ) {
+      let key: string;
+      if (old !== undefined && old.config === config && sameKeys) {
         route = old;
+        key = this.groupKeyOf.get(old.group)!;
       } else {
-        route = this.compile(config, group ?? this.createGroup(config));
-        if (old === undefined) {
-          change.added.push(config.name);
+        key = keys?.[i] ?? this.baseGroupKey(config);
+        const group = groups.get(key) ?? previous.groups.get(key);
+        if (old !== undefined && old.group === group && samePlainData(old.config, config)) {
+          route = old;
         } else {
-          change.changed.push(config.name);
-          change.before.push(old.config);
+          route = this.compile(config, group ?? this.createGroup(config, key));
+          if (old === undefined) {
+            change.added.push(config.name);
+          } else {
+            change.changed.push(config.name);
+            change.before.push(old.config);
+            replaced.push(old);
+          }
+          fresh.push(route);
         }
-        fresh.push(route);
       }
       groups.set(key, route.group);
       compiled.push(route);
       if (!byName.has(config.name)) {
         byName.set(config.name, route);
       }
-      matcher.add({ host: config.host, prefix: config.prefix, value: route });
     }
     for (const [name, old] of previous.byName) {
       if (!byName.has(name)) {
         change.removed.push(name);
         change.before.push(old.config);
+        replaced.push(old);
       }
     }
     yield;
+    const matchable = (c: CompiledRoute) => ({
+      host: c.config.host,
+      prefix: c.config.prefix,
+      value: c,
+    });
+    let matcher =
+      replaced.length + fresh.length <= PATCH_MAX_ROUTES
+        ? previous.matcher.withChanges(replaced.map(matchable), fresh.map(matchable))
+        : undefined;
+    if (matcher === undefined) {
+      const builder = new RouteMatcherBuilder<CompiledRoute>();
+      for (let i = 0; i < compiled.length; i++) {
+        if (i % ROUTES_PER_STEP === ROUTES_PER_STEP - 1) {
+          yield;
+        }
+        builder.add(matchable(compiled[i]));
+      }
+      matcher = builder.build();
+    }
     return {
-      table: { matcher: matcher.build(), routes: compiled, byName, groups },
+      table: { matcher, routes: compiled, byName, groups, isolated },
       previous,
       change,
       fresh,
@@ -220,20 +258,25 @@ export class RouteTableService implements OnModuleInit {
 
   /**
    * What routes share an upstream group by: their servers, how they are chosen and probed, and
-   * which statuses count as their failures. An isolated route that shares its servers with another
-   * route gets a key of its own; alone, it keeps the common key, so isolating it keeps its group
-   * and the state on it.
+   * which statuses count as their failures.
+   */
+  private baseGroupKey(route: RouteConfig): string {
+    let key =
+      `${route.algorithm ?? this.config.loadBalancing.algorithm}\n${route.healthPath ?? ''}` +
+      `\n${route.failureStatuses?.join(',') ?? '-'}`;
+    for (const u of route.upstreams) {
+      key += `\n${u.weight} ${u.failureStatuses?.join(',') ?? '-'} ${u.url}`;
+    }
+    return key;
+  }
+
+  /**
+   * Every route's group key while some routes are isolated: an isolated route that shares its
+   * servers with another route gets a key of its own; alone, it keeps the common key, so
+   * isolating it keeps its group and the state on it.
    */
   private groupKeys(routes: readonly RouteConfig[]): string[] {
-    const keys = routes.map((route) => {
-      let key =
-        `${route.algorithm ?? this.config.loadBalancing.algorithm}\n${route.healthPath ?? ''}` +
-        `\n${route.failureStatuses?.join(',') ?? '-'}`;
-      for (const u of route.upstreams) {
-        key += `\n${u.weight} ${u.failureStatuses?.join(',') ?? '-'} ${u.url}`;
-      }
-      return key;
-    });
+    const keys = routes.map((route) => this.baseGroupKey(route));
     if (this.isolated.size > 0) {
       const users = new Map<string, number>();
       for (const key of keys) {
@@ -248,8 +291,13 @@ export class RouteTableService implements OnModuleInit {
     return keys;
   }
 
-  private createGroup(route: RouteConfig): UpstreamGroup {
-    return this.pools.createGroup(route, route.algorithm ?? this.config.loadBalancing.algorithm);
+  private createGroup(route: RouteConfig, key: string): UpstreamGroup {
+    const group = this.pools.createGroup(
+      route,
+      route.algorithm ?? this.config.loadBalancing.algorithm,
+    );
+    this.groupKeyOf.set(group, key);
+    return group;
   }
 
   private compile(route: RouteConfig, group: UpstreamGroup): CompiledRoute {
