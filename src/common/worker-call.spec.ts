@@ -17,7 +17,8 @@ describe('callInWorker', () => {
        exports.sum = (a, b) => ({ sum: a + b, isMainThread });
        exports.later = async (ms) => { await new Promise((r) => setTimeout(r, ms)); return 'done'; };
        exports.fails = () => { throw new Error('bad input'); };
-       exports.exits = () => process.exit(3);`,
+       exports.exits = () => process.exit(3);
+       exports.big = (n) => ({ head: 'h', items: Array.from({ length: n }, (_, i) => ({ i })), small: [1, 2] });`,
     );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,6 +27,36 @@ describe('callInWorker', () => {
     expect(await callInWorker(file, 'sum', [2, 3])).toEqual({ sum: 5, isMainThread: false });
     expect(isMainThread).toBe(true);
     expect(await callInWorker(file, 'later', [20])).toBe('done');
+  });
+
+  it('should take a large array of the result in parts, each its own event-loop turn', async () => {
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const pending = callInWorker<{ head: string; items: { i: number }[]; small: number[] }>(
+      file,
+      'big',
+      [20_001],
+    );
+    // Each part is acknowledged from a setImmediate: note how far the loop had turned by then.
+    const turnsAtParts: number[] = [];
+    const original = setImmediate;
+    const spy = jest.spyOn(global, 'setImmediate').mockImplementation((fn: () => void) =>
+      original(() => {
+        turnsAtParts.push(turns);
+        fn();
+      }),
+    );
+    const value = await pending;
+    spy.mockRestore();
+    clearInterval(ticker);
+    // 41 parts of 500, and the loop turned between them.
+    expect(turnsAtParts.length).toBeGreaterThanOrEqual(41);
+    expect(new Set(turnsAtParts).size).toBeGreaterThan(1);
+    expect(value.head).toBe('h');
+    expect(value.small).toEqual([1, 2]);
+    expect(value.items).toHaveLength(20_001);
+    expect(value.items.every((item, i) => item.i === i)).toBe(true);
+    expect(turns).toBeGreaterThan(0);
   });
 
   it('should reject with the error thrown, or when the worker dies without answering', async () => {

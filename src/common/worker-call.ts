@@ -1,15 +1,40 @@
 import { Worker } from 'node:worker_threads';
 
+/** Items per message when a result's array is sent in parts. */
+const PART_ITEMS = 500;
+
 /**
  * Runs in the worker: requires the module, calls the export, posts back the value or the error.
+ * A large array under a key of the result is posted in parts first, each after the calling thread
+ * took the previous one in and gave its event loop a turn, so taking the result in is many short
+ * steps rather than one long one (20,000 routes take tens of ms to deserialise).
  * Plain JavaScript evaluated by the worker, so it needs no file of its own in `dist/`.
  */
 const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
+const PART = ${PART_ITEMS};
 Promise.resolve()
   .then(() => require(workerData.file)[workerData.name](...workerData.args))
   .then(
-    (value) => parentPort.postMessage({ ok: true, value }),
+    (value) => {
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        const rest = { ...value };
+        return (async () => {
+          for (const [key, items] of Object.entries(value)) {
+            if (Array.isArray(items) && items.length > PART) {
+              for (let i = 0; i < items.length; i += PART) {
+                parentPort.postMessage({ part: key, items: items.slice(i, i + PART) });
+                // The next part once the caller took this one in and had a turn of its loop.
+                await new Promise((resolve) => parentPort.once('message', resolve));
+              }
+              rest[key] = [];
+            }
+          }
+          parentPort.postMessage({ ok: true, value: rest });
+        })();
+      }
+      parentPort.postMessage({ ok: true, value });
+    },
     (error) =>
       parentPort.postMessage({
         ok: false,
@@ -17,6 +42,9 @@ Promise.resolve()
       }),
   );
 `;
+
+type WorkerMessage<T> =
+  { part: string; items: unknown[] } | { ok: true; value: T } | { ok: false; error: string };
 
 /**
  * Whether `file` can be loaded by a worker: compiled JavaScript. The test runner loads the
@@ -37,10 +65,24 @@ export function callInWorker<T>(file: string, name: string, args: readonly unkno
   return new Promise<T>((resolve, reject) => {
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { file, name, args } });
     let settled = false;
-    worker.once('message', (message: { ok: boolean; value?: T; error?: string }) => {
+    const parts = new Map<string, unknown[]>();
+    worker.on('message', (message: WorkerMessage<T>) => {
+      if ('part' in message) {
+        const items = parts.get(message.part) ?? [];
+        parts.set(message.part, items);
+        for (const item of message.items) {
+          items.push(item);
+        }
+        setImmediate(() => worker.postMessage('next'));
+        return;
+      }
       settled = true;
       if (message.ok) {
-        resolve(message.value as T);
+        const value = message.value as Record<string, unknown>;
+        for (const [key, items] of parts) {
+          value[key] = items;
+        }
+        resolve(value as T);
       } else {
         reject(new Error(`${name} in a worker thread failed: ${message.error}`));
       }
