@@ -24,7 +24,7 @@ import { IpFilterService } from '../security/ip-filter/ip-filter.service';
 import type { IpListEntry } from '../security/ip-filter/ip-list';
 import { ADMIN_CHANGES_CHANNEL, ADMIN_REDIS_KEYS } from './admin.constants';
 import { AdminError, badRequest, conflict, notFound, problemToField } from './admin-error';
-import { ConfigFileWriter, OFF_THREAD_BYTES } from './config-file-writer';
+import { ConfigFileWriter, OFF_THREAD_BYTES, type RouteOp } from './config-file-writer';
 import {
   loadReloadable,
   reloadableOf,
@@ -53,6 +53,16 @@ export interface ReloadResult {
   persisted: string;
   /** Routes added, changed and removed, with the previous form of the changed and removed. */
   change: RouteTableChange;
+}
+
+interface FileRoutes {
+  /** Running routes the file does not define (environment, demo): never written to it. */
+  readonly outside: ReadonlySet<string>;
+  /**
+   * The file's route entries are the running file routes, each under its name, so a single
+   * change can be written as such; else (an unnamed entry, a failed write) the list is rewritten.
+   */
+  synced: boolean;
 }
 
 /** A drained upstream: by URL on every route, or on one route only. */
@@ -93,8 +103,8 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   private readonly logger = new Logger('AdminApi');
   private readonly instanceId = randomUUID();
   private readonly fileWriter: ConfigFileWriter | undefined;
-  /** Routes whose definition is not in the config file (environment, demo), found once. */
-  private nonFileRoutes: Promise<ReadonlySet<string>> | undefined;
+  /** What the config file holds of the running routes, found on the first write to it. */
+  private fileRoutes: Promise<FileRoutes> | undefined;
   private drainRules: DrainRule[] = [];
   private unsubscribeStatus: (() => void) | undefined;
   /** Changes to routes, drains and reloads apply one at a time, in order. */
@@ -154,7 +164,11 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
         throw conflict(`route ${JSON.stringify(name)} exists; use PUT /admin/routes/${name}`);
       }
       const added = this.checkAgainstTable(entry, undefined);
-      return this.applyRoutes([...this.table.routes.map((r) => r.config), added], added.name);
+      return this.applyRoutes([...this.table.routes.map((r) => r.config), added], added.name, {
+        op: 'put',
+        name: added.name,
+        entry: routeToFileEntry(added, this.defaultTimeoutMs),
+      });
     });
   }
 
@@ -170,8 +184,13 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
       }
       const next = this.checkAgainstTable({ ...entry, name }, name);
       const routes = this.table.routes.map((r) => (r === current ? next : r.config));
+      const op: RouteOp = {
+        op: 'put',
+        name,
+        entry: routeToFileEntry(next, this.defaultTimeoutMs),
+      };
       return {
-        ...(await this.applyRoutes(routes, name)),
+        ...(await this.applyRoutes(routes, name, op)),
         before: routeToFileEntry(current.config, this.defaultTimeoutMs),
       };
     });
@@ -189,7 +208,7 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
       }
       const routes = this.table.routes.filter((r) => r !== current).map((r) => r.config);
       return {
-        ...(await this.applyRoutes(routes, undefined)),
+        ...(await this.applyRoutes(routes, undefined, { op: 'remove', name })),
         before: routeToFileEntry(current.config, this.defaultTimeoutMs),
       };
     });
@@ -227,13 +246,17 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     return this.buildRoutes([...entries, entry], 'routes').at(-1)!;
   }
 
-  /** Applies a validated table and persists it; `name` is the route to show afterwards. */
+  /**
+   * Applies a validated table and persists it; `name` is the route to show afterwards, `op` the
+   * change as one entry of the config file.
+   */
   private async applyRoutes(
     routes: readonly RouteConfig[],
     name: string | undefined,
+    op: RouteOp,
   ): Promise<RouteChangeResult> {
     await this.installRoutes(routes);
-    const persisted = await this.persistRoutes(routes);
+    const persisted = await this.persistRoutes(routes, op);
     return {
       route: name === undefined ? null : (this.routeEntry(name) ?? null),
       routes: routes.length,
@@ -241,14 +264,34 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     };
   }
 
-  private persistRoutes(routes: readonly RouteConfig[]): Promise<string> {
+  /**
+   * Stores the table: in Redis as a whole; in the config file as the one entry `op` changed when
+   * the file is known to hold the others, else as the whole list of file routes.
+   */
+  private persistRoutes(routes: readonly RouteConfig[], op: RouteOp): Promise<string> {
     return this.persist('routes', async () => {
       if (this.persistence === 'redis') {
         await this.requireRedis().set(ADMIN_REDIS_KEYS.routes, await this.routesJson(routes));
-      } else if (this.fileWriter !== undefined) {
-        const outside = await (this.nonFileRoutes ??= this.routesOutsideFile());
-        const kept = routes.filter((r) => !outside.has(r.name));
-        await this.fileWriter.write([{ path: ['routes'], json: await this.routesJson(kept) }]);
+        return;
+      }
+      const writer = this.fileWriter;
+      if (writer === undefined) {
+        return;
+      }
+      const file = await (this.fileRoutes ??= this.inspectFile(writer));
+      try {
+        if (file.synced) {
+          if (!file.outside.has(op.name)) {
+            await writer.patchRoutes([op]);
+          }
+        } else {
+          const kept = routes.filter((r) => !file.outside.has(r.name));
+          await writer.write([{ path: ['routes'], json: await this.routesJson(kept) }]);
+          file.synced = true;
+        }
+      } catch (err) {
+        file.synced = false;
+        throw err;
       }
     });
   }
@@ -374,6 +417,10 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
         );
       }
       const change = await this.installRoutes(fresh.routes);
+      if (this.fileRoutes !== undefined) {
+        // The file may have unnamed entries now: the next change rewrites the list.
+        (await this.fileRoutes).synced = false;
+      }
       this.ipFilter.allowlist.replace(fresh.ipWhitelist.map((entry) => ({ entry })));
       this.ipFilter.denylist.replace(fresh.ipBlacklist.map((entry) => ({ entry })));
       // Without Redis the file already is the persisted state.
@@ -422,6 +469,10 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   // Replication
 
   onApplicationBootstrap(): void {
+    if (this.fileWriter !== undefined) {
+      // Now, while the file is the one the table was loaded from; off the event loop if large.
+      this.fileRoutes = this.inspectFile(this.fileWriter);
+    }
     if (this.persistence !== 'redis') {
       return;
     }
@@ -614,19 +665,19 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
-   * Names of the routes the config file did not define (environment, demo): the loader lists
-   * the file's routes first, so they are the boot table's routes past the file's count.
+   * What the config file holds of the boot table. The loader lists the file's routes first, so
+   * the routes past the file's count came from elsewhere (environment, demo).
    */
-  private async routesOutsideFile(): Promise<Set<string>> {
+  private async inspectFile(writer: ConfigFileWriter): Promise<FileRoutes> {
     const boot = this.config.routes.map((r) => r.name);
     try {
-      const inFile = (await this.fileWriter?.countRoutes()) ?? 0;
-      return new Set(boot.slice(inFile));
+      const { routes, allNamed } = await writer.inspectRoutes();
+      return { outside: new Set(boot.slice(routes)), synced: allNamed };
     } catch (err) {
       this.logger.warn(
-        `cannot read ${this.config.configFile} to tell file routes from env routes: ${String(err)}`,
+        `cannot read ${writer.path} to tell file routes from env routes: ${String(err)}`,
       );
-      return new Set(boot);
+      return { outside: new Set(boot), synced: false };
     }
   }
 }

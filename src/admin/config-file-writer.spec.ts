@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ConfigFileWriter } from './config-file-writer';
 
 describe('ConfigFileWriter', () => {
@@ -46,11 +46,11 @@ describe('ConfigFileWriter', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ server: { port: 1 }, routes: [] });
   });
 
-  it('should take a value already serialised as JSON, and count the routes in the file', async () => {
+  it('should take a value already serialised as JSON, and inspect the routes in the file', async () => {
     const file = join(dir, 'gw.yaml');
-    writeFileSync(file, 'routes:\n  - name: old\n    prefix: /old\n');
+    writeFileSync(file, 'routes:\n  - name: old\n    prefix: /old\n  - prefix: /unnamed\n');
     const writer = new ConfigFileWriter(file);
-    expect(await writer.countRoutes()).toBe(1);
+    expect(await writer.inspectRoutes()).toEqual({ routes: 2, allNamed: false });
     await writer.write([
       { path: ['routes'], json: '[{"name":"a","prefix":"/a"},{"name":"b","prefix":"/b"}]' },
     ]);
@@ -60,11 +60,53 @@ describe('ConfigFileWriter', () => {
         { name: 'b', prefix: '/b' },
       ],
     });
-    expect(await writer.countRoutes()).toBe(2);
+    expect(await writer.inspectRoutes()).toEqual({ routes: 2, allNamed: true });
     const json = join(dir, 'gw.json');
     writeFileSync(json, '{"server":{}}');
-    expect(await new ConfigFileWriter(json).countRoutes()).toBe(0);
+    expect(await new ConfigFileWriter(json).inspectRoutes()).toEqual({
+      routes: 0,
+      allNamed: true,
+    });
   });
+
+  it.each(['gw.yaml', 'gw.json'])(
+    'should change single route entries by name in %s, leaving the rest as it is',
+    async (name) => {
+      const file = join(dir, name);
+      const routes = [
+        { name: 'A', prefix: '/a', target_url: 'http://h:1' },
+        { name: 'b', prefix: '/b', target_url: 'http://h:1' },
+        { name: 'c', prefix: '/c', target_url: 'http://h:1' },
+      ];
+      writeFileSync(
+        file,
+        name.endsWith('.json')
+          ? JSON.stringify({ server: { port: 1 }, routes })
+          : `# keep me\nserver:\n  port: 1 # and me\n${stringify({ routes })}`,
+      );
+      const writer = new ConfigFileWriter(file);
+      await writer.patchRoutes([
+        { op: 'put', name: 'a', entry: { name: 'a', prefix: '/a2', target_url: 'http://h:2' } },
+        { op: 'remove', name: 'b' },
+        { op: 'put', name: 'd', entry: { name: 'd', prefix: '/d', target_url: 'http://h:1' } },
+        { op: 'remove', name: 'missing' },
+      ]);
+      const text = readFileSync(file, 'utf8');
+      expect(parse(text)).toEqual({
+        server: { port: 1 },
+        routes: [
+          { name: 'a', prefix: '/a2', target_url: 'http://h:2' },
+          routes[2],
+          { name: 'd', prefix: '/d', target_url: 'http://h:1' },
+        ],
+      });
+      if (name.endsWith('.yaml')) {
+        expect(text).toContain('# keep me');
+        expect(text).toContain('# and me');
+      }
+      expect(readdirSync(dir)).toEqual([name]);
+    },
+  );
 
   it('should apply quick successive writes in order, never interleaved', async () => {
     const file = join(dir, 'gw.yaml');

@@ -1,8 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { callMaybeInWorker } from '../common/worker-call';
-import { countFileRoutes, renderConfigFile } from './config-file-render';
+import {
+  inspectConfigRoutes,
+  patchConfigRoutes,
+  rewriteConfigFile,
+  type RouteOp,
+} from './config-file-render';
+
+export type { RouteOp } from './config-file-render';
 
 /**
  * Top-level paths of the config file the admin API may rewrite, and their new values: `value`, or
@@ -12,66 +17,57 @@ export type ConfigFilePatch = readonly (
   { path: readonly string[]; value: unknown } | { path: readonly string[]; json: string }
 )[];
 
-/** Files (with the patch) at least this large are parsed and printed on a worker thread. */
+/** Files at least this large are read, changed and written on a worker thread. */
 export const OFF_THREAD_BYTES = 256 * 1024;
+
+/** The module whose functions do the file work (on a worker thread for large files). */
+const FILE_WORK = require.resolve('./config-file-render');
 
 /**
  * Writes admin changes back into the `GATEWAY_CONFIG` file, atomically (temp file in the same
  * directory, then rename), so a crash never leaves half a file and the gateway restarts with the
  * change. YAML keeps its comments and layout outside the rewritten keys; JSON is re-indented.
- * Writes are serialised: two quick changes never interleave. A large file is parsed and printed on
- * a worker thread, so traffic is not held up meanwhile.
+ * Writes are serialised: two quick changes never interleave. A large file is handled on a worker
+ * thread (see config-file-render.ts), so traffic is not held up meanwhile.
  */
 export class ConfigFileWriter {
   private chain: Promise<void> = Promise.resolve();
-  private readonly isJson: boolean;
 
-  constructor(readonly path: string) {
-    this.isJson = extname(path).toLowerCase() === '.json';
-  }
+  constructor(readonly path: string) {}
 
+  /** Replaces the values at the patch's paths. */
   write(patch: ConfigFilePatch): Promise<void> {
-    const next = this.chain.then(() => this.apply(patch));
-    this.chain = next.catch(() => undefined);
-    return next;
-  }
-
-  /** Entries under the file's top-level `routes` right now. */
-  async countRoutes(): Promise<number> {
-    const text = await readFile(this.path, 'utf8');
-    return callMaybeInWorker(
-      text.length >= OFF_THREAD_BYTES,
-      require.resolve('./config-file-render'),
-      countFileRoutes,
-      text,
-      this.isJson,
-    );
-  }
-
-  private async apply(patch: ConfigFilePatch): Promise<void> {
-    const text = await readFile(this.path, 'utf8');
     const patchJson = `[${patch
       .map(
         (p) =>
           `{"path":${JSON.stringify(p.path)},"value":${'json' in p ? p.json : JSON.stringify(p.value)}}`,
       )
       .join(',')}]`;
-    const output = await callMaybeInWorker(
-      text.length + patchJson.length >= OFF_THREAD_BYTES,
-      require.resolve('./config-file-render'),
-      renderConfigFile,
-      text,
-      this.isJson,
-      patchJson,
+    return this.queue(async () =>
+      callMaybeInWorker(await this.isLarge(), FILE_WORK, rewriteConfigFile, this.path, patchJson),
     );
-    const temp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
-    const mode = (await stat(this.path)).mode & 0o777;
-    try {
-      await writeFile(temp, output, { mode });
-      await rename(temp, this.path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
+  }
+
+  /** Changes single entries of `routes`, by name, leaving the others as they are. */
+  patchRoutes(ops: readonly RouteOp[]): Promise<void> {
+    const opsJson = JSON.stringify(ops);
+    return this.queue(async () =>
+      callMaybeInWorker(await this.isLarge(), FILE_WORK, patchConfigRoutes, this.path, opsJson),
+    );
+  }
+
+  /** The entries under the file's `routes` right now: how many, and whether all have a name. */
+  async inspectRoutes(): Promise<{ routes: number; allNamed: boolean }> {
+    return callMaybeInWorker(await this.isLarge(), FILE_WORK, inspectConfigRoutes, this.path);
+  }
+
+  private queue(work: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(work);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async isLarge(): Promise<boolean> {
+    return (await stat(this.path)).size >= OFF_THREAD_BYTES;
   }
 }
