@@ -184,13 +184,16 @@ describe('GATEWAY_WORKERS (e2e, built gateway)', () => {
 
   it('should load neither Nest nor the upstream client in the primary', async () => {
     // Preloaded in every process (NODE_OPTIONS reaches the workers too): reports, at exit, which
-    // libraries the process had loaded.
+    // libraries the process had loaded. The thread that reads the configuration at boot runs it
+    // too; only each process's main thread counts.
     const dir = mkdtempSync(join(tmpdir(), 'gateway-workers-'));
     const hook = join(dir, 'loaded-modules.js');
     writeFileSync(
       hook,
       `const cluster = require('node:cluster');
+const { isMainThread } = require('node:worker_threads');
 process.on('exit', () => {
+  if (!isMainThread) return;
   const loaded = Object.keys(require.cache);
   const count = (lib) => loaded.filter((m) => m.includes('/node_modules/' + lib + '/')).length;
   process.stderr.write('LOADED ' + JSON.stringify({ primary: cluster.isPrimary,
