@@ -170,6 +170,7 @@ describe('RouteTableService', () => {
     const pending = table.replaceAsync(many(20_000, 'new'));
     const next = table.replaceAsync([route('only', '/only')]);
     expect(table.match('h', '/old5/v4')?.value.name).toBe('r5');
+    expect(() => table.replace([])).toThrow(/while replaceAsync/);
     const change = await pending;
     clearInterval(ticker);
     expect(change.changed).toHaveLength(20_000);

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { compileRouteCache } from '../cache/route-cache';
 import { samePlainData } from '../common/same-plain-data';
+import { SLICE_MS, yieldToEventLoop } from '../common/slices';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types';
 import type { Upstream } from '../load-balancing/upstream';
@@ -27,8 +28,6 @@ interface Built {
   started: number;
 }
 
-/** `replaceAsync` gives the event loop a turn after this long. */
-const SLICE_MS = 4;
 /** Routes compiled between two looks at the clock. */
 const ROUTES_PER_STEP = 128;
 /** Up to this many routes added, changed or removed are patched into the matcher, not rebuilt. */
@@ -75,6 +74,8 @@ export class RouteTableService implements OnModuleInit {
   private isolated: ReadonlySet<string> = NONE_ISOLATED;
   private readonly groupKeyOf = new WeakMap<UpstreamGroup, string>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** `replaceAsync` calls queued or running. */
+  private building = 0;
 
   constructor(
     @InjectGatewayConfig() private readonly config: GatewayConfig,
@@ -93,6 +94,10 @@ export class RouteTableService implements OnModuleInit {
    * have finished. Synchronous: for boot and small tables; see `replaceAsync`.
    */
   replace(routes: readonly RouteConfig[]): RouteTableChange {
+    if (this.building > 0) {
+      // It would be overwritten by the slower build, built from the table before this one.
+      throw new Error('RouteTableService.replace() while replaceAsync() is building');
+    }
     const steps = this.build(routes);
     let step = steps.next();
     while (step.done !== true) {
@@ -108,19 +113,22 @@ export class RouteTableService implements OnModuleInit {
    * after the other, in call order.
    */
   replaceAsync(routes: readonly RouteConfig[]): Promise<RouteTableChange> {
-    const run = this.queue.then(async () => {
-      const steps = this.build(routes);
-      let sliceStart = performance.now();
-      let step = steps.next();
-      while (step.done !== true) {
-        if (performance.now() - sliceStart >= SLICE_MS) {
-          await new Promise((resolve) => setImmediate(resolve));
-          sliceStart = performance.now();
+    this.building++;
+    const run = this.queue
+      .then(async () => {
+        const steps = this.build(routes);
+        let sliceStart = performance.now();
+        let step = steps.next();
+        while (step.done !== true) {
+          if (performance.now() - sliceStart >= SLICE_MS) {
+            await yieldToEventLoop();
+            sliceStart = performance.now();
+          }
+          step = steps.next();
         }
-        step = steps.next();
-      }
-      return this.install(step.value);
-    });
+        return this.install(step.value);
+      })
+      .finally(() => this.building--);
     this.queue = run.catch(() => undefined);
     return run;
   }
