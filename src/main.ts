@@ -4,20 +4,20 @@ import type { Logger } from 'pino';
 import { guardWorkerChannel } from './cluster/cluster-worker';
 import { startGatewayPrimary } from './cluster/gateway-primary';
 import { startDemoUpstream, type DemoUpstream } from './demo/demo-upstream';
-import { loadGatewayConfig } from './config/load-config';
-import { callInWorker, canCallInWorker } from './common/worker-call';
+import { configFileBytes, loadGatewayConfig } from './config/load-config';
+import { callInWorker, canCallInWorker, LARGE_INPUT_BYTES } from './common/worker-call';
 import { createRootLogger, logWriterOf } from './observability/root-logger';
 
 /**
- * The configuration, read on a worker thread when running compiled: validating a large route
- * table makes tens of MB of short-lived garbage (100 MB for 20,000 routes), which in this thread
- * would leave the heap that much larger for the life of the process; the worker's heap is freed
- * when it exits, and only the result is copied here.
+ * The configuration, read on a worker thread when the config file is large and the gateway runs
+ * compiled: validating a large route table makes short-lived garbage (about 100 MB for 20,000
+ * routes), which in this thread would leave the heap that much larger for the life of the
+ * process; the worker's heap is freed when it exits, and only the result is copied here.
  */
 async function loadConfig(): Promise<ReturnType<typeof loadGatewayConfig>> {
   const options = { isTTY: process.stdout.isTTY === true };
   const file = require.resolve('./config/load-config');
-  if (canCallInWorker(file)) {
+  if (canCallInWorker(file) && configFileBytes() >= LARGE_INPUT_BYTES) {
     try {
       return await callInWorker<ReturnType<typeof loadGatewayConfig>>(
         file,

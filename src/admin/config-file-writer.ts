@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { callMaybeInWorker } from '../common/worker-call';
+import { callMaybeInWorker, LARGE_INPUT_BYTES } from '../common/worker-call';
 import {
   inspectConfigRoutes,
   patchConfigRoutes,
@@ -18,7 +18,7 @@ export type ConfigFilePatch = readonly (
 )[];
 
 /** Files at least this large are read, changed and written on a worker thread. */
-export const OFF_THREAD_BYTES = 256 * 1024;
+export const OFF_THREAD_BYTES = LARGE_INPUT_BYTES;
 
 /** The module whose functions do the file work (on a worker thread for large files). */
 const FILE_WORK = require.resolve('./config-file-render');

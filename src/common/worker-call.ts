@@ -1,5 +1,12 @@
 import { Worker } from 'node:worker_threads';
 
+/**
+ * Inputs (a config file, a stored route table) from this size are worth a worker thread: below,
+ * the work takes a few ms and a worker's start-up (its own isolate, the modules loaded again)
+ * would cost more.
+ */
+export const LARGE_INPUT_BYTES = 256 * 1024;
+
 /** Items per message when a result's array is sent in parts. */
 const PART_ITEMS = 500;
 

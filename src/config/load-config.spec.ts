@@ -8,7 +8,7 @@ import {
   type GatewayConfig,
   type RouteConfig,
 } from './gateway-config.types';
-import { loadGatewayConfig, type LoadGatewayConfigResult } from './load-config';
+import { configFileBytes, loadGatewayConfig, type LoadGatewayConfigResult } from './load-config';
 import { DEFAULT_STRIP_CLIENT_HEADERS } from '../common/http/forwarding-headers';
 
 const tmpDirs: string[] = [];
@@ -1392,5 +1392,23 @@ describe('loadGatewayConfig', () => {
         'gw.yaml: auth.jwt_secret: secrets belong in the JWT_SECRET environment variable, not the config file',
       );
     });
+  });
+});
+
+describe('configFileBytes', () => {
+  it('should give the size of the GATEWAY_CONFIG file a load would read, .env included', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'gateway-config-'));
+    try {
+      writeFileSync(join(cwd, 'gw.json'), '{"routes":[]}');
+      writeFileSync(join(cwd, 'other.yaml'), 'routes: []\n# padding\n');
+      expect(configFileBytes({ env: { GATEWAY_CONFIG: 'gw.json' }, cwd })).toBe(13);
+      expect(configFileBytes({ env: {}, cwd })).toBe(0);
+      expect(configFileBytes({ env: { GATEWAY_CONFIG: 'missing.json' }, cwd })).toBe(0);
+      writeFileSync(join(cwd, '.env'), 'GATEWAY_CONFIG=other.yaml\n');
+      expect(configFileBytes({ env: {}, cwd })).toBe(21);
+      expect(configFileBytes({ env: { GATEWAY_CONFIG: 'gw.json' }, cwd })).toBe(13);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });

@@ -13,6 +13,8 @@
  * ./loader/ holds the sources (.env, the config file, their layered view), route normalisation
  * and the checks across settings.
  */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { checkAuthConfig, readAuthConfig } from './auth-config';
 import type { GatewayConfig } from './gateway-config.types';
 import {
@@ -51,6 +53,24 @@ export interface LoadGatewayConfigOptions {
 
 export type LoadGatewayConfigResult =
   { ok: true; config: GatewayConfig; warnings: string[] } | { ok: false; problems: string[] };
+
+/**
+ * Size in bytes of the `GATEWAY_CONFIG` file a load with these options would read (0 when there
+ * is none, or it cannot be read: the load reports that). Lets a caller decide, before loading,
+ * whether the load is worth a thread of its own (a large route table).
+ */
+export function configFileBytes(options: LoadGatewayConfigOptions = {}): number {
+  const cwd = options.cwd ?? process.cwd();
+  const given = withDotEnv(options.env ?? process.env, cwd, new Report()).GATEWAY_CONFIG?.trim();
+  if (given === undefined || given === '') {
+    return 0;
+  }
+  try {
+    return statSync(resolve(cwd, given)).size;
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * Loads and validates the whole configuration without side effects (no logging, no exit), so
