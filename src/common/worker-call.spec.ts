@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { callInWorker, canCallInWorker } from './worker-call';
@@ -15,6 +15,7 @@ describe('callInWorker', () => {
       file,
       `const { isMainThread } = require('node:worker_threads');
        exports.sum = (a, b) => ({ sum: a + b, isMainThread });
+       exports.nice = () => require('node:os').getPriority(0);
        exports.later = async (ms) => { await new Promise((r) => setTimeout(r, ms)); return 'done'; };
        exports.fails = () => { throw new Error('bad input'); };
        exports.exits = () => process.exit(3);
@@ -57,6 +58,14 @@ describe('callInWorker', () => {
     expect(value.items).toHaveLength(20_001);
     expect(value.items.every((item, i) => item.i === i)).toBe(true);
     expect(turns).toBeGreaterThan(0);
+  });
+
+  it('should lower only a background worker thread’s priority', async () => {
+    expect(await callInWorker(file, 'nice', [])).toBe(getPriority(0));
+    expect(await callInWorker(file, 'nice', [], { background: true })).toBe(
+      Math.max(getPriority(0), 10),
+    );
+    expect(getPriority(0)).toBeLessThan(19);
   });
 
   it('should reject with the error thrown, or when the worker dies without answering', async () => {

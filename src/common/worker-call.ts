@@ -20,6 +20,14 @@ const PART_ITEMS = 500;
 const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
 const PART = ${PART_ITEMS};
+if (workerData.nice > 0) {
+  try {
+    // On Linux, pid 0 is the calling thread: only this worker gets the lower priority.
+    require('node:os').setPriority(0, workerData.nice);
+  } catch {
+    // Not allowed here: run at the normal priority.
+  }
+}
 Promise.resolve()
   .then(() => require(workerData.file)[workerData.name](...workerData.args))
   .then(
@@ -62,15 +70,27 @@ export function canCallInWorker(file: string): boolean {
   return file.endsWith('.js') || file.endsWith('.cjs');
 }
 
+/** The nice value of a background worker thread (0 is normal, 19 the lowest priority). */
+const BACKGROUND_NICE = 10;
+
 /**
  * Calls the export `name` of the module `file` with `args` in a new worker thread and resolves
  * with its result, so CPU-heavy work (parsing and validating a large configuration) does not hold
  * up the event loop. Arguments and result cross by structured clone: plain data only. The worker
  * starts with a copy of the process's environment as it is now. It exits when done.
+ *
+ * `background`: the thread runs at a lower priority, so that where it shares a core with the
+ * event loop (a gateway pinned to one core), requests in flight go first.
  */
-export function callInWorker<T>(file: string, name: string, args: readonly unknown[]): Promise<T> {
+export function callInWorker<T>(
+  file: string,
+  name: string,
+  args: readonly unknown[],
+  options: { background?: boolean } = {},
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { file, name, args } });
+    const nice = options.background === true ? BACKGROUND_NICE : 0;
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { file, name, args, nice } });
     let settled = false;
     const parts = new Map<string, unknown[]>();
     worker.on('message', (message: WorkerMessage<T>) => {
@@ -111,9 +131,9 @@ export function callInWorker<T>(file: string, name: string, args: readonly unkno
 }
 
 /**
- * `fn(...args)` in a worker thread when `large` and `file` (the module exporting `fn` under its
- * own name; pass `__filename`) is compiled, else right here. The two give the same result; the
- * worker only keeps a large job's CPU time off the event loop.
+ * `fn(...args)` in a background worker thread (see `callInWorker`) when `large` and `file` (the
+ * module exporting `fn` under its own name) is compiled, else right here. The two give the same
+ * result; the worker only keeps a large job's CPU time off the event loop.
  */
 export function callMaybeInWorker<A extends unknown[], R>(
   large: boolean,
@@ -122,7 +142,7 @@ export function callMaybeInWorker<A extends unknown[], R>(
   ...args: A
 ): Promise<Awaited<R>> {
   if (large && canCallInWorker(file)) {
-    return callInWorker<Awaited<R>>(file, fn.name, args);
+    return callInWorker<Awaited<R>>(file, fn.name, args, { background: true });
   }
   return Promise.resolve().then(() => fn(...args)) as Promise<Awaited<R>>;
 }
