@@ -9,6 +9,7 @@ import {
 import type { Redis } from 'ioredis';
 import { RedisService } from '../redis/redis.service';
 import { mapInSlices } from '../common/slices';
+import { samePlainData } from '../common/same-plain-data';
 import { callMaybeInWorker } from '../common/worker-call';
 import { normalizeUpstream } from '../config/env-parsers';
 import { InjectGatewayConfig } from '../config/gateway.config';
@@ -64,6 +65,9 @@ interface FileRoutes {
    */
   synced: boolean;
 }
+
+/** The module whose functions a reload runs (on a worker thread for a large input). */
+const RELOAD_WORK = require.resolve('./reload-work');
 
 /** A drained upstream: by URL on every route, or on one route only. */
 export interface DrainRule {
@@ -459,11 +463,24 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
             () => 0,
           );
     return callMaybeInWorker(
-      size >= OFF_THREAD_BYTES,
-      require.resolve('./reload-work'),
+      { large: size >= OFF_THREAD_BYTES, file: RELOAD_WORK, onPart: this.keepRunning },
       loadReloadable,
     );
   }
+
+  /**
+   * Routes equal to the running route of their name are replaced by that route's own config as
+   * they come in: the copies die young, and the table sees them as unchanged by identity.
+   */
+  private readonly keepRunning = (key: string, items: unknown[]): unknown[] => {
+    if (key !== 'routes') {
+      return items;
+    }
+    return (items as RouteConfig[]).map((route) => {
+      const running = this.table.route(route.name)?.config;
+      return running !== undefined && samePlainData(running, route) ? running : route;
+    });
+  };
 
   // -------------------------------------------------------------------------------------------
   // Replication
@@ -555,8 +572,7 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
       if (kind === 'routes') {
         await this.exclusive(async () => {
           const built = await callMaybeInWorker(
-            raw.length >= OFF_THREAD_BYTES,
-            require.resolve('./reload-work'),
+            { large: raw.length >= OFF_THREAD_BYTES, file: RELOAD_WORK, onPart: this.keepRunning },
             validateRouteJson,
             raw,
             this.defaultTimeoutMs,

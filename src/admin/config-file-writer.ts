@@ -44,7 +44,12 @@ export class ConfigFileWriter {
       )
       .join(',')}]`;
     return this.queue(async () =>
-      callMaybeInWorker(await this.isLarge(), FILE_WORK, rewriteConfigFile, this.path, patchJson),
+      callMaybeInWorker(
+        { large: await this.isLarge(), file: FILE_WORK },
+        rewriteConfigFile,
+        this.path,
+        patchJson,
+      ),
     );
   }
 
@@ -52,13 +57,22 @@ export class ConfigFileWriter {
   patchRoutes(ops: readonly RouteOp[]): Promise<void> {
     const opsJson = JSON.stringify(ops);
     return this.queue(async () =>
-      callMaybeInWorker(await this.isLarge(), FILE_WORK, patchConfigRoutes, this.path, opsJson),
+      callMaybeInWorker(
+        { large: await this.isLarge(), file: FILE_WORK },
+        patchConfigRoutes,
+        this.path,
+        opsJson,
+      ),
     );
   }
 
   /** The entries under the file's `routes` right now: how many, and whether all have a name. */
   async inspectRoutes(): Promise<{ routes: number; allNamed: boolean }> {
-    return callMaybeInWorker(await this.isLarge(), FILE_WORK, inspectConfigRoutes, this.path);
+    return callMaybeInWorker(
+      { large: await this.isLarge(), file: FILE_WORK },
+      inspectConfigRoutes,
+      this.path,
+    );
   }
 
   private queue(work: () => Promise<void>): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import { callInWorker, canCallInWorker } from './worker-call';
+import { callInWorker, callMaybeInWorker, canCallInWorker } from './worker-call';
 
 describe('callInWorker', () => {
   let dir: string;
@@ -58,6 +58,38 @@ describe('callInWorker', () => {
     expect(value.items).toHaveLength(20_001);
     expect(value.items.every((item, i) => item.i === i)).toBe(true);
     expect(turns).toBeGreaterThan(0);
+  });
+
+  it('should let the caller keep what it wants of each part as it comes in', async () => {
+    const keys = new Set<string>();
+    const value = await callInWorker<{ items: number[]; small: number[] }>(file, 'big', [1_200], {
+      onPart: (key, items) => {
+        keys.add(key);
+        return (items as { i: number }[]).map((item) => item.i * 2);
+      },
+    });
+    expect([...keys]).toEqual(['items']);
+    expect(value.items).toEqual(Array.from({ length: 1_200 }, (_, i) => i * 2));
+    expect(value.small).toEqual([1, 2]);
+  });
+
+  it('should call here when the job is small or the module is not compiled, seeing parts too', async () => {
+    const big = (n: number) => ({ items: Array.from({ length: n }, (_, i) => i), n });
+    const seen: string[] = [];
+    const onPart = (key: string, items: unknown[]) => {
+      seen.push(key);
+      return items.map((i) => -(i as number));
+    };
+    // A TypeScript source (the test runner's) never goes to a worker, large or not.
+    expect(await callMaybeInWorker({ large: true, file: __filename, onPart }, big, 3)).toEqual({
+      items: [-0, -1, -2],
+      n: 3,
+    });
+    expect(await callMaybeInWorker({ large: false, file }, big, 2)).toEqual({
+      items: [0, 1],
+      n: 2,
+    });
+    expect(seen).toEqual(['items']);
   });
 
   it('should lower only a background worker thread’s priority', async () => {

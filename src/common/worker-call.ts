@@ -70,6 +70,17 @@ export function canCallInWorker(file: string): boolean {
   return file.endsWith('.js') || file.endsWith('.cjs');
 }
 
+export interface WorkerCallOptions {
+  /** Run the thread at a lower priority (see `callInWorker`). */
+  background?: boolean;
+  /**
+   * Sees each part of a large array of the result as it comes in, and may replace its items:
+   * the caller can keep what it needs of a part (an equal object it already holds) and let the
+   * rest die young, instead of holding the whole result until the last part.
+   */
+  onPart?: (key: string, items: unknown[]) => unknown[];
+}
+
 /** The nice value of a background worker thread (0 is normal, 19 the lowest priority). */
 const BACKGROUND_NICE = 10;
 
@@ -86,7 +97,7 @@ export function callInWorker<T>(
   file: string,
   name: string,
   args: readonly unknown[],
-  options: { background?: boolean } = {},
+  options: WorkerCallOptions = {},
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const nice = options.background === true ? BACKGROUND_NICE : 0;
@@ -97,7 +108,8 @@ export function callInWorker<T>(
       if ('part' in message) {
         const items = parts.get(message.part) ?? [];
         parts.set(message.part, items);
-        for (const item of message.items) {
+        const taken = options.onPart?.(message.part, message.items) ?? message.items;
+        for (const item of taken) {
           items.push(item);
         }
         setImmediate(() => worker.postMessage('next'));
@@ -133,16 +145,34 @@ export function callInWorker<T>(
 /**
  * `fn(...args)` in a background worker thread (see `callInWorker`) when `large` and `file` (the
  * module exporting `fn` under its own name) is compiled, else right here. The two give the same
- * result; the worker only keeps a large job's CPU time off the event loop.
+ * result; the worker only keeps a large job's CPU time off the event loop. `onPart` sees the
+ * large arrays of the result (see WorkerCallOptions), here in one part.
  */
-export function callMaybeInWorker<A extends unknown[], R>(
-  large: boolean,
-  file: string,
+export async function callMaybeInWorker<A extends unknown[], R>(
+  how: { large: boolean; file: string; onPart?: WorkerCallOptions['onPart'] },
   fn: (...args: A) => R,
   ...args: A
 ): Promise<Awaited<R>> {
-  if (large && canCallInWorker(file)) {
-    return callInWorker<Awaited<R>>(file, fn.name, args, { background: true });
+  if (how.large && canCallInWorker(how.file)) {
+    return callInWorker<Awaited<R>>(how.file, fn.name, args, {
+      background: true,
+      onPart: how.onPart,
+    });
   }
-  return Promise.resolve().then(() => fn(...args)) as Promise<Awaited<R>>;
+  const value = await fn(...args);
+  const onPart = how.onPart;
+  if (
+    onPart !== undefined &&
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value)
+  ) {
+    const record = value as Record<string, unknown>;
+    for (const [key, items] of Object.entries(record)) {
+      if (Array.isArray(items)) {
+        record[key] = onPart(key, items);
+      }
+    }
+  }
+  return value;
 }
