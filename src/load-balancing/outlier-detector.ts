@@ -58,8 +58,10 @@ interface OutlierState {
  * `successful_active_health_check_uneject_host`): the probe has just shown the upstream answers,
  * and probation re-ejects it on its first failure if live traffic says otherwise.
  *
- * Ejection state is per `Upstream` object, i.e. per route: the cap is a per-pool property, and
- * two routes sharing a backend each learn from their own traffic.
+ * Ejection state is per `Upstream` object, i.e. per upstream group: the cap is a per-pool
+ * property; routes with the same upstreams share a group and so learn from each other's traffic,
+ * while two groups that name one backend (different weights, algorithm, health path or failure
+ * statuses) each learn from their own.
  *
  * @publicApi
  */

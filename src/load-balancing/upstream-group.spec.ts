@@ -18,9 +18,9 @@ function pool(n: number) {
     });
     return u;
   });
-  let panics = 0;
-  const group = new UpstreamGroup(upstreams, createStrategy('round-robin'), 'api', {
-    inc: () => panics++,
+  const counted: string[] = [];
+  const group = new UpstreamGroup(upstreams, createStrategy('round-robin'), {
+    inc: (route) => counted.push(route),
   });
   const breaker = (i: number) => upstreams[i].breaker as CircuitBreaker;
   /** Opens a breaker on the failure rate (a run of 503s). */
@@ -40,12 +40,21 @@ function pool(n: number) {
   const spread = (picks: number) => {
     const seen = new Map<string, number>();
     for (let k = 0; k < picks; k++) {
-      const u = group.choose('1.2.3.4', []);
+      const u = group.choose('1.2.3.4', [], 'api');
       seen.set(u?.key ?? 'none', (seen.get(u?.key ?? 'none') ?? 0) + 1);
     }
     return seen;
   };
-  return { upstreams, group, breaker, rateOpen, streakOpen, spread, panics: () => panics };
+  return {
+    upstreams,
+    group,
+    breaker,
+    rateOpen,
+    streakOpen,
+    spread,
+    counted,
+    panics: () => counted.length,
+  };
 }
 
 describe('UpstreamGroup panic routing', () => {
@@ -80,7 +89,7 @@ describe('UpstreamGroup panic routing', () => {
     // Logged once when entering, not per request.
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String((warn.mock.calls as unknown[][])[0][0])).toMatch(
-      /route api: panic routing: 1 of 3/,
+      /route api \(upstreams http:\/\/10\.0\.0\.1\/, .*\): panic routing: 1 of 3/,
     );
   });
 
@@ -112,7 +121,7 @@ describe('UpstreamGroup panic routing', () => {
     const { group, upstreams, streakOpen } = pool(2);
     streakOpen(0);
     upstreams[1].healthy = false;
-    expect(group.choose('1.2.3.4', [])).toBeUndefined();
+    expect(group.choose('1.2.3.4', [], 'api')).toBeUndefined();
     expect(group.canServe()).toBe(false);
   });
 
@@ -120,7 +129,7 @@ describe('UpstreamGroup panic routing', () => {
     const { group, upstreams, rateOpen, panics } = pool(1);
     rateOpen(0);
     expect(upstreams[0].isAvailable()).toBe(false);
-    expect(group.choose('1.2.3.4', [])).toBe(upstreams[0]);
+    expect(group.choose('1.2.3.4', [], 'api')).toBe(upstreams[0]);
     expect(group.canServe()).toBe(true);
     expect(panics()).toBe(1);
   });
@@ -128,24 +137,24 @@ describe('UpstreamGroup panic routing', () => {
   it('should answer 503 for a single upstream that keeps refusing connections (fail fast)', () => {
     const { group, streakOpen } = pool(1);
     streakOpen(0);
-    expect(group.choose('1.2.3.4', [])).toBeUndefined();
+    expect(group.choose('1.2.3.4', [], 'api')).toBeUndefined();
   });
 
   it('should take the half-open trial through the breaker when panic reaches it', () => {
     const { group, upstreams, breaker, rateOpen } = pool(1);
     rateOpen(0);
     now += 60_000;
-    expect(group.choose('1.2.3.4', [])).toBe(upstreams[0]);
+    expect(group.choose('1.2.3.4', [], 'api')).toBe(upstreams[0]);
     // The pick claimed the trial: the breaker turned half-open; panic still sends the rest.
     expect(breaker(0).state).toBe('half-open');
-    expect(group.choose('1.2.3.4', [])).toBe(upstreams[0]);
+    expect(group.choose('1.2.3.4', [], 'api')).toBe(upstreams[0]);
     breaker(0).record('success');
     expect(breaker(0).state).toBe('closed');
     // Back to normal routing, logged once.
-    expect(group.choose('1.2.3.4', [])).toBe(upstreams[0]);
+    expect(group.choose('1.2.3.4', [], 'api')).toBe(upstreams[0]);
     expect(group.panicking).toBe(false);
     expect((log.mock.calls as unknown[][]).map((c) => String(c[0]))).toContain(
-      'route api: panic routing over: 1 of 1 probed-up upstream(s) usable',
+      'route api (upstreams http://10.0.0.1/): panic routing over: 1 of 1 probed-up upstream(s) usable',
     );
   });
 
@@ -154,22 +163,35 @@ describe('UpstreamGroup panic routing', () => {
     rateOpen(0);
     rateOpen(1);
     for (let k = 0; k < 10; k++) {
-      expect(group.choose('1.2.3.4', [upstreams[0]])).toBe(upstreams[1]);
+      expect(group.choose('1.2.3.4', [upstreams[0]], 'api')).toBe(upstreams[1]);
     }
   });
 
   it('should stay in panic when a probe half-opens a breaker that tripped on the failure rate', () => {
     const { group, upstreams, breaker, rateOpen } = pool(1);
     rateOpen(0);
-    expect(group.choose('1.2.3.4', [])).toBe(upstreams[0]);
+    expect(group.choose('1.2.3.4', [], 'api')).toBe(upstreams[0]);
     breaker(0).onProbeSuccess();
     expect(breaker(0).state).toBe('half-open');
     // The trial goes out in panic; its failure re-opens the breaker without leaving panic.
-    expect(group.choose('1.2.3.4', [])).toBe(upstreams[0]);
+    expect(group.choose('1.2.3.4', [], 'api')).toBe(upstreams[0]);
     expect(group.panicking).toBe(true);
     breaker(0).record('failed-status');
-    expect(group.choose('1.2.3.4', [])).toBe(upstreams[0]);
+    expect(group.choose('1.2.3.4', [], 'api')).toBe(upstreams[0]);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(log).not.toHaveBeenCalled();
+  });
+
+  it('should keep one panic state for the routes sharing a group and count each by its route', () => {
+    const { group, rateOpen, counted } = pool(2);
+    rateOpen(0);
+    rateOpen(1);
+    expect(group.choose('1.2.3.4', [], 'orders')).toBeDefined();
+    expect(group.choose('1.2.3.4', [], 'billing')).toBeDefined();
+    expect(group.choose('1.2.3.4', [], 'billing')).toBeDefined();
+    expect(counted).toEqual(['orders', 'billing', 'billing']);
+    // One state change for the servers, named by the request that found them so.
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String((warn.mock.calls as unknown[][])[0][0])).toMatch(/^route orders \(upstreams /);
   });
 });

@@ -2,10 +2,12 @@ import { Logger } from '@nestjs/common';
 import type { BalancingStrategy } from './strategies/balancing-strategy.interface';
 import { PoolActivity, type Upstream } from './upstream';
 
-/** Counts requests routed in panic (`upstream_panic_total{route}`); a metric child in the app. */
+/** Counts requests routed in panic, by the route they came by (`upstream_panic_total{route}`). */
 export interface PanicCounter {
-  inc(): void;
+  inc(route: string): void;
 }
+
+const NOT_COUNTED: PanicCounter = { inc: () => undefined };
 
 /**
  * A route's upstreams plus the strategy that chooses among them, and panic routing (Envoy's
@@ -16,6 +18,9 @@ export interface PanicCounter {
  * probes call up (`isPanicCandidate`), and the state change is logged once each way. An upstream
  * the probes call down is never used, nor one whose breaker opened on consecutive exchange
  * failures.
+ *
+ * Routes with the same upstreams share one group, so the panic state is that of the servers, not
+ * of one route; each request routed in panic is counted for the route it came by.
  */
 export class UpstreamGroup {
   private readonly logger = new Logger('UpstreamGroup');
@@ -25,8 +30,7 @@ export class UpstreamGroup {
   constructor(
     readonly upstreams: readonly Upstream[],
     private readonly strategy: BalancingStrategy,
-    readonly routeName = '',
-    private readonly panics: PanicCounter = { inc: () => undefined },
+    private readonly panics: PanicCounter = NOT_COUNTED,
   ) {
     const activity = new PoolActivity();
     for (const upstream of upstreams) {
@@ -35,21 +39,24 @@ export class UpstreamGroup {
     }
   }
 
-  /** The balancer's pick among usable upstreams, or among the panic candidates in panic. */
-  pick(clientIp: string): Upstream | undefined {
+  /**
+   * The balancer's pick among usable upstreams, or among the panic candidates in panic. `route`
+   * names the route the request came by, for the panic count and log.
+   */
+  pick(clientIp: string, route: string): Upstream | undefined {
     // One upstream is the common case; skip the strategy's bookkeeping for it.
     if (this.upstreams.length === 1) {
       const only = this.upstreams[0];
       if (only.countsAsUsable()) {
         if (this.panicking) {
-          this.leavePanic(1, 1);
+          this.leavePanic(route, 1, 1);
         }
         return only;
       }
       if (!only.isPanicCandidate()) {
         return undefined;
       }
-      this.enterPanic(0, 1);
+      this.enterPanic(route, 0, 1);
       return only;
     }
     let usable = 0;
@@ -64,13 +71,13 @@ export class UpstreamGroup {
     }
     if (usable > 0 && usable * 2 >= up) {
       if (this.panicking) {
-        this.leavePanic(usable, up);
+        this.leavePanic(route, usable, up);
       }
       return this.strategy.pick(this.upstreams, clientIp);
     }
     const picked = this.strategy.pick(this.upstreams, clientIp, true);
     if (picked !== undefined) {
-      this.enterPanic(usable, up);
+      this.enterPanic(route, usable, up);
     }
     return picked;
   }
@@ -80,8 +87,8 @@ export class UpstreamGroup {
    * upstream not tried yet when the pool has one. In panic a breaker that refuses a permit is
    * overridden (its outcome is still recorded; the breaker ignores it while open).
    */
-  choose(clientIp: string, tried: readonly Upstream[]): Upstream | undefined {
-    let candidate = this.pick(clientIp);
+  choose(clientIp: string, tried: readonly Upstream[], route: string): Upstream | undefined {
+    let candidate = this.pick(clientIp, route);
     if (candidate === undefined) {
       return undefined;
     }
@@ -113,21 +120,27 @@ export class UpstreamGroup {
     return this.upstreams.some((u) => u.isAvailable() || u.isPanicCandidate());
   }
 
-  private enterPanic(usable: number, up: number): void {
-    this.panics.inc();
+  private enterPanic(route: string, usable: number, up: number): void {
+    this.panics.inc(route);
     if (!this.panicking) {
       this.panicking = true;
       this.logger.warn(
-        `route ${this.routeName}: panic routing: ${usable} of ${up} probed-up upstream(s) usable ` +
-          `(breakers open or ejected); spreading traffic over every probed-up upstream`,
+        `route ${route} (upstreams ${this.keys()}): panic routing: ${usable} of ${up} probed-up ` +
+          `upstream(s) usable (breakers open or ejected); spreading traffic over every probed-up ` +
+          `upstream`,
       );
     }
   }
 
-  private leavePanic(usable: number, up: number): void {
+  private leavePanic(route: string, usable: number, up: number): void {
     this.panicking = false;
     this.logger.log(
-      `route ${this.routeName}: panic routing over: ${usable} of ${up} probed-up upstream(s) usable`,
+      `route ${route} (upstreams ${this.keys()}): panic routing over: ${usable} of ${up} ` +
+        `probed-up upstream(s) usable`,
     );
+  }
+
+  private keys(): string {
+    return this.upstreams.map((u) => u.label).join(', ');
   }
 }

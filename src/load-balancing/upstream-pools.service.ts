@@ -15,7 +15,7 @@ import { failureStatusSet } from '../resilience/classify-outcome';
 import { StallDetector } from './stall-detector';
 import { createStrategy } from './strategies/create-strategy';
 import { Upstream } from './upstream';
-import { UpstreamGroup } from './upstream-group';
+import { UpstreamGroup, type PanicCounter } from './upstream-group';
 import { urlLabel } from '../common/http/url-display';
 
 /**
@@ -29,6 +29,10 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
   private readonly breakers = new Map<string, CircuitBreaker>();
   /** Live groups, by one of their upstreams, so a retired route stops being watched for stalls. */
   private readonly groups = new Map<Upstream, UpstreamGroup>();
+  /** A route's panic series is made on its first request routed in panic, not per route at boot. */
+  private readonly panics: PanicCounter = {
+    inc: (route) => gatewayMetricFamilies().upstreamPanics.child(route).inc(),
+  };
 
   constructor(
     @InjectGatewayConfig() private readonly config: GatewayConfig,
@@ -37,11 +41,12 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
   ) {}
 
   /**
-   * A route's pool: one `Upstream` per target (its own per-route state) on shared connection
-   * pools and breakers, with the failure statuses the route and each upstream count.
+   * An upstream group for a route and every route with the same upstreams: one `Upstream` per
+   * target (state of its own: in-flight count, ejection, drain) on shared connection pools and
+   * breakers, with the failure statuses the route and each upstream count.
    */
   createGroup(
-    route: Pick<RouteConfig, 'name' | 'upstreams' | 'failureStatuses'>,
+    route: Pick<RouteConfig, 'upstreams' | 'failureStatuses'>,
     algorithm: LoadBalancingAlgorithm,
   ): UpstreamGroup {
     const defaults = this.config.resilience.failureStatuses;
@@ -55,12 +60,7 @@ export class UpstreamPoolsService implements OnApplicationShutdown {
       );
       return upstream;
     });
-    const group = new UpstreamGroup(
-      built,
-      createStrategy(algorithm),
-      route.name,
-      gatewayMetricFamilies().upstreamPanics.child(route.name),
-    );
+    const group = new UpstreamGroup(built, createStrategy(algorithm), this.panics);
     if (built.length > 0) {
       this.groups.set(built[0], group);
       this.stalls.track(group);

@@ -440,7 +440,7 @@ export class ProxyService implements AttemptHost, CacheHost {
     extra: Record<string, string>,
   ): Promise<Dispatcher.ResponseData> {
     const route = exchange.match!.value;
-    const upstream = route.group.pick(exchange.clientIp);
+    const upstream = route.group.pick(exchange.clientIp, route.name);
     if (!upstream) {
       return Promise.reject(new Error('no available upstream'));
     }
@@ -476,7 +476,7 @@ export class ProxyService implements AttemptHost, CacheHost {
    * over every upstream probed up; on a retry an upstream not tried yet is preferred.
    */
   private choose(route: CompiledRoute, exchange: UpstreamExchange): Upstream | undefined {
-    return route.group.choose(exchange.clientIp, exchange.tried);
+    return route.group.choose(exchange.clientIp, exchange.tried, route.name);
   }
 
   // --- AttemptHost --------------------------------------------------------------------------

@@ -214,7 +214,7 @@ export class UpgradeProxyService implements OnApplicationShutdown {
     const { requestId } = r;
     const match = r.match!;
     const route = match.value;
-    const upstream = route.group.pick(r.clientIp);
+    const upstream = route.group.pick(r.clientIp, route.name);
     if (!upstream) {
       track.refuse(
         new GatewayRejection(GatewayErrorCode.NoUpstream, undefined, ['retry-after', '5']),
