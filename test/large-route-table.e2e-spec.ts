@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { send, sleep } from './fixtures/http';
+import { send, sleep, waitFor } from './fixtures/http';
 import { spawnGateway, type GatewayProcess } from './fixtures/process';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
 
@@ -74,6 +74,8 @@ describe('a 20,000-route table (e2e, built gateway)', () => {
     expect((await send(gw.url, '/svc12345/v44')).status).toBe(404);
     expect((await send(gw.url, '/svc12345')).status).toBe(404);
     expect((await send(gw.url, '/bench/x')).status).toBe(200);
+    // stdout is written in batches (up to 100 ms late).
+    await waitFor(() => gw.stdout().includes('route table:'));
     const tableLines = gw
       .stdout()
       .split('\n')
@@ -143,6 +145,7 @@ describe('a 20,000-route table (e2e, built gateway)', () => {
       expect((await send(gw.url, '/svc100/v4')).status).toBe(404);
       expect((await send(gw.url, '/svc19999/v4')).status).toBe(200);
       // The reload's audit line names what changed, not the 20,000 routes.
+      await waitFor(() => gw.stdout().includes('"config.reload"'));
       const audit = gw
         .stdout()
         .split('\n')
