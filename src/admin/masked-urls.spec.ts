@@ -1,5 +1,5 @@
 import { AdminError } from './admin-error';
-import { unmaskRouteEntry, unmaskUrl } from './masked-urls';
+import { hasMaskedUrl, unmaskRouteEntry, unmaskUrl } from './masked-urls';
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -79,5 +79,22 @@ describe('unmaskRouteEntry', () => {
         { url: 'https://maps3.example.com/v1?key=K8', failure_statuses: [429] },
       ],
     });
+  });
+});
+
+describe('hasMaskedUrl', () => {
+  it('should tell an entry that may send a masked URL (the table is listed only then)', () => {
+    expect(hasMaskedUrl({ prefix: '/a', target_url: 'http://a:1/?key=K' })).toBe(false);
+    expect(hasMaskedUrl({ prefix: '/a', target_url: 'http://a:1/?key=***' })).toBe(true);
+    expect(hasMaskedUrl({ prefix: '/a', targets: ['http://a:1/', 'http://***:***@b:1/'] })).toBe(
+      true,
+    );
+    expect(
+      hasMaskedUrl({
+        prefix: '/a',
+        targets: [{ url: 'http://b:1/?t=***', failure_statuses: [500] }],
+      }),
+    ).toBe(true);
+    expect(hasMaskedUrl({ prefix: '/a', targets: [{ url: 'http://b:1/' }] })).toBe(false);
   });
 });
