@@ -52,7 +52,8 @@ describe('upstream URLs with secrets (e2e)', () => {
           },
           { name: 'live', prefix: '/live', upstreams: [`${wsUrl}/?token=${WS_SECRET}`] },
         ],
-        { admin: { token: TOKEN } },
+        // At debug, so each route's own startup line (upstreams=...) is logged too.
+        { admin: { token: TOKEN }, log: { ...testConfig([]).log, level: 'debug' } },
       ),
     );
     // Traffic, so every per-upstream series exists.
