@@ -848,7 +848,11 @@ describe('cache metrics on a large route table', () => {
       cache: { enabled: true, allowSetCookie: false },
     }));
     const big = await startGateway(
-      testConfig(routes, { cache: { ...base.cache, enabled: true, compression: false } }),
+      testConfig(routes, {
+        cache: { ...base.cache, enabled: true, compression: false },
+        // Each scrape rendered afresh, not the one from a second ago.
+        observability: { ...base.observability, metricsCacheMs: 0 },
+      }),
     );
     try {
       handler = reply({ 'cache-control': 'max-age=60' });
