@@ -131,43 +131,52 @@ function buildRoute(
   if (report.problems.length > problemsBefore) {
     return undefined;
   }
-  const name = entry.name?.trim().toLowerCase();
-  return {
-    ...(name ? { name } : {}),
+  // Assigned field by field: spread literals (`...(x ? { k } : {})`) cost a temporary object and a
+  // generic copy each, which for a table of 20,000 routes was a quarter of the load's time.
+  const route: BuiltRoute['route'] = {
     host,
     prefix,
     upstreams,
     stripPrefix: entry.strip_prefix ?? draft.stripPrefixDefault,
     requireAuth: entry.require_auth ?? false,
     timeoutMs,
-    ...(healthPath === undefined ? {} : { healthPath }),
     preserveHost: entry.preserve_host ?? false,
-    ...(entry.algorithm === undefined ? {} : { algorithm: entry.algorithm }),
-    ...(entry.rate_limit === undefined
-      ? {}
-      : {
-          rateLimit: {
-            rate: entry.rate_limit.rate,
-            // One second's worth of requests, so `rate: 5` alone behaves as "5 per second".
-            burst: entry.rate_limit.burst ?? Math.max(1, Math.ceil(entry.rate_limit.rate)),
-            key: entry.rate_limit.key ?? 'ip',
-          },
-        }),
-    ...(entry.max_body_size === undefined ? {} : { maxBodyBytes: entry.max_body_size }),
-    ...withDefined('failureStatuses', entry.failure_statuses),
-    ...(entry.cache === undefined
-      ? {}
-      : {
-          cache: {
-            enabled: entry.cache.enabled ?? true,
-            ...withDefined(
-              'ttlMs',
-              entry.cache.ttl === undefined ? undefined : parseGoDuration(entry.cache.ttl),
-            ),
-            allowSetCookie: entry.cache.allow_set_cookie ?? false,
-          },
-        }),
   };
+  const name = entry.name?.trim().toLowerCase();
+  if (name) {
+    route.name = name;
+  }
+  if (healthPath !== undefined) {
+    route.healthPath = healthPath;
+  }
+  if (entry.algorithm !== undefined) {
+    route.algorithm = entry.algorithm;
+  }
+  if (entry.rate_limit !== undefined) {
+    route.rateLimit = {
+      rate: entry.rate_limit.rate,
+      // One second's worth of requests, so `rate: 5` alone behaves as "5 per second".
+      burst: entry.rate_limit.burst ?? Math.max(1, Math.ceil(entry.rate_limit.rate)),
+      key: entry.rate_limit.key ?? 'ip',
+    };
+  }
+  if (entry.max_body_size !== undefined) {
+    route.maxBodyBytes = entry.max_body_size;
+  }
+  if (entry.failure_statuses !== undefined) {
+    route.failureStatuses = entry.failure_statuses;
+  }
+  if (entry.cache !== undefined) {
+    route.cache = {
+      enabled: entry.cache.enabled ?? true,
+      ...withDefined(
+        'ttlMs',
+        entry.cache.ttl === undefined ? undefined : parseGoDuration(entry.cache.ttl),
+      ),
+      allowSetCookie: entry.cache.allow_set_cookie ?? false,
+    };
+  }
+  return route;
 }
 
 /**
@@ -222,11 +231,11 @@ function buildUpstreams(draft: RouteDraft, report: Report): UpstreamConfig[] {
       return;
     }
     const weight = weights[index] ?? 0;
-    upstreams.push({
-      url,
-      weight: weight > 0 ? weight : fallbackWeight,
-      ...withDefined('failureStatuses', failureStatuses),
-    });
+    const upstream: UpstreamConfig = { url, weight: weight > 0 ? weight : fallbackWeight };
+    if (failureStatuses !== undefined) {
+      upstream.failureStatuses = failureStatuses;
+    }
+    upstreams.push(upstream);
   });
   return upstreams;
 }
@@ -260,7 +269,9 @@ function assignNames(
       }
       origins.set(name, [origin]);
     }
-    return { origin, route: { ...route, name } };
+    // The route was built for this table alone: named in place rather than copied.
+    route.name = name;
+    return { origin, route: route as RouteConfig };
   });
 }
 
