@@ -16,14 +16,18 @@ export class Report {
     this.warnings.push(message);
   }
 
-  /** Runs `parse`; a thrown error becomes a problem under `label` and the result is undefined. */
-  attempt<T>(label: string, parse: () => T): T | undefined {
+  /**
+   * Runs `parse`; a thrown error becomes a problem under `label` and the result is undefined.
+   * `label` may be a function, called only then (labels of 20,000 routes add up).
+   */
+  attempt<T>(label: string | (() => string), parse: () => T): T | undefined {
     try {
       return parse();
     } catch (error) {
       const messages = error instanceof ValueErrors ? error.messages : [errorMessage(error)];
+      const at = typeof label === 'string' ? label : label();
       for (const message of messages) {
-        this.problem(label, message);
+        this.problem(at, message);
       }
       return undefined;
     }

@@ -192,18 +192,22 @@ function buildRoute(
 function buildUpstreams(draft: RouteDraft, report: Report): UpstreamConfig[] {
   const { entry, field } = draft;
   const targetUrl = entry.target_url?.trim() ? entry.target_url : undefined;
-  const raw: { value: string; label: string; failureStatuses?: number[] }[] = [
-    ...(targetUrl === undefined ? [] : [{ value: targetUrl, label: field('target_url') }]),
-    ...(entry.targets ?? []).map((target, index) =>
-      typeof target === 'string'
-        ? { value: target, label: field('targets', index) }
-        : {
-            value: target.url,
-            label: field('targets', index),
-            ...withDefined('failureStatuses', target.failure_statuses),
-          },
-    ),
-  ];
+  // Where each came from (`field`), spelled out only when there is something to report.
+  const raw: { value: string; index?: number; failureStatuses?: number[] }[] = [];
+  if (targetUrl !== undefined) {
+    raw.push({ value: targetUrl });
+  }
+  (entry.targets ?? []).forEach((target, index) => {
+    if (typeof target === 'string') {
+      raw.push({ value: target, index });
+    } else {
+      const item: (typeof raw)[number] = { value: target.url, index };
+      if (target.failure_statuses !== undefined) {
+        item.failureStatuses = target.failure_statuses;
+      }
+      raw.push(item);
+    }
+  });
   if (raw.length === 0) {
     // An invalid target_url/targets was reported already; "no upstream" would only repeat it.
     if (!draft.dropped.has('target_url') && !draft.dropped.has('targets')) {
@@ -221,13 +225,18 @@ function buildUpstreams(draft: RouteDraft, report: Report): UpstreamConfig[] {
 
   const fallbackWeight = entry.weight !== undefined && entry.weight > 0 ? entry.weight : 1;
   const upstreams: UpstreamConfig[] = [];
-  raw.forEach(({ value, label, failureStatuses }, index) => {
-    const url = report.attempt(label, () => normalizeUpstream(value));
+  const label = (index: number | undefined): string =>
+    index === undefined ? field('target_url') : field('targets', index);
+  raw.forEach(({ value, index: at, failureStatuses }, index) => {
+    const url = report.attempt(
+      () => label(at),
+      () => normalizeUpstream(value),
+    );
     if (url === undefined) {
       return;
     }
     if (upstreams.some((upstream) => upstream.url === url)) {
-      report.warn(`${label}: duplicate upstream ${JSON.stringify(maskUrl(url))} dropped`);
+      report.warn(`${label(at)}: duplicate upstream ${JSON.stringify(maskUrl(url))} dropped`);
       return;
     }
     const weight = weights[index] ?? 0;
