@@ -1,6 +1,7 @@
 import type { ModuleMetadata, Type } from '@nestjs/common';
 import { CacheModule } from '../cache/cache.module';
 import { HealthModule } from '../health/health.module';
+import { RedisModule } from '../redis/redis.module';
 import { LoadBalancingModule } from '../load-balancing/load-balancing.module';
 import { RoutingModule } from '../routing/routing.module';
 import { SecurityModule } from '../security/security.module';
@@ -10,6 +11,7 @@ import { AdminExceptionFilter } from './admin-exception.filter';
 import { AdminJsonBodyInterceptor } from './admin-json-body.interceptor';
 import { AdminStateService } from './admin-state.service';
 import { ApiKeysService } from './api-keys.service';
+import { adminStateStoreProvider } from './state/admin-state-store.provider';
 import { AuditLogService } from './audit-log.service';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { BlocksController } from './controllers/blocks.controller';
@@ -38,13 +40,21 @@ export function adminModuleParts(): Required<
   Pick<ModuleMetadata, 'imports' | 'controllers' | 'providers'>
 > {
   return {
-    imports: [SecurityModule, RoutingModule, LoadBalancingModule, HealthModule, CacheModule],
+    imports: [
+      RedisModule,
+      SecurityModule,
+      RoutingModule,
+      LoadBalancingModule,
+      HealthModule,
+      CacheModule,
+    ],
     controllers: ADMIN_CONTROLLERS,
     providers: [
       { provide: AdminAuthLimiter, useFactory: () => new AdminAuthLimiter() },
       AdminAuthGuard,
       AdminJsonBodyInterceptor,
       AdminExceptionFilter,
+      adminStateStoreProvider,
       AdminStateService,
       AuditLogService,
       ApiKeysService,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import {
   Injectable,
@@ -6,8 +5,6 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { RedisService } from '../redis/redis.service';
 import { mapInSlices } from '../common/slices';
 import { samePlainData } from '../common/same-plain-data';
 import { callMaybeInWorker } from '../common/worker-call';
@@ -20,12 +17,9 @@ import { UpstreamHealthCheckService } from '../health/upstream-health-check.serv
 import type { CompiledRoute } from '../routing/compiled-route';
 import { RouteTableService, type RouteTableChange } from '../routing/route-table.service';
 import { ApiKeyStore } from '../security/auth/api-key-store';
-import { RedisApiKeyStore } from '../security/auth/redis-api-key-store';
 import { IpFilterService } from '../security/ip-filter/ip-filter.service';
-import type { IpListEntry } from '../security/ip-filter/ip-list';
-import { ADMIN_CHANGES_CHANNEL, ADMIN_REDIS_KEYS } from './admin.constants';
 import { AdminError, badRequest, conflict, notFound, problemToField } from './admin-error';
-import { ConfigFileWriter, OFF_THREAD_BYTES, type RouteOp } from './config-file-writer';
+import { OFF_THREAD_BYTES, type RouteOp } from './config-file-writer';
 import {
   loadReloadable,
   reloadableOf,
@@ -33,84 +27,50 @@ import {
   type ReloadableConfig,
 } from './reload-work';
 import { routeToFileEntry } from './route-entries';
+import {
+  AdminStateStore,
+  type AdminStateListener,
+  type DrainRule,
+  type IpListsState,
+  type Persisted,
+  type Persistence,
+  type RouteState,
+} from './state/admin-state-store';
 
-/** Where admin changes are kept (README "Admin API"). */
-export type Persistence = 'redis' | 'config-file' | 'memory';
+export type { DrainRule, IpListsState, Persisted, Persistence } from './state/admin-state-store';
 
 /** What a route change answers: the route as it now runs (null when removed), the count. */
 export interface RouteChangeResult {
   route: RouteFileEntry | null;
   routes: number;
-  /** Where the change is kept (`redis`, `config-file`, `memory`), or `failed`. */
-  persisted: string;
+  persisted: Persisted;
   /** The route as it was (replace, remove). */
   before?: RouteFileEntry;
 }
 
+/** What `POST /admin/config/reload` answers, and the routes it changed (for the audit line). */
 export interface ReloadResult {
   routes: number;
   allow: number;
   deny: number;
-  persisted: string;
+  persisted: Persisted;
   /** Routes added, changed and removed, with the previous form of the changed and removed. */
   change: RouteTableChange;
-}
-
-interface FileRoutes {
-  /** Running routes the file does not define (environment, demo): never written to it. */
-  readonly outside: ReadonlySet<string>;
-  /**
-   * The file's route entries are the running file routes, each under its name, so a single
-   * change can be written as such; else (an unnamed entry, a failed write) the list is rewritten.
-   */
-  synced: boolean;
 }
 
 /** The module whose functions a reload runs (on a worker thread for a large input). */
 const RELOAD_WORK = require.resolve('./reload-work');
 
-/** A drained upstream: by URL on every route, or on one route only. */
-export interface DrainRule {
-  url: string;
-  route?: string;
-}
-
-export interface IpListsState {
-  allow: IpListEntry[];
-  deny: IpListEntry[];
-}
-
-type ChangeKind = 'routes' | 'ip-lists' | 'drains' | 'api-keys';
-
-interface ChangeMessage {
-  from: string;
-  kind: ChangeKind;
-  /** `api-keys`: the SHA-256 hex whose cached answer must be dropped. */
-  hash?: string;
-}
-
 /**
- * Applies admin changes to the running gateway and keeps them:
- *
- * - **Redis** configured: routes, IP lists and drains are stored under `gateway:admin:*` and a
- *   message on `gateway:admin:changes` makes every other replica load and apply them (well within
- *   a second). A replica loads the stored state at boot and after every Redis reconnect.
- * - else a **config file** in use: routes and permanent IP list entries are written back into it
- *   (atomically), so a restart keeps them. Routes that came from the environment stay out of the
- *   file (they would be defined twice on restart), so their changes last until the restart.
- * - else changes live in **memory** until the process stops.
+ * Applies admin changes to the running gateway and hands them to the {@link AdminStateStore}
+ * chosen at boot (Redis, the config file, or memory) to keep. What another replica changed
+ * comes back from the store through {@link AdminStateListener}, and is validated like a change
+ * made here before it is applied. Changes to routes, drains and reloads apply one at a time.
  */
 @Injectable()
 export class AdminStateService implements OnApplicationBootstrap, OnModuleDestroy {
-  readonly persistence: Persistence;
-
   private readonly logger = new Logger('AdminApi');
-  private readonly instanceId = randomUUID();
-  private readonly fileWriter: ConfigFileWriter | undefined;
-  /** What the config file holds of the running routes, found on the first write to it. */
-  private fileRoutes: Promise<FileRoutes> | undefined;
   private drainRules: DrainRule[] = [];
-  private unsubscribeStatus: (() => void) | undefined;
   /** Changes to routes, drains and reloads apply one at a time, in order. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -119,17 +79,13 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     private readonly table: RouteTableService,
     private readonly health: UpstreamHealthCheckService,
     private readonly ipFilter: IpFilterService,
-    private readonly redis: RedisService,
+    private readonly store: AdminStateStore,
     private readonly apiKeys: ApiKeyStore,
-  ) {
-    if (redis.client !== undefined) {
-      this.persistence = 'redis';
-    } else if (config.configFile !== undefined) {
-      this.persistence = 'config-file';
-      this.fileWriter = new ConfigFileWriter(config.configFile);
-    } else {
-      this.persistence = 'memory';
-    }
+  ) {}
+
+  /** Where changes are kept. */
+  get persistence(): Persistence {
+    return this.store.persistence;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -251,61 +207,21 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
-   * Applies a validated table and persists it; `name` is the route to show afterwards, `op` the
-   * change as one entry of the config file.
+   * Applies a validated table and hands it to the store; `name` is the route to show afterwards,
+   * `change` the change as one entry of the config file.
    */
   private async applyRoutes(
     routes: readonly RouteConfig[],
     name: string | undefined,
-    op: RouteOp,
+    change: RouteOp,
   ): Promise<RouteChangeResult> {
     await this.installRoutes(routes);
-    const persisted = await this.persistRoutes(routes, op);
+    const persisted = await this.store.saveRoutes(this.routeState(routes, change));
     return {
       route: name === undefined ? null : (this.routeEntry(name) ?? null),
       routes: routes.length,
       persisted,
     };
-  }
-
-  /**
-   * Stores the table: in Redis as a whole; in the config file as the one entry `op` changed when
-   * the file is known to hold the others, else as the whole list of file routes.
-   */
-  private persistRoutes(routes: readonly RouteConfig[], op: RouteOp): Promise<string> {
-    return this.persist('routes', async () => {
-      if (this.persistence === 'redis') {
-        await this.requireRedis().set(ADMIN_REDIS_KEYS.routes, await this.routesJson(routes));
-        return;
-      }
-      const writer = this.fileWriter;
-      if (writer === undefined) {
-        return;
-      }
-      const file = await (this.fileRoutes ??= this.inspectFile(writer));
-      try {
-        if (file.synced) {
-          if (!file.outside.has(op.name)) {
-            await writer.patchRoutes([op]);
-          }
-        } else {
-          const kept = routes.filter((r) => !file.outside.has(r.name));
-          await writer.write([{ path: ['routes'], json: await this.routesJson(kept) }]);
-          file.synced = true;
-        }
-      } catch (err) {
-        file.synced = false;
-        throw err;
-      }
-    });
-  }
-
-  /** Routes as the JSON array of their config-file form, built in slices (a table may be large). */
-  private async routesJson(routes: readonly RouteConfig[]): Promise<string> {
-    const parts = await mapInSlices(routes, (r) =>
-      JSON.stringify(routeToFileEntry(r, this.defaultTimeoutMs)),
-    );
-    return `[${parts.join(',')}]`;
   }
 
   private checked(built: ReturnType<typeof buildRoutesFromEntries>): RouteConfig[] {
@@ -326,22 +242,9 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     return { allow, deny };
   }
 
-  /** Persists the current allow/deny lists (after the caller changed them). */
-  async saveIpLists(): Promise<string> {
-    return this.persist('ip-lists', async () => {
-      const lists = this.ipLists();
-      if (this.persistence === 'redis') {
-        await this.requireRedis().set(ADMIN_REDIS_KEYS.ipLists, JSON.stringify(lists));
-      } else if (this.fileWriter !== undefined) {
-        // The file has no expiry field: entries with one live in memory only.
-        const permanent = (entries: IpListEntry[]) =>
-          entries.filter((e) => e.expiresAt === undefined).map((e) => e.entry);
-        await this.fileWriter.write([
-          { path: ['security', 'ip_whitelist'], value: permanent(lists.allow) },
-          { path: ['security', 'ip_blacklist'], value: permanent(lists.deny) },
-        ]);
-      }
-    });
+  /** Keeps the current allow/deny lists (after the caller changed them). */
+  async saveIpLists(): Promise<Persisted> {
+    return this.store.saveIpLists(this.ipLists());
   }
 
   // -------------------------------------------------------------------------------------------
@@ -356,16 +259,12 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     return new URL(normalizeUpstream(url)).href;
   }
 
-  async setDrains(rules: DrainRule[]): Promise<string> {
+  async setDrains(rules: DrainRule[]): Promise<Persisted> {
     await this.exclusive(async () => {
       this.drainRules = rules;
       await this.applyDrains();
     });
-    return this.persist('drains', async () => {
-      if (this.persistence === 'redis') {
-        await this.requireRedis().set(ADMIN_REDIS_KEYS.drains, JSON.stringify(rules));
-      }
-    });
+    return this.store.saveDrains(rules);
   }
 
   /**
@@ -395,11 +294,7 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
 
   /** Tells the other replicas to drop their cached answer for this key. */
   async announceApiKeyChange(hash: string): Promise<void> {
-    if (this.persistence === 'redis') {
-      await this.publish({ from: this.instanceId, kind: 'api-keys', hash }).catch((err: unknown) =>
-        this.redis.reportFailure(err),
-      );
-    }
+    await this.store.announceApiKeyChange(hash);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -421,27 +316,9 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
         );
       }
       const change = await this.installRoutes(fresh.routes);
-      if (this.fileRoutes !== undefined) {
-        // The file may have unnamed entries now: the next change rewrites the list.
-        (await this.fileRoutes).synced = false;
-      }
       this.ipFilter.allowlist.replace(fresh.ipWhitelist.map((entry) => ({ entry })));
       this.ipFilter.denylist.replace(fresh.ipBlacklist.map((entry) => ({ entry })));
-      // Without Redis the file already is the persisted state.
-      let persisted: string = this.persistence;
-      if (this.persistence === 'redis') {
-        // The file is now the truth: store it so every replica (and the next boot) follows.
-        const results = await Promise.all([
-          this.persist('routes', async () => {
-            const json = await this.routesJson(fresh.routes);
-            await this.requireRedis().set(ADMIN_REDIS_KEYS.routes, json);
-          }),
-          this.persist('ip-lists', async () => {
-            await this.requireRedis().set(ADMIN_REDIS_KEYS.ipLists, JSON.stringify(this.ipLists()));
-          }),
-        ]);
-        persisted = results.includes('failed') ? 'failed' : 'redis';
-      }
+      const persisted = await this.store.adoptReload(this.routeState(fresh.routes), this.ipLists());
       return {
         routes: fresh.routes.length,
         allow: this.ipFilter.allowlist.size,
@@ -486,119 +363,48 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   // Replication
 
   onApplicationBootstrap(): void {
-    if (this.fileWriter !== undefined) {
-      // Now, while the file is the one the table was loaded from; off the event loop if large.
-      this.fileRoutes = this.inspectFile(this.fileWriter);
-    }
-    if (this.persistence !== 'redis') {
-      return;
-    }
-    // Closed by RedisService on shutdown, like every duplicate.
-    const subscriber = this.redis.duplicate();
-    if (subscriber !== undefined) {
-      subscriber.on('message', (_channel: string, raw: string) => this.onMessage(raw));
-      // On every (re)connect: without an offline queue a SUBSCRIBE sent earlier would fail.
-      const subscribe = (): void => {
-        subscriber.subscribe(ADMIN_CHANGES_CHANNEL).catch((err: unknown) => {
-          this.logger.warn(`cannot subscribe to ${ADMIN_CHANGES_CHANNEL}: ${String(err)}`);
-        });
-      };
-      subscriber.on('ready', subscribe);
-      if (subscriber.status === 'ready') {
-        subscribe();
-      }
-    }
-    // Load at boot and after every reconnect: changes made while this replica was cut off.
-    this.unsubscribeStatus = this.redis.onStatusChange((ready) => {
-      if (ready) {
-        void this.loadAll();
-      }
-    });
-    if (this.redis.isReady) {
-      void this.loadAll();
-    }
+    this.store.start(this.listener);
   }
 
   onModuleDestroy(): void {
-    this.unsubscribeStatus?.();
+    this.store.stop();
   }
 
-  private async loadAll(): Promise<void> {
-    await Promise.all([this.load('routes'), this.load('ip-lists'), this.load('drains')]);
-  }
+  /** What another replica changed, as the store read it; checked before it is applied. */
+  private readonly listener: AdminStateListener = {
+    routes: (json, source) =>
+      this.exclusive(async () => {
+        const built = await callMaybeInWorker(
+          { large: json.length >= OFF_THREAD_BYTES, file: RELOAD_WORK, onPart: this.keepRunning },
+          validateRouteJson,
+          json,
+          this.defaultTimeoutMs,
+          source,
+        );
+        await this.installRoutes(this.checked(built));
+      }).catch((err: unknown) => {
+        this.ignore('routes', source, err instanceof AdminError ? err.message : String(err));
+      }),
+    ipLists: (data) => {
+      const lists = (
+        typeof data === 'object' && data !== null ? data : {}
+      ) as Partial<IpListsState>;
+      this.ipFilter.allowlist.replace(Array.isArray(lists.allow) ? lists.allow : []);
+      this.ipFilter.denylist.replace(Array.isArray(lists.deny) ? lists.deny : []);
+    },
+    drains: (data) => {
+      void this.exclusive(async () => {
+        this.drainRules = Array.isArray(data)
+          ? (data as DrainRule[]).filter((r) => typeof r?.url === 'string')
+          : [];
+        await this.applyDrains();
+      });
+    },
+    apiKeyChanged: (hash) => this.apiKeys.forget(hash),
+  };
 
-  private onMessage(raw: string): void {
-    let message: ChangeMessage;
-    try {
-      message = JSON.parse(raw) as ChangeMessage;
-    } catch {
-      return;
-    }
-    if (message.from === this.instanceId) {
-      return;
-    }
-    if (message.kind === 'api-keys') {
-      if (typeof message.hash === 'string' && this.apiKeys instanceof RedisApiKeyStore) {
-        this.apiKeys.forget(message.hash);
-      }
-      return;
-    }
-    void this.load(message.kind);
-  }
-
-  /** Reads one kind of state from Redis and applies it; absent state keeps the config's. */
-  private async load(kind: Exclude<ChangeKind, 'api-keys'>): Promise<void> {
-    const client = this.redis.client;
-    if (client === undefined) {
-      return;
-    }
-    const key =
-      kind === 'routes'
-        ? ADMIN_REDIS_KEYS.routes
-        : kind === 'ip-lists'
-          ? ADMIN_REDIS_KEYS.ipLists
-          : ADMIN_REDIS_KEYS.drains;
-    let raw: string | null;
-    try {
-      raw = await client.get(key);
-    } catch (err) {
-      this.redis.reportFailure(err);
-      return;
-    }
-    if (raw === null) {
-      return;
-    }
-    try {
-      if (kind === 'routes') {
-        await this.exclusive(async () => {
-          const built = await callMaybeInWorker(
-            { large: raw.length >= OFF_THREAD_BYTES, file: RELOAD_WORK, onPart: this.keepRunning },
-            validateRouteJson,
-            raw,
-            this.defaultTimeoutMs,
-            ADMIN_REDIS_KEYS.routes,
-          );
-          await this.installRoutes(this.checked(built));
-        });
-        return;
-      }
-      const data = JSON.parse(raw) as unknown;
-      if (kind === 'ip-lists') {
-        const lists = data as Partial<IpListsState>;
-        this.ipFilter.allowlist.replace(Array.isArray(lists.allow) ? lists.allow : []);
-        this.ipFilter.denylist.replace(Array.isArray(lists.deny) ? lists.deny : []);
-      } else {
-        await this.exclusive(async () => {
-          this.drainRules = Array.isArray(data)
-            ? (data as DrainRule[]).filter((r) => typeof r?.url === 'string')
-            : [];
-          await this.applyDrains();
-        });
-      }
-    } catch (err) {
-      const reason = err instanceof AdminError ? err.message : String(err);
-      this.logger.error(`ignoring the ${kind} stored in Redis (${key}): ${reason}`);
-    }
+  private ignore(kind: string, source: string, reason: string): void {
+    this.logger.error(`ignoring the ${kind} stored in ${source}: ${reason}`);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -620,80 +426,15 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     return run;
   }
 
-  private async persist(
-    kind: Exclude<ChangeKind, 'api-keys'>,
-    save: () => Promise<void>,
-  ): Promise<string> {
-    if (this.persistence === 'memory' || (kind === 'drains' && this.persistence !== 'redis')) {
-      return 'memory';
-    }
-    try {
-      if (this.persistence === 'redis') {
-        await this.redisReady(2_000);
-      }
-      await save();
-      if (this.persistence === 'redis') {
-        await this.publish({ from: this.instanceId, kind });
-      }
-      return this.persistence;
-    } catch (err) {
-      if (this.persistence === 'redis' && this.redis.isReady) {
-        // A command failed on a connection that looked fine: let the service probe it.
-        this.redis.reportFailure(err);
-      }
-      this.logger.error(
-        `admin change to ${kind} applied on this replica but not persisted (${this.persistence}): ${String(err)}`,
-      );
-      return 'failed';
-    }
+  private routeState(routes: readonly RouteConfig[], change?: RouteOp): RouteState {
+    return { routes, json: (kept) => this.routesJson(kept), ...(change ? { change } : {}) };
   }
 
-  /** Waits (bounded) for Redis while it is still connecting, e.g. a change right after boot. */
-  private redisReady(timeoutMs: number): Promise<void> {
-    if (this.redis.isReady) {
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      const stop = this.redis.onStatusChange((ready) => {
-        if (ready) {
-          done();
-        }
-      });
-      function done(): void {
-        clearTimeout(timer);
-        stop();
-        resolve();
-      }
-    });
-  }
-
-  private async publish(message: ChangeMessage): Promise<void> {
-    await this.requireRedis().publish(ADMIN_CHANGES_CHANNEL, JSON.stringify(message));
-  }
-
-  private requireRedis(): Redis {
-    const client = this.redis.client;
-    if (client === undefined || !this.redis.isReady) {
-      throw new Error('Redis is unavailable');
-    }
-    return client;
-  }
-
-  /**
-   * What the config file holds of the boot table. The loader lists the file's routes first, so
-   * the routes past the file's count came from elsewhere (environment, demo).
-   */
-  private async inspectFile(writer: ConfigFileWriter): Promise<FileRoutes> {
-    const boot = this.config.routes.map((r) => r.name);
-    try {
-      const { routes, allNamed } = await writer.inspectRoutes();
-      return { outside: new Set(boot.slice(routes)), synced: allNamed };
-    } catch (err) {
-      this.logger.warn(
-        `cannot read ${writer.path} to tell file routes from env routes: ${String(err)}`,
-      );
-      return { outside: new Set(boot), synced: false };
-    }
+  /** Routes as the JSON array of their config-file form, built in slices (a table may be large). */
+  private async routesJson(routes: readonly RouteConfig[]): Promise<string> {
+    const parts = await mapInSlices(routes, (r) =>
+      JSON.stringify(routeToFileEntry(r, this.defaultTimeoutMs)),
+    );
+    return `[${parts.join(',')}]`;
   }
 }

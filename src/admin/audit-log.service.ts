@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { maskUrlsDeep } from '../common/http/url-display';
 import { ROOT_LOGGER } from '../observability/observability.constants';
 import { describeActor, type AdminActor } from './admin-actor';
+import type { Persisted } from './state/admin-state-store';
 
 export interface AuditEntry {
   /** What was done, `<resource>.<verb>`: `route.create`, `blacklist.add`, `api-key.revoke`. */
@@ -12,7 +13,7 @@ export interface AuditEntry {
   before?: unknown;
   after?: unknown;
   /** Where the change is kept: `redis`, `config-file`, `memory`, or `failed` (applied locally only). */
-  persisted?: string;
+  persisted?: Persisted;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { z } from 'zod';
+import { PERSISTED } from '../state/admin-state-store';
 
 type SchemaObject = Exclude<
   NonNullable<NonNullable<OpenAPIObject['components']>['schemas']>[string],
@@ -32,5 +33,5 @@ export const errorSchema = z.object({
 
 /** Where a change was kept: `redis`, `config-file`, `memory`, or `failed` (applied locally only). */
 export const persistedSchema = z
-  .enum(['redis', 'config-file', 'memory', 'failed'])
+  .enum(PERSISTED)
   .meta({ description: 'Where the change was persisted (see README "Admin API").' });

@@ -39,6 +39,12 @@ export interface NewApiKey {
  * ({@link digestApiKey}) and never stored, logged or compared as such.
  */
 export abstract class ApiKeyStore {
+  /**
+   * Where keys created through the admin API are kept: Redis (every replica, survives restarts)
+   * or this process's memory (gone at the next start).
+   */
+  abstract readonly persistence: 'redis' | 'memory';
+
   /** The key whose SHA-256 (lower-case hex, from {@link digestApiKey}) is `digest`. */
   abstract lookup(digest: string): ApiKeyRecord | undefined | Promise<ApiKeyRecord | undefined>;
 
@@ -56,6 +62,12 @@ export abstract class ApiKeyStore {
    * would come back at the next start, so they are removed from the file instead.
    */
   abstract revoke(id: string): RevokeResult | Promise<RevokeResult>;
+
+  /**
+   * Drops whatever this store remembers about the key with this SHA-256 hex (a cached hit or
+   * miss), because another replica created or revoked it.
+   */
+  abstract forget(hashHex: string): void;
 }
 
 export type RevokeResult =

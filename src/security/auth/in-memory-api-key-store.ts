@@ -6,6 +6,7 @@ import { ApiKeyStore, type ApiKeyRecord, type NewApiKey, type RevokeResult } fro
  * the admin API creates at run time (kept in memory only, unless Redis holds them).
  */
 export class InMemoryApiKeyStore extends ApiKeyStore {
+  readonly persistence = 'memory';
   private readonly byHash: Map<string, ApiKeyRecord>;
   private records: readonly ApiKeyRecord[];
 
@@ -57,6 +58,10 @@ export class InMemoryApiKeyStore extends ApiKeyStore {
       }
     }
     return { ok: false, reason: 'not-found' };
+  }
+
+  forget(_hashHex: string): void {
+    // Nothing cached: every answer comes from the map itself.
   }
 }
 

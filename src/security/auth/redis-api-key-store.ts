@@ -30,6 +30,7 @@ interface Cached {
  * unreachable only the file's keys work (auth fails closed for Redis-held keys).
  */
 export class RedisApiKeyStore extends ApiKeyStore {
+  readonly persistence = 'redis';
   private readonly cache: GenerationalMap<Cached>;
   /** Last use by key id: records are rebuilt from Redis on every list, this survives that. */
   private readonly lastUsed = new Map<string, number>();

@@ -1,0 +1,30 @@
+import type { Provider } from '@nestjs/common';
+import { GATEWAY_CONFIG } from '../../config/gateway.config';
+import type { GatewayConfig } from '../../config/gateway-config.types';
+import { RedisService } from '../../redis/redis.service';
+import { ConfigFileWriter } from '../config-file-writer';
+import { AdminStateStore } from './admin-state-store';
+import { ConfigFileAdminStateStore } from './config-file-admin-state-store';
+import { MemoryAdminStateStore } from './memory-admin-state-store';
+import { RedisAdminStateStore } from './redis-admin-state-store';
+
+/**
+ * The admin state store, chosen once at boot (as `RateLimitModule` chooses its buckets): Redis
+ * when configured, else the `GATEWAY_CONFIG` file when there is one, else memory.
+ */
+export const adminStateStoreProvider: Provider = {
+  provide: AdminStateStore,
+  useFactory: (config: GatewayConfig, redis: RedisService): AdminStateStore => {
+    if (redis.client !== undefined) {
+      return new RedisAdminStateStore(redis);
+    }
+    if (config.configFile !== undefined) {
+      return new ConfigFileAdminStateStore(
+        new ConfigFileWriter(config.configFile),
+        config.routes.map((route) => route.name),
+      );
+    }
+    return new MemoryAdminStateStore();
+  },
+  inject: [GATEWAY_CONFIG, RedisService],
+};
