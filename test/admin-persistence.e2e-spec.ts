@@ -121,8 +121,13 @@ describe('Admin changes shared through Redis (e2e)', () => {
   it('should make an API key created on one replica work on the other, and its revocation too', async () => {
     const created = await admin(a.url, 'POST', '/admin/api-keys', { name: 'shared-bot' });
     expect(created.status).toBe(201);
-    const { key, id, source } = created.json<{ key: string; id: string; source: string }>();
-    expect(source).toBe('redis');
+    const { key, id, source, persisted } = created.json<{
+      key: string;
+      id: string;
+      source: string;
+      persisted: string;
+    }>();
+    expect([source, persisted]).toEqual(['redis', 'redis']);
     expect(await redis.hlen(REDIS_API_KEYS)).toBe(1);
     expect(JSON.stringify(await redis.hgetall(REDIS_API_KEYS))).not.toContain(key);
     const withKey = { headers: { 'x-api-key': key } };

@@ -504,9 +504,14 @@ describe('Admin API (e2e)', () => {
       expect((await send(gw.url, '/private/x')).status).toBe(401);
       const created = await admin(gw, 'POST', '/admin/api-keys', { name: 'robot' });
       expect(created.status).toBe(201);
-      const { key, id } = created.json<{ key: string; id: string }>();
+      const { key, id, persisted } = created.json<{ key: string; id: string; persisted: string }>();
       expect(key).toMatch(/^gw_[A-Za-z0-9_-]{43}$/);
       expect(id).toMatch(/^[0-9a-f]{16}$/);
+      // Without Redis the key lives in this process only, and the answer and audit line say so.
+      expect(persisted).toBe('memory');
+      expect(
+        auditLines(gw).find((l) => l.action === 'api-key.create' && l.target === id),
+      ).toMatchObject({ persisted: 'memory' });
 
       expect((await send(gw.url, '/private/x', { headers: { 'x-api-key': key } })).status).toBe(
         200,
@@ -525,7 +530,9 @@ describe('Admin API (e2e)', () => {
       ).toBe(401);
 
       expect((await admin(gw, 'POST', '/admin/api-keys', { name: 'robot' })).status).toBe(409);
-      expect((await admin(gw, 'DELETE', `/admin/api-keys/${id}`)).status).toBe(200);
+      const revoked = await admin(gw, 'DELETE', `/admin/api-keys/${id}`);
+      expect(revoked.status).toBe(200);
+      expect(revoked.json()).toMatchObject({ id, persisted: 'memory' });
       expect((await send(gw.url, '/private/x', { headers: { 'x-api-key': key } })).status).toBe(
         401,
       );

@@ -5,6 +5,7 @@ import { ApiKeyStore, type ApiKeyRecord } from '../security/auth/api-key-store';
 import { AdminError, conflict, notFound } from './admin-error';
 import { AdminStateService } from './admin-state.service';
 import type { CreateApiKey } from './dto/api-key.dto';
+import type { Persisted } from './state/admin-state-store';
 
 export interface ApiKeyView {
   id: string;
@@ -31,7 +32,17 @@ export class ApiKeysService {
     return (await this.store.list()).map(view);
   }
 
-  async create(input: CreateApiKey): Promise<{ key: string; record: ApiKeyView }> {
+  /**
+   * Where keys created here are kept: Redis, or this process's memory only (they vanish at the
+   * next start, even with a config file: it holds no keys).
+   */
+  get persisted(): Persisted {
+    return this.store.persistence;
+  }
+
+  async create(
+    input: CreateApiKey,
+  ): Promise<{ key: string; record: ApiKeyView; persisted: Persisted }> {
     const existing = await this.store.list();
     if (existing.some((r) => r.name === input.name)) {
       throw conflict(`an API key named ${JSON.stringify(input.name)} exists`);
@@ -55,7 +66,7 @@ export class ApiKeysService {
       }),
     );
     await this.state.announceApiKeyChange(hash);
-    return { key, record: view(record) };
+    return { key, record: view(record), persisted: this.persisted };
   }
 
   async revoke(id: string): Promise<ApiKeyView> {

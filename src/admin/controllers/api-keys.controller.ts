@@ -9,6 +9,7 @@ import {
   apiKeySchema,
   createApiKeySchema,
   createdApiKeySchema,
+  revokedApiKeySchema,
   type CreateApiKey,
 } from '../dto/api-key.dto';
 import { errorSchema, openApi } from '../dto/openapi';
@@ -38,7 +39,7 @@ export class ApiKeysController {
   @ApiOperation({
     summary: 'Create an API key; the key is in this answer only',
     description:
-      'Only its SHA-256 is stored. It works on `require_auth` routes at once (X-API-Key).',
+      'Only its SHA-256 is stored. It works on `require_auth` routes at once (X-API-Key). `persisted` says where it is kept: `redis`, or `memory` (without Redis the key is gone at the next start).',
   })
   @ApiBody({
     schema: openApi(createApiKeySchema),
@@ -54,20 +55,21 @@ export class ApiKeysController {
     @Admin() ctx: AdminContext,
     @Body(new ZodValidationPipe(createApiKeySchema)) body: CreateApiKey,
   ): Promise<unknown> {
-    const { key, record } = await this.keys.create(body);
+    const { key, record, persisted } = await this.keys.create(body);
     this.audit.record(ctx.actor, ctx.requestId, {
       action: 'api-key.create',
       target: record.id,
       before: null,
       after: record,
+      persisted,
     });
-    return { ...record, key };
+    return { ...record, key, persisted };
   }
 
   @Delete('api-keys/:id')
   @ApiOperation({ summary: 'Revoke an API key (refused from then on, on every replica)' })
   @ApiParam({ name: 'id', example: '9f86d081884c7d65' })
-  @ApiResponse({ status: 200, schema: openApi(apiKeySchema, 'output') })
+  @ApiResponse({ status: 200, schema: openApi(revokedApiKeySchema, 'output') })
   @ApiResponse({ status: 404, schema: openApi(errorSchema, 'output') })
   @ApiResponse({
     status: 409,
@@ -76,12 +78,14 @@ export class ApiKeysController {
   })
   async revoke(@Admin() ctx: AdminContext, @Param('id') id: string): Promise<unknown> {
     const record = await this.keys.revoke(id);
+    const persisted = this.keys.persisted;
     this.audit.record(ctx.actor, ctx.requestId, {
       action: 'api-key.revoke',
       target: id,
       before: record,
       after: null,
+      persisted,
     });
-    return record;
+    return { ...record, persisted };
   }
 }

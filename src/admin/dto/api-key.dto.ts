@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { persistedSchema } from './openapi';
 
 export const createApiKeySchema = z.strictObject({
   name: z
@@ -33,9 +34,18 @@ export const apiKeySchema = z.object({
     .meta({ description: 'RFC 3339; uses seen by this replica since it started.' }),
 });
 
+/** `redis`, or `memory`: without Redis, admin-created keys are gone at the next start. */
+const keyPersistedSchema = persistedSchema.extract(['redis', 'memory']).meta({
+  description:
+    'Where the key is kept: `redis` (every replica, survives restarts) or `memory` (this process until it stops).',
+});
+
 export const createdApiKeySchema = apiKeySchema.extend({
   key: z.string().meta({
     description: 'The key itself. Shown only in this answer: only its SHA-256 is stored.',
     example: 'gw_3q2-7wMDt2o0s9jYV8x1Ww5mQk6HfN1yZ2a4c6e8g0I',
   }),
+  persisted: keyPersistedSchema,
 });
+
+export const revokedApiKeySchema = apiKeySchema.extend({ persisted: keyPersistedSchema });
