@@ -117,31 +117,58 @@ describe('Admin API (e2e)', () => {
       expect((await admin(gw, 'GET', '/admin/routes')).status).toBe(200);
     });
 
-    it('should rate limit failed attempts per client IP with 429 and Retry-After', async () => {
-      // A different client IP than the other tests: trusted proxies are off, so X-Forwarded-For
-      // is ignored; the limiter is per IP, so use the one loopback IP and check the sequence.
-      const statuses: number[] = [];
-      for (let i = 0; i < 12; i++) {
-        statuses.push(
-          (await send(gw.url, '/admin/routes', { headers: { authorization: 'Bearer nope' } }))
-            .status,
-        );
-      }
-      // The first test already failed twice from this IP.
-      expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(7);
-      expect(statuses[statuses.length - 1]).toBe(429);
-      const limited = await send(gw.url, '/admin/routes', { headers: AUTH });
-      expect(limited.status).toBe(429);
-      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-      expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
-      // Unlock for the rest of the suite: the limiter is per process, so reach into it.
+    it('should answer failures past 10 a minute with 429, and still accept the right token or an admin-scoped key', async () => {
+      const created = await admin(gw, 'POST', '/admin/api-keys', {
+        name: 'lockout-ops',
+        admin: true,
+      });
+      const { key, id } = created.json<{ key: string; id: string }>();
+      const plain = await admin(gw, 'POST', '/admin/api-keys', { name: 'lockout-plain' });
+      const plainKey = plain.json<{ key: string }>().key;
+      // The limiter is per client IP and every test shares 127.0.0.1: start from a clean count.
       const limiter = gw.gateway.app.get(AdminAuthLimiter);
-      (limiter as unknown as { failures: { delete(k: string): void } }).failures.delete(
-        '127.0.0.1',
-      );
+      const failures = (limiter as unknown as { failures: { delete(k: string): void } }).failures;
+      failures.delete('127.0.0.1');
+
+      const wrong = (headers: Record<string, string>) =>
+        send(gw.url, '/admin/routes', { headers }).then((r) => r.status);
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        statuses.push(await wrong({ authorization: `Bearer ${TOKEN.slice(0, -1)}x` }));
+      }
+      expect(statuses).toEqual(Array(10).fill(401));
+
+      // After 10 failures in the minute, the right token and an admin key from the same address
+      // still get in...
       expect((await send(gw.url, '/admin/routes', { headers: AUTH })).status).toBe(200);
-      // The operator's address was never locked out.
+      const byKey = await send(gw.url, '/admin/routes', { headers: { 'x-api-key': key } });
+      expect(byKey.status).toBe(200);
+      // ...through passport's API-key strategy, which records the use.
+      const listed = await admin(gw, 'GET', '/admin/api-keys');
+      expect(
+        listed.json<{ keys: { id: string; lastUsedAt?: string }[] }>().keys.find((k) => k.id === id)
+          ?.lastUsedAt,
+      ).toEqual(expect.any(String));
+
+      // ...while every further failure, of any kind, is answered 429 with Retry-After.
+      const failing: Record<string, string>[] = [
+        { authorization: 'Bearer nope' },
+        { 'x-api-key': 'not-a-key-0123456789' },
+        // A valid key without the admin scope is a failure here.
+        { 'x-api-key': plainKey },
+        {},
+      ];
+      for (const headers of failing) {
+        const limited = await send(gw.url, '/admin/routes', { headers });
+        expect(limited.status).toBe(429);
+        expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+        expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+        expect(limited.json()).toMatchObject({ statusCode: 429 });
+      }
+      expect((await send(gw.url, '/admin/routes', { headers: AUTH })).status).toBe(200);
+      // Failures are counted per address: the operator's was never limited.
       expect((await admin(gw, 'GET', '/admin/routes')).status).toBe(200);
+      failures.delete('127.0.0.1');
     });
   });
 

@@ -8,9 +8,13 @@ interface Failures {
 }
 
 /**
- * Counts failed admin authentications per client IP in fixed windows. Past the limit every
- * attempt from that IP, right or wrong, gets 429 until the window ends, so a token cannot be
- * guessed at request speed. Memory is capped (least recently used IPs dropped first).
+ * Counts failed admin authentications per client IP in fixed windows. Only failures are limited:
+ * past the limit a failed attempt from that IP gets 429 instead of 401 until the window ends,
+ * while the right token (or an admin-scoped key) is always accepted. So nobody can lock the
+ * operators out by sending wrong tokens from their address (a shared NAT, a load balancer
+ * without `TRUSTED_PROXIES`), and guessing stays pointless: the token has at least 256 bits of
+ * choice, and every wrong guess past the limit is answered 429. Memory is capped (least recently
+ * used IPs dropped first).
  */
 export class AdminAuthLimiter {
   private readonly failures: GenerationalMap<Failures>;
@@ -24,23 +28,21 @@ export class AdminAuthLimiter {
     this.failures = new GenerationalMap(maxKeys);
   }
 
-  /** Seconds the IP must wait, or 0 when it may try. */
-  retryAfterSeconds(ip: string): number {
-    const entry = this.failures.get(ip);
+  /**
+   * Counts one failure. @returns the seconds until the IP's window ends when it is now past the
+   * limit (answer 429 with that `Retry-After`), or 0 (answer 401).
+   */
+  recordFailure(ip: string): number {
     const now = this.now();
-    if (entry === undefined || entry.resetAt <= now || entry.count < this.maxFailures) {
+    let entry = this.failures.get(ip);
+    if (entry === undefined || entry.resetAt <= now) {
+      entry = { count: 0, resetAt: now + this.windowMs };
+      this.failures.set(ip, entry);
+    }
+    entry.count++;
+    if (entry.count <= this.maxFailures) {
       return 0;
     }
     return Math.max(1, Math.ceil((entry.resetAt - now) / 1000));
-  }
-
-  recordFailure(ip: string): void {
-    const now = this.now();
-    const entry = this.failures.get(ip);
-    if (entry === undefined || entry.resetAt <= now) {
-      this.failures.set(ip, { count: 1, resetAt: now + this.windowMs });
-    } else {
-      entry.count++;
-    }
   }
 }

@@ -3,7 +3,9 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { ClientIpResolver, normalizeIp } from '../security/client-ip';
-import { ApiKeyStore, digestApiKey } from '../security/auth/api-key-store';
+import { ApiKeyAuthGuard } from '../security/auth/api-key-auth.guard';
+import { API_KEY_HEADER } from '../security/auth/auth.constants';
+import type { Principal } from '../security/auth/auth.types';
 import { ADMIN_ACTOR, type AdminActor, type AdminRequest } from './admin-actor';
 import { AdminAuthLimiter } from './admin-auth-limiter';
 import { AdminError } from './admin-error';
@@ -12,9 +14,13 @@ const CHALLENGE = 'Bearer realm="gateway-admin"';
 
 /**
  * Admin access: `Authorization: Bearer <ADMIN_TOKEN>`, or `X-API-Key` with a key that has the
- * admin scope. The token is compared as SHA-256 digests with `timingSafeEqual`, so neither its
- * content nor its length leaks through timing. Failures are counted per client IP
- * ({@link AdminAuthLimiter}); the 401 never says which check failed.
+ * admin scope, checked by the passport API-key strategy ({@link ApiKeyAuthGuard}). The token is
+ * compared as SHA-256 digests with `timingSafeEqual`, so neither its content nor its length
+ * leaks through timing.
+ *
+ * Valid credentials are always accepted. Failures are counted per client IP
+ * ({@link AdminAuthLimiter}): past the limit they get 429 instead of 401. Neither answer says
+ * which check failed.
  */
 @Injectable()
 export class AdminAuthGuard implements CanActivate {
@@ -23,7 +29,7 @@ export class AdminAuthGuard implements CanActivate {
 
   constructor(
     @InjectGatewayConfig() config: GatewayConfig,
-    private readonly keys: ApiKeyStore,
+    private readonly apiKeys: ApiKeyAuthGuard,
     private readonly limiter: AdminAuthLimiter,
   ) {
     this.tokenDigest = config.admin.token === undefined ? undefined : sha256(config.admin.token);
@@ -36,47 +42,59 @@ export class AdminAuthGuard implements CanActivate {
       normalizeIp(req.raw.socket.remoteAddress),
       req.headers['x-forwarded-for'],
     );
-    const wait = this.limiter.retryAfterSeconds(ip);
+    const actor = this.tokenActor(req, ip) ?? (await this.apiKeyActor(context, req, ip));
+    if (actor !== undefined) {
+      req[ADMIN_ACTOR] = actor;
+      return true;
+    }
+    const wait = this.limiter.recordFailure(ip);
     if (wait > 0) {
       throw new AdminError(429, 'Too many failed admin authentication attempts; retry later', [], {
         'retry-after': String(wait),
       });
     }
-    const actor = await this.authenticate(req, ip);
-    if (actor === undefined) {
-      this.limiter.recordFailure(ip);
-      throw new AdminError(401, 'Admin authentication required', [], {
-        'www-authenticate': CHALLENGE,
-      });
-    }
-    req[ADMIN_ACTOR] = actor;
-    return true;
+    throw new AdminError(401, 'Admin authentication required', [], {
+      'www-authenticate': CHALLENGE,
+    });
   }
 
-  private async authenticate(req: AdminRequest, ip: string): Promise<AdminActor | undefined> {
+  private tokenActor(req: AdminRequest, ip: string): AdminActor | undefined {
     const authorization = req.headers.authorization;
-    if (typeof authorization === 'string' && this.tokenDigest !== undefined) {
-      // The rest of the header, as is: ADMIN_TOKEN is not trimmed either.
-      const match = /^Bearer[ \t]+(.+)$/i.exec(authorization);
-      if (match !== null && timingSafeEqual(sha256(match[1]), this.tokenDigest)) {
-        return { kind: 'token', ip };
-      }
+    if (typeof authorization !== 'string' || this.tokenDigest === undefined) {
+      return undefined;
     }
-    const key = req.headers['x-api-key'];
-    if (typeof key === 'string') {
-      const digest = digestApiKey(key);
-      const record = digest === undefined ? undefined : await this.keys.lookup(digest);
-      if (record?.admin === true) {
-        this.keys.markUsed(record, Date.now());
-        return {
-          kind: 'api-key',
-          id: record.id,
-          ...(record.name === undefined ? {} : { name: record.name }),
-          ip,
-        };
-      }
+    // The rest of the header, as is: ADMIN_TOKEN is not trimmed either.
+    const match = /^Bearer[ \t]+(.+)$/i.exec(authorization);
+    return match !== null && timingSafeEqual(sha256(match[1]), this.tokenDigest)
+      ? { kind: 'token', ip }
+      : undefined;
+  }
+
+  /** An `X-API-Key` through passport; only a key with the admin scope makes an actor. */
+  private async apiKeyActor(
+    context: ExecutionContext,
+    req: AdminRequest,
+    ip: string,
+  ): Promise<AdminActor | undefined> {
+    if (req.headers[API_KEY_HEADER] === undefined) {
+      return undefined;
     }
-    return undefined;
+    try {
+      await this.apiKeys.canActivate(context);
+    } catch {
+      // The passport guard's own 401: the answer is decided above, with the failure counted.
+      return undefined;
+    }
+    const principal = (req as AdminRequest & { user?: Principal }).user;
+    if (principal?.kind !== 'api-key' || principal.admin !== true) {
+      return undefined;
+    }
+    return {
+      kind: 'api-key',
+      id: principal.id,
+      ...(principal.name === undefined ? {} : { name: principal.name }),
+      ip,
+    };
   }
 }
 

@@ -97,5 +97,6 @@ export function apiKeyPrincipal(record: ApiKeyRecord): Principal {
     key: `api-key:${record.id}`,
     ...(record.name === undefined ? {} : { name: record.name }),
     ...(record.rateLimit === undefined ? {} : { rateLimit: record.rateLimit }),
+    ...(record.admin === true ? { admin: true } : {}),
   };
 }

@@ -9,9 +9,10 @@ import type { Principal } from './auth.types';
 export const API_KEY_STRATEGY = 'api-key';
 
 /**
- * `X-API-Key` for gateway-owned endpoints (through {@link ApiKeyAuthGuard}), checked against the
- * same {@link ApiKeyStore} as the proxy path. The proxy path calls the store through
- * `AuthService` instead: a passport round-trip per proxied request is cost for nothing.
+ * `X-API-Key` for gateway-owned endpoints (through {@link ApiKeyAuthGuard}; the admin API's
+ * guard uses it for admin-scoped keys), checked against the same {@link ApiKeyStore} as the proxy
+ * path. The proxy path calls the store through `AuthService` instead: a passport round-trip per
+ * proxied request is cost for nothing, while an admin call can afford it.
  */
 @Injectable()
 export class ApiKeyStrategy extends PassportStrategy(HeaderAPIKeyStrategy, API_KEY_STRATEGY) {

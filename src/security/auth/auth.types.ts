@@ -1,7 +1,7 @@
 /**
  * What authentication produces. The proxy path gets an {@link AuthOutcome} from
- * `AuthService.authenticate()`; gateway-owned endpoints get a {@link Principal} on the request
- * from `ApiKeyAuthGuard`.
+ * `AuthService.authenticate()`; the admin API gets a {@link Principal} on the request from
+ * `ApiKeyAuthGuard` (passport) for an `X-API-Key`.
  */
 
 /** Who made the request. */
@@ -25,6 +25,8 @@ export interface Principal {
   claims?: Record<string, unknown>;
   /** API keys: the key's own token bucket (requests per second, capacity), when it has one. */
   rateLimit?: { rate: number; burst: number };
+  /** API keys: the key may call the admin API (`scopes=admin`). */
+  admin?: true;
 }
 
 /**
