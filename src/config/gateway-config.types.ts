@@ -261,7 +261,10 @@ export interface SecurityConfig {
   maxRequestsPerSecond: number;
   /** `MAX_BURST_SIZE`. @default 200 */
   maxBurstSize: number;
-  /** `DDOS_THRESHOLD`: requests per sliding minute before a block. @default 1000 */
+  /**
+   * `DDOS_THRESHOLD`: requests per sliding minute before a block. Unset, five times what the
+   * bucket admits in a minute (`60 × maxRequestsPerSecond + maxBurstSize`).
+   */
   ddosThreshold: number;
   /** `BLOCK_DURATION`. @default 600000 */
   blockDurationMs: number;

@@ -108,7 +108,7 @@ describe('loadGatewayConfig', () => {
         security: {
           maxRequestsPerSecond: 100,
           maxBurstSize: 200,
-          ddosThreshold: 1000,
+          ddosThreshold: 31000,
           blockDurationMs: 600_000,
           corsAllowedOrigins: [],
           corsAllowedMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
@@ -567,6 +567,34 @@ describe('loadGatewayConfig', () => {
         'IP_WHITELIST: invalid CIDR "1.2.3.4/99" (prefix length must be 0-32 for IPv4)',
         'ENABLE_CACHING: invalid boolean "yes" (expected true or false)',
         'CACHE_TTL: must be at most 596h31m23.647s, got "600h"',
+      ]);
+    });
+
+    it('should derive the flood threshold from the bucket, well above what it admits', () => {
+      expect(loadOk().config.security.ddosThreshold).toBe(5 * (60 * 100 + 200));
+      expect(
+        loadOk({ MAX_REQUESTS_PER_SECOND: '1000', MAX_BURST_SIZE: '2000' }).config.security
+          .ddosThreshold,
+      ).toBe(5 * (60 * 1000 + 2000));
+      expect(loadOk({ DDOS_THRESHOLD: '50000' }).config.security.ddosThreshold).toBe(50000);
+    });
+
+    it('should warn, with the fix, about a flood threshold below what the bucket admits', () => {
+      const flood = (warnings: string[]) =>
+        warnings.filter((w) => w.includes('ddos_threshold') || w.startsWith('DDOS'));
+      const { config, warnings } = loadOk({ DDOS_THRESHOLD: '1000' });
+
+      expect(config.security.ddosThreshold).toBe(1000);
+      expect(flood(warnings)).toEqual([
+        "DDOS_THRESHOLD: 1000 requests a minute is below what a client's rate limit admits (MAX_REQUESTS_PER_SECOND=100 and MAX_BURST_SIZE=200: 6200 a minute), so clients inside their limit get blocked for BLOCK_DURATION (behind a load balancer without TRUSTED_PROXIES, every client at once); set it to at least 6200 (unset, it is 31000)",
+      ]);
+      expect(flood(loadOk({ DDOS_THRESHOLD: '6200' }).warnings)).toEqual([]);
+      const file =
+        'security:\n  ddos_threshold: 100\n  max_requests_per_second: 10\n  max_burst_size: 10\n';
+      expect(flood(loadOk({ GATEWAY_CONFIG: 'gw.yaml' }, { 'gw.yaml': file }).warnings)).toEqual([
+        expect.stringMatching(
+          /^gw\.yaml: security\.ddos_threshold: 100 requests a minute .* 610 a minute/,
+        ),
       ]);
     });
 

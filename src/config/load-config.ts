@@ -37,7 +37,7 @@ import { readObservability } from './settings/observability';
 import { PROXY } from './settings/proxy';
 import { readRedis } from './settings/redis';
 import { RESILIENCE } from './settings/resilience';
-import { SECURITY } from './settings/security';
+import { readSecurity } from './settings/security';
 import { readServer, SERVER } from './settings/server';
 
 export { buildRoutesFromEntries } from './loader/routes';
@@ -93,7 +93,7 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
     proxy: settings.values(PROXY.settings),
     loadBalancing: settings.values(LOAD_BALANCING.settings),
     resilience: settings.values(RESILIENCE.settings),
-    security: settings.values(SECURITY.settings),
+    security: readSecurity(settings, report),
     auth: readAuthConfig(settings, report),
     cache: {
       ...settings.values(CACHE.settings),

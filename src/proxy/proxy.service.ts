@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Dispatcher } from 'undici';
 import type { CacheHost } from '../cache/cache-exchange';
 import { HttpCacheService } from '../cache/http-cache.service';
@@ -32,6 +32,7 @@ import type { Upstream } from '../load-balancing/upstream';
 import { AuthService } from '../security/auth/auth.service';
 import { ClientIpResolver, normalizeIp } from '../security/client-ip';
 import { buildSecurityHeaders } from '../security/headers/security-headers';
+import { UntrustedProxyHint, untrustedProxyMessage } from '../security/untrusted-proxy-hint';
 import { DEFAULT_STRIP_CLIENT_HEADERS } from '../common/http/forwarding-headers';
 import {
   buildUpstreamHeaders,
@@ -98,6 +99,7 @@ export class ProxyService implements AttemptHost, CacheHost {
   private readonly keyedForwarding: ForwardingKeyRules;
   private readonly resilience: ResilienceConfig;
   private readonly refuseTrace: boolean;
+  private readonly proxyHint: UntrustedProxyHint;
   private inFlight = 0;
 
   constructor(
@@ -120,6 +122,10 @@ export class ProxyService implements AttemptHost, CacheHost {
     });
     this.keyedForwarding = compileForwardingKeyRules(config.proxy.stripClientHeaders);
     this.ipResolver = new ClientIpResolver(config.proxy.trustedProxies);
+    const logger = new Logger('ClientIp');
+    this.proxyHint = new UntrustedProxyHint(this.ipResolver.hasTrustedProxies, (peer, range) =>
+      logger.warn(untrustedProxyMessage(peer, range)),
+    );
     this.maxInFlight = config.proxy.maxInFlight;
     this.refuseTrace = !config.security.allowTrace;
     this.defaultMaxBody = config.security.maxBodyBytes;
@@ -197,6 +203,7 @@ export class ProxyService implements AttemptHost, CacheHost {
   resolve(req: IncomingMessage): ResolvedRequest {
     const peer = normalizeIp(req.socket.remoteAddress);
     const peerTrusted = this.ipResolver.isTrusted(peer);
+    this.proxyHint.check(peer, req.headers['x-forwarded-for']);
     const clientIp = peerTrusted
       ? this.ipResolver.resolve(peer, req.headers['x-forwarded-for'])
       : peer;

@@ -1,5 +1,25 @@
-import { collectEach, errorMessage, parseIpList, splitList } from '../env-parsers';
-import { area, boolean, duration, integer, list } from './setting';
+import { z } from 'zod';
+import { collectEach, errorMessage, parseIpList, parseStrictInt, splitList } from '../env-parsers';
+import type { SecurityConfig } from '../gateway-config.types';
+import type { Report } from '../loader/report';
+import type { Settings } from '../loader/settings';
+import { area, boolean, duration, integer, list, setting } from './setting';
+
+/**
+ * The default flood threshold is this many times what a client's token bucket admits in a
+ * minute: flood blocking is for clients that keep hammering far past their 429s, never for one
+ * that stays inside its rate limit (behind a proxy without TRUSTED_PROXIES that is everyone).
+ */
+export const FLOOD_HEADROOM = 5;
+
+/** Requests a client's bucket admits in one minute: the refill plus one full burst. */
+export function bucketMinute(rate: number, burst: number): number {
+  return Math.ceil(60 * rate) + burst;
+}
+
+export function floodThresholdFor(rate: number, burst: number): number {
+  return FLOOD_HEADROOM * bucketMinute(rate, burst);
+}
 
 export const SECURITY = area({
   section: 'security',
@@ -19,12 +39,22 @@ export const SECURITY = area({
       min: 1,
       default: 200,
     }),
-    ddosThreshold: integer({
+    ddosThreshold: setting<number | undefined>({
       env: 'DDOS_THRESHOLD',
       key: 'ddos_threshold',
-      description: 'Requests per client per minute before the client is blocked.',
-      min: 1,
-      default: 1000,
+      description:
+        'Requests per client in a sliding minute before the client is blocked for BLOCK_DURATION. Keep it well above what the token bucket admits in a minute (60 × MAX_REQUESTS_PER_SECOND + MAX_BURST_SIZE), or clients inside their rate limit get blocked.',
+      type: 'integer >= 1',
+      schema: z.int().min(1, { error: 'must be >= 1' }),
+      parse: (raw) => {
+        const n = parseStrictInt(raw);
+        if (n < 1) {
+          throw new Error(`must be >= 1, got ${n}`);
+        }
+        return n;
+      },
+      default: undefined,
+      defaultNote: `${FLOOD_HEADROOM} × what the bucket admits in a minute (${floodThresholdFor(100, 200)} with the defaults)`,
     }),
     blockDurationMs: duration({
       env: 'BLOCK_DURATION',
@@ -159,6 +189,28 @@ export const SECURITY = area({
     }),
   },
 });
+
+/**
+ * The security settings, with the flood threshold derived from the bucket when unset, and a
+ * warning when one is set below what the bucket admits: such a threshold blocks clients for
+ * BLOCK_DURATION while they stay inside their rate limit.
+ */
+export function readSecurity(settings: Settings, report: Report): SecurityConfig {
+  const { ddosThreshold, ...rest } = settings.values(SECURITY.settings);
+  const { maxRequestsPerSecond: rate, maxBurstSize: burst } = rest;
+  const admitted = bucketMinute(rate, burst);
+  if (ddosThreshold !== undefined && ddosThreshold < admitted) {
+    const label = settings.raw(SECURITY.settings.ddosThreshold.env)?.label ?? 'DDOS_THRESHOLD';
+    report.warn(
+      `${label}: ${ddosThreshold} requests a minute is below what a client's rate limit admits ` +
+        `(MAX_REQUESTS_PER_SECOND=${rate} and MAX_BURST_SIZE=${burst}: ${admitted} a minute), so ` +
+        `clients inside their limit get blocked for BLOCK_DURATION (behind a load balancer without ` +
+        `TRUSTED_PROXIES, every client at once); set it to at least ${admitted} ` +
+        `(unset, it is ${floodThresholdFor(rate, burst)})`,
+    );
+  }
+  return { ...rest, ddosThreshold: ddosThreshold ?? floodThresholdFor(rate, burst) };
+}
 
 /** `CORS_ALLOWED_ORIGINS`: a JSON array, as in Go; each entry `*` or an exact origin. */
 function parseCorsOrigins(raw: string): string[] {
