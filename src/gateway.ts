@@ -18,6 +18,7 @@ import { buildSecurityHeaders } from './security/headers/security-headers';
 import { resolveRequestId } from './common/http/request-id';
 import { serializePipelinedRequests } from './common/http/serialize-pipelined-requests';
 import type { GatewayConfig } from './config/gateway-config.types';
+import { GatewayReadiness } from './health/gateway-readiness';
 import { ShutdownState } from './health/shutdown-state';
 import { GatewayLoad } from './observability/metrics/gateway-load';
 import { EXPECTS_CONTINUE, ProxyService } from './proxy/proxy.service';
@@ -179,6 +180,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     async listen(port = config.server.port, host = config.server.host): Promise<string> {
       await app.listen(port, host);
       adminUrl = await adminHttp.listen();
+      app.get(GatewayReadiness).markStarted();
       const address = server.address();
       if (address && typeof address === 'object') {
         const h = address.family === 'IPv6' ? `[${address.address}]` : address.address;

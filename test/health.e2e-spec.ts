@@ -119,7 +119,7 @@ describe('Health (e2e)', () => {
     expect((await send(gw.url, '/metrics')).text).toContain(gauge(a.url, 1));
   });
 
-  it('should mark an upstream down when its health_path answers 503, and readiness with it', async () => {
+  it('should mark an upstream down when its health_path answers 503, in /health but not in readiness', async () => {
     let status = 200;
     const up = await upstream((req, res, body) => {
       if (req.url === '/base/healthz') {
@@ -137,18 +137,21 @@ describe('Health (e2e)', () => {
 
     status = 503;
     await eventually(async () => (await alive(gw, up.url + '/base')) === false);
+    // The gateway itself can still serve (a 503 for this route): readiness stays up.
     const ready = await send(gw.url, '/health/ready');
-    expect(ready.status).toBe(503);
-    expect(ready.json()).toMatchObject({
-      status: 'error',
-      error: { upstreams: { status: 'down', routes: 1, routes_servable: 0 } },
+    expect(ready.status).toBe(200);
+    expect(ready.json()).toEqual({
+      status: 'ok',
+      info: { gateway: { status: 'up', routes: 1 } },
+      error: {},
+      details: { gateway: { status: 'up', routes: 1 } },
     });
     const health = await send(gw.url, '/health');
     expect(health.status).toBe(200);
     expect(health.json<HealthBody>().status).toBe('degraded');
 
     status = 204;
-    await eventually(async () => (await send(gw.url, '/health/ready')).status === 200);
+    await eventually(async () => (await alive(gw, up.url + '/base')) === true);
     expect(up.requests.find((r) => r.url === '/base/healthz')?.headers['user-agent']).toMatch(
       /health-check/,
     );
@@ -248,7 +251,7 @@ describe('Health (e2e)', () => {
     const ready = await send(gw.url, '/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.json()).toMatchObject({
-      error: { upstreams: { status: 'down', reason: 'shutting_down' } },
+      error: { gateway: { status: 'down', reason: 'shutting_down' } },
     });
     expect((await send(gw.url, '/health/live')).status).toBe(200);
     expect((await send(gw.url, '/health')).json<HealthBody>().status).toBe('shutting_down');
@@ -257,14 +260,31 @@ describe('Health (e2e)', () => {
     expect((await inFlight).status).toBe(200);
   });
 
-  it('should report readiness 503 when every upstream is down and 200 without routes', async () => {
+  it('should stay ready with every upstream down, answering each route with its own 503', async () => {
     const gone = await startUpstream();
     await gone.close();
-    const gw = await gateway([{ prefix: '/', upstreams: [gone.url] }], {
-      loadBalancing: fastHealth,
-    });
+    const alsoGone = await startUpstream();
+    await alsoGone.close();
+    const gw = await gateway(
+      [
+        { name: 'a', prefix: '/a', upstreams: [gone.url] },
+        { name: 'b', prefix: '/', upstreams: [alsoGone.url] },
+      ],
+      { loadBalancing: fastHealth },
+    );
+    await eventually(
+      async () => (await send(gw.url, '/health')).json<HealthBody>().status === 'degraded',
+    );
+    await eventually(async () => (await alive(gw, gone.url)) === false);
 
-    await eventually(async () => (await send(gw.url, '/health/ready')).status === 503);
+    // Kubernetes keeps the pod in the Service: clients get the gateway's JSON, not a refusal.
+    const ready = await send(gw.url, '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ok', info: { gateway: { status: 'up' } } });
+    const routed = await send(gw.url, '/a/x');
+    expect(routed.status).toBe(503);
+    expect(routed.json()).toMatchObject({ statusCode: 503 });
+    expect((await send(gw.url, '/health')).json<HealthBody>().status).toBe('degraded');
 
     const empty = await gateway([]);
     expect((await send(empty.url, '/health/ready')).status).toBe(200);

@@ -100,17 +100,3 @@ function backendReport(u: Upstream): BackendReport {
   }
   return report;
 }
-
-/**
- * Routes that can take a request now: an upstream is available, or panic routing would use one
- * (probed up, its breaker open on the failure rate or ejected).
- */
-export function countServableRoutes(routes: readonly CompiledRoute[]): number {
-  let n = 0;
-  for (const r of routes) {
-    if (r.group.canServe()) {
-      n++;
-    }
-  }
-  return n;
-}

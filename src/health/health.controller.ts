@@ -5,7 +5,7 @@ import { GATEWAY_VERSION } from '../common/version';
 import { RouteTableService } from '../routing/route-table.service';
 import { buildHealthReport, type HealthReport } from './health-report';
 import { ShutdownState } from './shutdown-state';
-import { UpstreamsHealthIndicator } from './upstreams.health';
+import { GatewayReadiness } from './gateway-readiness';
 
 /**
  * `GET /health` (the Go gateway's JSON, D22), `/health/live` and `/health/ready` (Kubernetes).
@@ -17,7 +17,7 @@ export class HealthController {
     private readonly routes: RouteTableService,
     private readonly shutdown: ShutdownState,
     private readonly health: HealthCheckService,
-    private readonly upstreams: UpstreamsHealthIndicator,
+    private readonly readiness: GatewayReadiness,
   ) {}
 
   /** 200 while the gateway can serve (even with every upstream down: see `status`), 503 once shutting down. */
@@ -38,12 +38,16 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness (terminus): 503 once shutdown starts or when no route has a usable upstream. */
+  /**
+   * Readiness (terminus): the gateway's own state only (listening, not draining), never its
+   * upstreams', so one dead backend never takes the gateway out of a load balancer.
+   */
   @Get('ready')
+  @Header('cache-control', 'no-store')
   @HealthCheck()
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([() => this.upstreams.isReady('upstreams')]);
+      return await this.health.check([() => this.readiness.check('gateway')]);
     } catch (err) {
       // Keep terminus's body; the global filter would reduce it to a bare message.
       if (err instanceof ServiceUnavailableException) {

@@ -3,11 +3,11 @@ import { TerminusModule } from '@nestjs/terminus';
 import { LoadBalancingModule } from '../load-balancing/load-balancing.module';
 import { MetricsModule } from '../observability/metrics.module';
 import { RoutingModule } from '../routing/routing.module';
+import { GatewayReadiness } from './gateway-readiness';
 import { HealthController } from './health.controller';
 import { ShutdownState } from './shutdown-state';
 import { UpstreamHealthCheckService } from './upstream-health-check.service';
 import { UpstreamProber } from './upstream-prober';
-import { UpstreamsHealthIndicator } from './upstreams.health';
 
 /**
  * Built once (NestJS 11 de-duplicates dynamic modules by reference). Terminus's own logger is
@@ -25,7 +25,7 @@ const terminus = TerminusModule.forRoot({ logger: false });
 @Module({
   imports: [terminus, RoutingModule, LoadBalancingModule, MetricsModule],
   controllers: [HealthController],
-  providers: [ShutdownState, UpstreamProber, UpstreamHealthCheckService, UpstreamsHealthIndicator],
-  exports: [ShutdownState, UpstreamHealthCheckService],
+  providers: [ShutdownState, UpstreamProber, UpstreamHealthCheckService, GatewayReadiness],
+  exports: [ShutdownState, UpstreamHealthCheckService, GatewayReadiness],
 })
 export class HealthModule {}
