@@ -72,12 +72,16 @@ describe('security headers, CORS and size limits (e2e)', () => {
     await up.close();
   });
 
-  it('should put the security headers on gateway-generated responses', async () => {
+  it('should put the strict security headers on gateway-generated responses', async () => {
     const r = await send(gw.url, '/health/not-a-thing');
     expect(r.status).toBe(404);
     for (const h of SECURITY) {
       expect(r.headers[h]).toBeDefined();
     }
+    expect(r.headers['x-frame-options']).toBe('DENY');
+    expect(r.headers['content-security-policy']).toBe("default-src 'self'");
+    // The filter this enabled is gone from browsers and was abusable in the old ones (OWASP).
+    expect(r.headers['x-xss-protection']).toBe('0');
     expect(r.headers['strict-transport-security']).toBeUndefined();
   });
 
@@ -249,5 +253,100 @@ describe('security headers, CORS and size limits (e2e)', () => {
       const r = await send(gw.url, '/x', { headers });
       expect(r.status).toBe(431);
     });
+  });
+});
+
+describe('security headers of proxied answers, per route (e2e)', () => {
+  let up: TestUpstream;
+  let gw: TestGateway;
+  const page =
+    '<!doctype html><script>inline()</script><iframe src="https://maps.example"></iframe>';
+
+  beforeAll(async () => {
+    up = await startUpstream((req, res) => {
+      const own = req.url?.endsWith('/own-csp');
+      res.writeHead(200, {
+        'content-type': 'text/html',
+        'cache-control': 'max-age=60',
+        ...(own
+          ? { 'content-security-policy': "script-src 'self' 'unsafe-inline' https://cdn.example" }
+          : {}),
+      });
+      res.end(page);
+    });
+    const base = testConfig([]);
+    gw = await startGateway(
+      testConfig(
+        [
+          { name: 'app', prefix: '/app', upstreams: [up.url] },
+          {
+            name: 'strict',
+            prefix: '/strict',
+            upstreams: [up.url],
+            securityHeaders: {
+              content_security_policy: "default-src 'self'; frame-ancestors 'none'",
+              x_frame_options: true,
+              referrer_policy: false,
+              x_xss_protection: false,
+            },
+            cache: { enabled: true, allowSetCookie: false },
+          },
+        ],
+        {
+          proxy: { ...base.proxy, trustedProxies: ['127.0.0.1'] },
+          cache: { ...base.cache, enabled: true },
+        },
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await gw.close();
+    await up.close();
+  });
+
+  it("should keep a proxied HTML page's own CSP, and add no CSP or X-Frame-Options of its own", async () => {
+    const own = await send(gw.url, '/app/own-csp');
+    expect(own.text).toBe(page);
+    expect(count(own.rawHeaders, 'content-security-policy')).toBe(1);
+    expect(own.headers['content-security-policy']).toBe(
+      "script-src 'self' 'unsafe-inline' https://cdn.example",
+    );
+
+    const plain = await send(gw.url, '/app/page');
+    expect(plain.headers['content-security-policy']).toBeUndefined();
+    expect(plain.headers['x-frame-options']).toBeUndefined();
+    // Only what cannot break an application.
+    expect(plain.headers['x-content-type-options']).toBe('nosniff');
+    expect(plain.headers['referrer-policy']).toBe('strict-origin-when-cross-origin');
+    expect(plain.headers['x-xss-protection']).toBe('0');
+    expect(plain.headers['strict-transport-security']).toBeUndefined();
+    const overTls = await send(gw.url, '/app/page', { headers: { 'x-forwarded-proto': 'https' } });
+    expect(overTls.headers['strict-transport-security']).toContain('max-age=');
+  });
+
+  it("should apply a route's security_headers, on fresh and cached answers alike", async () => {
+    for (const expected of ['MISS', 'HIT']) {
+      const r = await send(gw.url, '/strict/page');
+      expect(r.headers['x-cache']).toBe(expected);
+      expect(r.headers['content-security-policy']).toBe(
+        "default-src 'self'; frame-ancestors 'none'",
+      );
+      expect(r.headers['x-frame-options']).toBe('DENY');
+      expect(r.headers['referrer-policy']).toBeUndefined();
+      expect(r.headers['x-xss-protection']).toBeUndefined();
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+    }
+    // What the upstream sets still wins: never a second, conflicting header.
+    const own = await send(gw.url, '/strict/own-csp');
+    expect(count(own.rawHeaders, 'content-security-policy')).toBe(1);
+    expect(own.headers['content-security-policy']).toContain('https://cdn.example');
+  });
+
+  it("should keep the gateway's own errors strict on a route that relaxed its headers", async () => {
+    const error = await send(gw.url, '/nowhere');
+    expect(error.status).toBe(404);
+    expect(error.headers['x-frame-options']).toBe('DENY');
+    expect(error.headers['content-security-policy']).toBe("default-src 'self'");
   });
 });

@@ -21,6 +21,7 @@ describe('routeToFileEntry', () => {
         max_body_size: 1024,
         cache: { ttl: '1m30s', allow_set_cookie: true },
         failure_statuses: [500, 429],
+        security_headers: { content_security_policy: false, x_frame_options: 'SAMEORIGIN' },
       },
       { prefix: '/plain', target_url: 'http://10.0.0.7' },
     ];

@@ -59,5 +59,8 @@ export function routeToFileEntry(route: RouteConfig, defaultTimeoutMs: number): 
             allow_set_cookie: route.cache.allowSetCookie,
           },
         }),
+    ...(route.securityHeaders === undefined
+      ? {}
+      : { security_headers: { ...route.securityHeaders } }),
   };
 }

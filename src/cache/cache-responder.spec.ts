@@ -36,6 +36,7 @@ function answer(
     res,
     requestId: 'r-1',
     tls: false,
+    proxiedSecurity: buildSecurityHeaders(false),
     sink: res,
     status: 0,
     bytesOut: 0,
@@ -52,7 +53,7 @@ function setup(): { memory: MemoryStore; responder: CacheResponder } {
   const memory = new MemoryStore(1_000_000);
   return {
     memory,
-    responder: new CacheResponder('gw', undefined, buildSecurityHeaders(false), memory),
+    responder: new CacheResponder('gw', undefined, memory),
   };
 }
 

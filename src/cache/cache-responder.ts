@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { compressBuffer, negotiateEncoding } from '../compression/compression';
 import { removeHeader } from '../common/http/flat-headers';
-import type { SecurityHeaderSet } from '../security/headers/security-headers';
 import { currentAgeMs, type EntryViews, type LiveEntry, remainingFreshMs } from './cache-entry';
 import { notModified } from './cache-policy';
 import type { MemoryStore } from './memory-store';
@@ -32,7 +31,6 @@ export class CacheResponder {
     private readonly name: string,
     /** COMPRESSION_MIN_SIZE, or undefined when compression is off. */
     private readonly compressionMinBytes: number | undefined,
-    private readonly security: SecurityHeaderSet,
     private readonly memory: MemoryStore,
     /** `CACHE_TARGETED_FIELD`: kept in the entry for revalidation, never sent to clients. */
     private readonly targetedField?: string,
@@ -130,7 +128,7 @@ export class CacheResponder {
         this.compressionMinBytes !== undefined &&
           entry.compressible &&
           entry.body.length >= this.compressionMinBytes,
-        this.security,
+        exchange.proxiedSecurity,
         tls,
       );
       if (this.targetedField !== undefined) {

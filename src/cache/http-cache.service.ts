@@ -12,7 +12,6 @@ import { removeHeader } from '../common/http/flat-headers';
 import { API_KEY_HEADER } from '../security/auth/auth.constants';
 import { EAGER_ROUTE_SERIES_MAX_ROUTES } from '../observability/metrics.constants';
 import { RouteTableService } from '../routing/route-table.service';
-import { buildSecurityHeaders } from '../security/headers/security-headers';
 import { currentAgeMs, type LiveEntry } from './cache-entry';
 import { BackgroundRefresher } from './background-refresh';
 import { CacheResponder } from './cache-responder';
@@ -108,7 +107,6 @@ export class HttpCacheService implements OnApplicationBootstrap {
     this.responder = new CacheResponder(
       this.name,
       config.cache.compression ? config.cache.compressionMinBytes : undefined,
-      buildSecurityHeaders(config.security.securityHeaders),
       this.memory,
       config.cache.targetedField,
     );

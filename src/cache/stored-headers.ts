@@ -1,4 +1,5 @@
-import { fillSecurityHeaders, type SecurityHeaderSet } from '../security/headers/security-headers';
+import type { HeaderFill } from '../common/http/response-hook';
+import { fillSecurityHeaders } from '../security/headers/security-headers';
 import { addVaryAcceptEncoding, isCompressibleType } from '../compression/compression';
 import { weakenEtag } from '../compression/compression-hook';
 import { parseCacheControl } from '../common/http/cache-control';
@@ -81,7 +82,7 @@ export function buildView(
   headers: readonly string[],
   kind: ViewKind,
   varyOnEncoding: boolean,
-  security: SecurityHeaderSet,
+  security: HeaderFill,
   tls: boolean,
 ): string[] {
   const out = headers.slice();

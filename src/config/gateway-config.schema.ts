@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { GO_DURATION_PATTERN } from './duration';
-import { RATE_LIMIT_KEYS } from './gateway-config.types';
+import { RATE_LIMIT_KEYS, ROUTE_SECURITY_HEADER_KEYS } from './gateway-config.types';
 import { SETTING_AREAS } from './settings';
 import { algorithmSchema } from './settings/load-balancing';
 import type { Setting } from './settings/setting';
@@ -176,6 +176,30 @@ export const routeFileSchema = z.strictObject({
     description:
       "Statuses counted as failures of this route's upstreams (breaker, ejection, upstream_errors_total), added to CIRCUIT_BREAKER_FAILURE_STATUSES, e.g. [500, 429]. Env: ROUTE_<NAME>_FAILURE_STATUSES.",
   }),
+  security_headers: z
+    .strictObject(
+      Object.fromEntries(
+        ROUTE_SECURITY_HEADER_KEYS.map((key) => [
+          key,
+          z
+            .union([
+              z.boolean(),
+              z.string().regex(/^[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?$/, {
+                error: 'expected a header value: printable ASCII, no line breaks',
+              }),
+            ])
+            .optional()
+            .meta({
+              description: `\`${key.replace(/_/g, '-')}\` on proxied answers (only where the upstream set none): a value, \`true\` for the gateway's strict value, \`false\` for none.`,
+            }),
+        ]),
+      ),
+    )
+    .optional()
+    .meta({
+      description:
+        'Security headers added to proxied answers that lack them. By default only X-Content-Type-Options, Referrer-Policy, X-XSS-Protection: 0 and HSTS over TLS (SECURITY_HEADERS); a route may set or disable each.',
+    }),
 });
 
 export const gatewayConfigFileSchema = z

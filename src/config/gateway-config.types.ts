@@ -118,7 +118,25 @@ export interface RouteConfig {
    * `upstream_errors_total`) on top of `CIRCUIT_BREAKER_FAILURE_STATUSES`.
    */
   failureStatuses?: number[];
+  /**
+   * Security headers of proxied answers (`security_headers`): a value sets a header, `true` the
+   * gateway's strict value, `false` none; unnamed headers keep the proxied defaults.
+   */
+  securityHeaders?: RouteSecurityHeaders;
 }
+
+/** Headers a route may set or disable under `security_headers:`. */
+export const ROUTE_SECURITY_HEADER_KEYS = [
+  'content_security_policy',
+  'x_frame_options',
+  'x_content_type_options',
+  'referrer_policy',
+  'strict_transport_security',
+  'x_xss_protection',
+  'permissions_policy',
+] as const;
+export type RouteSecurityHeaderKey = (typeof ROUTE_SECURITY_HEADER_KEYS)[number];
+export type RouteSecurityHeaders = Partial<Record<RouteSecurityHeaderKey, string | boolean>>;
 
 export interface RouteCacheConfig {
   /** Cache this route's responses (still subject to `ENABLE_CACHING`). @default true */

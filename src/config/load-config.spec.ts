@@ -1024,6 +1024,49 @@ describe('loadGatewayConfig', () => {
     });
   });
 
+  describe('security_headers', () => {
+    it("should read a route's choices and refuse values that are not header values", () => {
+      const [route] = routesOf({
+        SERVICE_ROUTES: JSON.stringify([
+          {
+            prefix: '/',
+            target_url: 'h:1',
+            security_headers: {
+              content_security_policy: "default-src 'self'",
+              x_frame_options: false,
+              referrer_policy: true,
+            },
+          },
+        ]),
+      });
+      expect(route.securityHeaders).toEqual({
+        content_security_policy: "default-src 'self'",
+        x_frame_options: false,
+        referrer_policy: true,
+      });
+
+      expect(
+        problemsOf({
+          SERVICE_ROUTES: JSON.stringify([
+            {
+              prefix: '/',
+              target_url: 'h:1',
+              security_headers: {
+                x_frame_options: 'DENY\r\nSet-Cookie: a=b',
+                csp: 'x',
+                referrer_policy: '',
+              },
+            },
+          ]),
+        }),
+      ).toEqual([
+        'SERVICE_ROUTES[0].security_headers.x_frame_options: expected a header value: printable ASCII, no line breaks',
+        'SERVICE_ROUTES[0].security_headers.referrer_policy: expected a header value: printable ASCII, no line breaks',
+        'SERVICE_ROUTES[0].security_headers.csp: unknown key',
+      ]);
+    });
+  });
+
   describe('ROUTE_<NAME>_<SUFFIX>', () => {
     it('should build routes with underscored names, sorted by name, with the env defaults', () => {
       const routes = routesOf({

@@ -196,8 +196,8 @@ describe('buildUpstreamHeaders', () => {
 
 describe('filterResponseHeaders', () => {
   const raw = (pairs: string[]): Buffer[] => pairs.map((p) => Buffer.from(p, 'latin1'));
-  const noSecurity = { security: buildSecurityHeaders(false) };
-  const withSecurity = { security: buildSecurityHeaders(true) };
+  const noSecurity = buildSecurityHeaders(false);
+  const withSecurity = buildSecurityHeaders(true);
 
   it('should rewrite Location through the rewriter, in the raw list too (what the cache stores)', () => {
     const list = raw(['Location', 'http://up/x', 'Content-Type', 'text/plain']);

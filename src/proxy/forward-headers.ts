@@ -176,8 +176,9 @@ function forwardedElement(ctx: ForwardContext): string {
   return `${element};proto=${ctx.proto}`;
 }
 
-/** What the gateway adds to every proxied response, compiled once at boot. */
+/** What the gateway adds to its answers, compiled once at boot. */
 export interface ResponseHeaderPolicy {
+  /** The strict set of the gateway's own answers (errors); proxied ones use the route's. */
   security: SecurityHeaderSet;
   /** `SERVER_TIMING`: add `Server-Timing` and `X-Gateway-Latency` to proxied responses. */
   serverTiming?: boolean;
@@ -199,24 +200,26 @@ export interface LocationRewriter {
  * - `extra` headers decided by the gateway (CORS, RateLimit; lower-case names) replace upstream
  *   headers of the same name, except `Vary`, which is merged so the upstream's own variants
  *   survive;
- * - security headers fill in only what the upstream did not set;
+ * - the route's security headers fill in only what the upstream did not set;
  * - a `Location` naming the upstream itself is rewritten by `redirects` (nginx's
  *   `proxy_redirect default`), in `raw` too, so the cache stores what the client got;
  * - with `dropCors` (the gateway's CORS policy judged the request's Origin) every
  *   `Access-Control-*` header of the upstream is dropped, so a reflecting upstream cannot let a
- *   refused origin read the answer, nor widen what an allowed one may do.
+ *   refused origin read the answer, nor widen what an allowed one may do;
+ * - headers in `strip` (meant for the gateway alone, `CACHE_TARGETED_FIELD`) are never relayed.
  */
 export function filterResponseHeaders(
   raw: Buffer[],
   requestId: string,
-  policy: ResponseHeaderPolicy,
+  security: SecurityHeaderSet,
   tls: boolean,
   extra?: readonly string[],
   redirects?: LocationRewriter,
   dropCors = false,
+  strip?: ReadonlySet<string>,
 ): string[] {
   const out: string[] = [];
-  const securityNames = policy.security.names;
+  const securityNames = security.names;
   let listed: Set<string> | undefined;
   let present: Set<string> | undefined;
   let upstreamVary: string | undefined;
@@ -230,7 +233,7 @@ export function filterResponseHeaders(
     if (
       (lower !== 'trailer' && HOP_BY_HOP.has(lower)) ||
       lower === 'x-request-id' ||
-      policy.strip?.has(lower) === true
+      strip?.has(lower) === true
     ) {
       continue;
     }
@@ -275,7 +278,7 @@ export function filterResponseHeaders(
       }
     }
   }
-  fillSecurityHeaders(out, present, tls ? policy.security.tls : policy.security.plain);
+  fillSecurityHeaders(out, present, tls ? security.tls : security.plain);
   out.push('x-request-id', requestId);
   return out;
 }

@@ -19,6 +19,7 @@ import type { RequestTrace } from '../observability/tracing/request-trace';
 import type { ResponseHook, ResponseSink } from '../common/http/response-hook';
 import type { RequestMetricsService } from '../observability/request-metrics.service';
 import type { CompiledRoute } from '../routing/compiled-route';
+import type { SecurityHeaderSet } from '../security/headers/security-headers';
 import type { ResolvedRequest } from './resolved-request';
 import type { RouteMatch } from '../routing/route-matcher';
 import {
@@ -204,6 +205,11 @@ export class UpstreamExchange
     );
   }
 
+  /** Security headers proxied answers are filled in with: the route's. */
+  get proxiedSecurity(): SecurityHeaderSet {
+    return this.match?.value.securityHeaders ?? this.headerPolicy.security;
+  }
+
   /** Security headers for answers the gateway writes itself. */
   get gatewayHeaders(): readonly string[] {
     return this.tls ? this.headerPolicy.security.tls : this.headerPolicy.security.plain;
@@ -256,11 +262,12 @@ export class UpstreamExchange
       const headers = filterResponseHeaders(
         rawHeaders,
         this.requestId,
-        this.headerPolicy,
+        this.proxiedSecurity,
         this.tls,
         this.responseHeaders,
         this.match?.value.preserveHost === false ? this : undefined,
         this.dropUpstreamCors,
+        this.headerPolicy.strip,
       );
       if (this.headerPolicy.serverTiming) {
         this.addServerTiming(headers, now, this.upstreamHeadMs);

@@ -8,6 +8,7 @@ import type { Upstream } from '../load-balancing/upstream';
 import type { UpstreamGroup } from '../load-balancing/upstream-group';
 import { UpstreamPoolsService } from '../load-balancing/upstream-pools.service';
 import { RetryBudget } from '../resilience/retry-budget';
+import { buildProxiedSecurityHeaders } from '../security/headers/security-headers';
 import type { CompiledRoute } from './compiled-route';
 import { RouteMatcher, RouteMatcherBuilder, type RouteMatch } from './route-matcher';
 
@@ -317,6 +318,10 @@ export class RouteTableService implements OnModuleInit {
       timeoutMs: route.timeoutMs,
       maxBodyBytes: route.maxBodyBytes,
       cache: compileRouteCache(route, this.config.cache),
+      securityHeaders: buildProxiedSecurityHeaders(
+        this.config.security.securityHeaders,
+        route.securityHeaders,
+      ),
       retryBudget: new RetryBudget({ budgetPercent: this.config.resilience.retryBudgetPercent }),
       group,
     };

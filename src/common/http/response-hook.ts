@@ -5,12 +5,24 @@ import type { GatewayErrorCode } from '../errors/gateway-error';
 /** Where the exchange writes response body chunks: the client, or a compressor in front of it. */
 export type ResponseSink = Pick<Writable, 'write' | 'end' | 'once'> | ServerResponse;
 
+/** Headers to add where an answer lacks them: flat `[name, value, …]` lists and their names. */
+export interface HeaderFill {
+  /** For plain HTTP. */
+  readonly plain: readonly string[];
+  /** For clients that used TLS (with HSTS). */
+  readonly tls: readonly string[];
+  /** Lower-case names, to detect what an answer already carries. */
+  readonly names: ReadonlySet<string>;
+}
+
 /** The exchange as a response hook sees it (kept narrow so the hook stays testable). */
 export interface HookedExchange {
   readonly res: ServerResponse;
   readonly requestId: string;
   /** The client used TLS (ours, or a trusted proxy's word): picks the HSTS header set. */
   readonly tls: boolean;
+  /** Security headers a proxied answer on this route is filled in with. */
+  readonly proxiedSecurity: HeaderFill;
   sink: ResponseSink;
   status: number;
   bytesOut: number;

@@ -176,6 +176,9 @@ function buildRoute(
       allowSetCookie: entry.cache.allow_set_cookie ?? false,
     };
   }
+  if (entry.security_headers !== undefined) {
+    route.securityHeaders = { ...entry.security_headers };
+  }
   return route;
 }
 

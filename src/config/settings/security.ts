@@ -107,7 +107,7 @@ export const SECURITY = area({
       env: 'SECURITY_HEADERS',
       key: 'security_headers',
       description:
-        'Add X-Content-Type-Options, X-Frame-Options, CSP, Referrer-Policy, X-XSS-Protection (and HSTS over TLS) where missing.',
+        "Security headers: the gateway's own answers get a strict set (nosniff, X-Frame-Options DENY, CSP, Referrer-Policy, X-XSS-Protection: 0); proxied answers lacking them get only nosniff, Referrer-Policy and X-XSS-Protection: 0 (HSTS over TLS), and what a route's `security_headers` adds.",
       default: true,
     }),
     maxBodyBytes: integer({
