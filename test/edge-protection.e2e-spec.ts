@@ -252,6 +252,28 @@ describe('edge protection (e2e)', () => {
           [
             { name: 'open', prefix: '/open', upstreams: [up.url] },
             { name: 'private', prefix: '/private', requireAuth: true, upstreams: [up.url] },
+            {
+              name: 'keys',
+              prefix: '/keys',
+              requireAuth: true,
+              auth: ['api_key'],
+              hideCredentials: true,
+              upstreams: [up.url],
+            },
+            {
+              name: 'tokens',
+              prefix: '/tokens',
+              requireAuth: true,
+              auth: ['jwt'],
+              upstreams: [up.url],
+            },
+            {
+              name: 'hidden',
+              prefix: '/hidden',
+              requireAuth: true,
+              hideCredentials: true,
+              upstreams: [up.url],
+            },
           ],
           {
             auth: testAuthConfig({
@@ -353,6 +375,81 @@ describe('edge protection (e2e)', () => {
         headers: { 'x-api-key': 'live_wrong_key_000000000' },
       });
       expect(bad.status).toBe(401);
+    });
+
+    it('should refuse a valid JWT on an `auth: [api_key]` route, and a valid key on a `[jwt]` one', async () => {
+      const token = signJwt(claims(), SECRET, { alg: 'HS256' });
+      const jwtOnKeys = await send(gw.url, '/keys/x', bearer(token));
+      expect(jwtOnKeys.status).toBe(401);
+      expect(jwtOnKeys.headers['www-authenticate']).toBe('Key realm="gateway"');
+      expect((await send(gw.url, '/keys/x', { headers: { 'x-api-key': API_KEY } })).status).toBe(
+        200,
+      );
+
+      const keyOnTokens = await send(gw.url, '/tokens/x', { headers: { 'x-api-key': API_KEY } });
+      expect(keyOnTokens.status).toBe(401);
+      expect(keyOnTokens.headers['www-authenticate']).toBe('Bearer realm="gateway"');
+      expect((await send(gw.url, '/tokens/x', bearer(token))).status).toBe(200);
+    });
+
+    it("should send an API key's identity upstream, never a client's copy of it", async () => {
+      const forged = { 'x-api-key-name': 'root', 'x-api-key-id': 'ffffffffffffffff' };
+      const byKey = await send(gw.url, '/private/x', {
+        headers: { 'x-api-key': API_KEY, ...forged },
+      });
+      expect(byKey.status).toBe(200);
+      expect(seenBy(byKey)).toMatchObject({
+        'x-api-key-name': 'ci-bot',
+        'x-api-key-id': sha256(API_KEY).slice(0, 16),
+      });
+      // A JWT names its user instead; the forged key identity is dropped all the same.
+      const byToken = await send(gw.url, '/private/x', {
+        headers: {
+          authorization: `Bearer ${signJwt(claims(), SECRET, { alg: 'HS256' })}`,
+          ...forged,
+        },
+      });
+      expect(seenBy(byToken)['x-api-key-name']).toBeUndefined();
+      expect(seenBy(byToken)['x-api-key-id']).toBeUndefined();
+      const open = await send(gw.url, '/open/x', { headers: forged });
+      expect(seenBy(open)['x-api-key-name']).toBeUndefined();
+    });
+
+    it('should remove the credentials before forwarding with hide_credentials, and only then', async () => {
+      const token = signJwt(claims(), SECRET, { alg: 'HS256' });
+      const kept = seenBy(
+        await send(gw.url, '/private/x', {
+          headers: { authorization: `Bearer ${token}`, 'x-api-key': API_KEY },
+        }),
+      );
+      expect(kept.authorization).toBe(`Bearer ${token}`);
+      expect(kept['x-api-key']).toBe(API_KEY);
+
+      const hidden = await send(gw.url, '/hidden/x', {
+        headers: { authorization: `Bearer ${token}`, 'x-api-key': API_KEY },
+      });
+      expect(hidden.status).toBe(200);
+      expect(seenBy(hidden).authorization).toBeUndefined();
+      expect(seenBy(hidden)['x-api-key']).toBeUndefined();
+      expect(seenBy(hidden)['x-user-id']).toBe('user-42');
+
+      // Another scheme is not the gateway's credential: it may be meant for the upstream.
+      const basic = seenBy(
+        await send(gw.url, '/hidden/x', {
+          headers: { authorization: 'Basic dXNlcjpwYXNz', 'x-api-key': API_KEY },
+        }),
+      );
+      expect(basic.authorization).toBe('Basic dXNlcjpwYXNz');
+      expect(basic['x-api-key']).toBeUndefined();
+
+      // An api_key route hides only the key: the bearer token is not its credential.
+      const keys = seenBy(
+        await send(gw.url, '/keys/x', {
+          headers: { authorization: `Bearer ${token}`, 'x-api-key': API_KEY },
+        }),
+      );
+      expect(keys['x-api-key']).toBeUndefined();
+      expect(keys.authorization).toBe(`Bearer ${token}`);
     });
 
     it('should treat only exact public paths and explicit /* prefixes as public', async () => {

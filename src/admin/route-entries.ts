@@ -32,6 +32,8 @@ export function routeToFileEntry(route: RouteConfig, defaultTimeoutMs: number): 
     ...(weights.every((w) => w === 1) ? {} : { weights }),
     strip_prefix: route.stripPrefix,
     require_auth: route.requireAuth,
+    ...(route.auth === undefined ? {} : { auth: [...route.auth] }),
+    ...(route.hideCredentials === true ? { hide_credentials: true } : {}),
     // Sub-second timeouts (only possible from CONNECTION_TIMEOUT) round up to whole seconds.
     ...(route.timeoutMs === defaultTimeoutMs
       ? {}

@@ -94,12 +94,33 @@ export function checkAuthConfig(config: GatewayConfig, settings: Settings, repor
     (secret !== undefined && hmac.length > 0) ||
     ((auth.jwtPublicKey !== undefined || auth.jwksUrl !== undefined) &&
       auth.jwtAlgorithms.some((alg) => !isHmacAlgorithm(alg)));
-  // With Redis, API keys may live in the shared `gateway:api-keys` hash (added at run time).
-  const apiKeySource = auth.apiKeys.length > 0 || isRedisConfigured(config.redis);
-  if (protectedRoutes.length > 0 && !canVerifyJwt && !apiKeySource) {
+  // With Redis, API keys may live in the shared `gateway:api-keys` hash (added at run time), and
+  // the admin API creates keys at run time.
+  const apiKeySource =
+    auth.apiKeys.length > 0 || isRedisConfigured(config.redis) || config.admin.token !== undefined;
+  const jwtHint = 'JWT_SECRET, JWT_PUBLIC_KEY, JWT_PUBLIC_KEY_FILE or JWKS_URL';
+  const unservable = config.routes.filter(
+    (route) =>
+      route.requireAuth &&
+      !(route.auth?.includes('jwt') !== false && canVerifyJwt) &&
+      !(route.auth?.includes('api_key') !== false && apiKeySource),
+  );
+  const any = unservable.filter((route) => route.auth === undefined).map((r) => r.name);
+  if (any.length > 0) {
     report.problem(
       'routes',
-      `${protectedRoutes.join(', ')} require authentication but no credential is configured (set JWT_SECRET, JWT_PUBLIC_KEY, JWT_PUBLIC_KEY_FILE, JWKS_URL or API_KEYS_FILE)`,
+      `${any.join(', ')} require authentication but no credential is configured (set JWT_SECRET, JWT_PUBLIC_KEY, JWT_PUBLIC_KEY_FILE, JWKS_URL or API_KEYS_FILE)`,
+    );
+  }
+  for (const route of unservable.filter((r) => r.auth !== undefined)) {
+    const methods = route.auth ?? [];
+    const needs = [
+      ...(methods.includes('jwt') ? [jwtHint] : []),
+      ...(methods.includes('api_key') ? ['API_KEYS_FILE, REDIS_URL or ADMIN_TOKEN'] : []),
+    ];
+    report.problem(
+      'routes',
+      `${route.name} accepts only ${methods.join(' and ')} but none can be verified (set ${needs.join('; or ')})`,
     );
   }
 }

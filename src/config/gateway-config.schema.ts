@@ -11,7 +11,11 @@
  */
 import { z } from 'zod';
 import { GO_DURATION_PATTERN } from './duration';
-import { RATE_LIMIT_KEYS, ROUTE_SECURITY_HEADER_KEYS } from './gateway-config.types';
+import {
+  RATE_LIMIT_KEYS,
+  ROUTE_AUTH_METHODS,
+  ROUTE_SECURITY_HEADER_KEYS,
+} from './gateway-config.types';
 import { SETTING_AREAS } from './settings';
 import { algorithmSchema } from './settings/load-balancing';
 import type { Setting } from './settings/setting';
@@ -97,6 +101,18 @@ export const routeFileSchema = z.strictObject({
     .boolean()
     .optional()
     .meta({ description: 'Request must be authenticated.', default: false }),
+  auth: z
+    .array(z.enum(ROUTE_AUTH_METHODS, { error: `expected one of ${ROUTE_AUTH_METHODS.join('|')}` }))
+    .optional()
+    .meta({
+      description:
+        'Credentials a require_auth route accepts: `jwt` (Authorization: Bearer), `api_key` (X-API-Key). Default: both.',
+    }),
+  hide_credentials: z.boolean().optional().meta({
+    description:
+      "Remove the route's credential headers (a bearer Authorization, X-API-Key) before forwarding.",
+    default: false,
+  }),
   weight: z.int().min(0, { error: 'must be >= 0 (0 means 1)' }).optional().meta({
     description: 'Weight of every upstream without its own entry in `weights`; 0 means 1.',
     default: 1,

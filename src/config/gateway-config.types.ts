@@ -99,6 +99,10 @@ export interface RouteConfig {
   stripPrefix: boolean;
   /** Request needs authentication (enforced by the security module). */
   requireAuth: boolean;
+  /** Credentials a `requireAuth` route accepts (`auth`); absent means every method. */
+  auth?: RouteAuthMethod[];
+  /** Remove the accepted credential headers before forwarding (`hide_credentials`). */
+  hideCredentials?: boolean;
   /** Time allowed for the upstream to answer headers, and between body chunks. */
   timeoutMs: number;
   /** Active health-check path (`GET`, expecting 2xx); TCP connect when undefined. */
@@ -124,6 +128,13 @@ export interface RouteConfig {
    */
   securityHeaders?: RouteSecurityHeaders;
 }
+
+/**
+ * Ways a route may authenticate requests (`auth:`). The consumers and edge issues add
+ * `introspection`, `client_cert` and `oidc_login` here.
+ */
+export const ROUTE_AUTH_METHODS = ['jwt', 'api_key'] as const;
+export type RouteAuthMethod = (typeof ROUTE_AUTH_METHODS)[number];
 
 /** Headers a route may set or disable under `security_headers:`. */
 export const ROUTE_SECURITY_HEADER_KEYS = [

@@ -1024,6 +1024,77 @@ describe('loadGatewayConfig', () => {
     });
   });
 
+  describe('auth and hide_credentials', () => {
+    const secret = { JWT_SECRET: 'x'.repeat(40) };
+
+    it('should read the methods of a route from the file and the environment', () => {
+      const routes = routesOf({
+        ...secret,
+        ADMIN_TOKEN: 'a'.repeat(40),
+        SERVICE_ROUTES: JSON.stringify([
+          {
+            name: 'keys',
+            prefix: '/k',
+            target_url: 'h:1',
+            require_auth: true,
+            auth: ['api_key'],
+            hide_credentials: true,
+          },
+          { name: 'any', prefix: '/a', target_url: 'h:1', require_auth: true },
+        ]),
+        ROUTE_JWT_URL: 'h:2',
+        ROUTE_JWT_REQUIRE_AUTH: 'true',
+        ROUTE_JWT_AUTH: 'JWT',
+        ROUTE_JWT_HIDE_CREDENTIALS: 'true',
+      });
+
+      expect(routes.map((r) => [r.name, r.auth, r.hideCredentials])).toEqual([
+        ['keys', ['api_key'], true],
+        ['any', undefined, undefined],
+        ['jwt', ['jwt'], true],
+      ]);
+    });
+
+    it('should refuse an empty, repeated or unknown method, and auth without require_auth', () => {
+      const problems = problemsOf({
+        ...secret,
+        SERVICE_ROUTES: JSON.stringify([
+          { name: 'a', prefix: '/a', target_url: 'h:1', require_auth: true, auth: [] },
+          { name: 'b', prefix: '/b', target_url: 'h:1', require_auth: true, auth: ['jwt', 'jwt'] },
+          { name: 'c', prefix: '/c', target_url: 'h:1', require_auth: true, auth: ['oauth'] },
+          { name: 'd', prefix: '/d', target_url: 'h:1', auth: ['jwt'] },
+        ]),
+        ROUTE_E_URL: 'h:1',
+        ROUTE_E_REQUIRE_AUTH: 'true',
+        ROUTE_E_AUTH: 'jwt,basic',
+      });
+
+      expect(problems).toEqual([
+        'SERVICE_ROUTES[2].auth[0]: expected one of jwt|api_key',
+        'ROUTE_E_AUTH: unknown auth method "basic" (expected jwt|api_key)',
+        'SERVICE_ROUTES[0].auth: list at least one method (jwt, api_key)',
+        'SERVICE_ROUTES[1].auth: lists a method twice: ["jwt","jwt"]',
+        'SERVICE_ROUTES[3].auth: chooses the credentials of a require_auth route; set require_auth: true, or remove it',
+      ]);
+    });
+
+    it('should refuse a route whose only methods cannot be verified', () => {
+      const route = (auth: string[]) =>
+        JSON.stringify([{ name: 'r', prefix: '/', target_url: 'h:1', require_auth: true, auth }]);
+
+      expect(problemsOf({ ...secret, SERVICE_ROUTES: route(['api_key']) })).toEqual([
+        'routes: r accepts only api_key but none can be verified (set API_KEYS_FILE, REDIS_URL or ADMIN_TOKEN)',
+      ]);
+      expect(problemsOf({ ADMIN_TOKEN: 'a'.repeat(40), SERVICE_ROUTES: route(['jwt']) })).toEqual([
+        'routes: r accepts only jwt but none can be verified (set JWT_SECRET, JWT_PUBLIC_KEY, JWT_PUBLIC_KEY_FILE or JWKS_URL)',
+      ]);
+      // Keys created through the admin API are a credential source.
+      expect(
+        loadOk({ ADMIN_TOKEN: 'a'.repeat(40), SERVICE_ROUTES: route(['api_key']) }).config.routes,
+      ).toHaveLength(1);
+    });
+  });
+
   describe('security_headers', () => {
     it("should read a route's choices and refuse values that are not header values", () => {
       const [route] = routesOf({
@@ -1155,7 +1226,7 @@ describe('loadGatewayConfig', () => {
       expect(problems).toEqual([
         'ROUTE_X_URLL: unknown route setting (did you mean ROUTE_X_URL?)',
         'ROUTE_MY_API_PREFX: unknown route setting (did you mean ROUTE_MY_API_PREFIX?)',
-        'ROUTE_URL: unknown route setting (expected ROUTE_<NAME>_<URL|TARGETS|PREFIX|HOST|STRIP_PREFIX|REQUIRE_AUTH|WEIGHT|WEIGHTS|TIMEOUT_SECS|HEALTH_PATH|PRESERVE_HOST|ALGORITHM|MAX_BODY_SIZE|FAILURE_STATUSES>)',
+        'ROUTE_URL: unknown route setting (expected ROUTE_<NAME>_<URL|TARGETS|PREFIX|HOST|STRIP_PREFIX|REQUIRE_AUTH|AUTH|HIDE_CREDENTIALS|WEIGHT|WEIGHTS|TIMEOUT_SECS|HEALTH_PATH|PRESERVE_HOST|ALGORITHM|MAX_BODY_SIZE|FAILURE_STATUSES>)',
         'ROUTE_Y_STRIP_PREFIX: invalid boolean "maybe" (expected true or false)',
         'ROUTE_Y_WEIGHTS: invalid integer "x"',
         'ROUTE_Y_WEIGHTS: must be >= 0, got -2',

@@ -30,6 +30,7 @@ import type { CompiledRoute } from '../routing/compiled-route';
 import { RouteTableService } from '../routing/route-table.service';
 import type { Upstream } from '../load-balancing/upstream';
 import { AuthService } from '../security/auth/auth.service';
+import { hideCredentials } from '../security/auth/route-auth';
 import { ClientIpResolver, normalizeIp } from '../security/client-ip';
 import { buildSecurityHeaders } from '../security/headers/security-headers';
 import { UntrustedProxyHint, untrustedProxyMessage } from '../security/untrusted-proxy-hint';
@@ -114,8 +115,9 @@ export class ProxyService implements AttemptHost, CacheHost {
   ) {
     this.resilience = config.resilience;
     this.requestHeaderPolicy = compileRequestHeaderPolicy({
-      // Identity headers the gateway sets from verified claims; a client's copies never pass.
-      claimHeaders: auth.forwardedClaimHeaders,
+      // Identity headers the gateway sets from verified credentials; a client's copies never
+      // pass (JWT claims, an API key's id and name).
+      claimHeaders: auth.identityHeaders,
       stripUntrusted: config.proxy.stripClientHeaders,
       allowUnderscores: config.proxy.allowUnderscoreHeaders,
       keyed: DEFAULT_STRIP_CLIENT_HEADERS,
@@ -333,6 +335,10 @@ export class ProxyService implements AttemptHost, CacheHost {
       },
       this.requestHeaderPolicy,
     );
+    const hidden = route.auth.hidden;
+    if (hidden !== undefined) {
+      hideCredentials(headers, hidden);
+    }
     if (extra) {
       Object.assign(headers, extra);
     }

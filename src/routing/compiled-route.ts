@@ -2,6 +2,7 @@ import type { RouteCacheSettings } from '../cache/route-cache';
 import type { RouteConfig } from '../config/gateway-config.types';
 import type { UpstreamGroup } from '../load-balancing/upstream-group';
 import type { RetryBudget } from '../resilience/retry-budget';
+import type { RouteAuth } from '../security/auth/route-auth';
 import type { SecurityHeaderSet } from '../security/headers/security-headers';
 
 /** A configured route with everything the hot path needs resolved ahead of time. */
@@ -18,6 +19,8 @@ export interface CompiledRoute {
   readonly retryBudget: RetryBudget;
   /** Response cache settings; undefined when this route does not cache (or caching is off). */
   readonly cache: RouteCacheSettings | undefined;
+  /** Credentials the route accepts, and which never reach its upstream. */
+  readonly auth: RouteAuth;
   /** Security headers proxied answers are filled in with (route choices over the defaults). */
   readonly securityHeaders: SecurityHeaderSet;
 }

@@ -8,6 +8,7 @@ import type { Upstream } from '../load-balancing/upstream';
 import type { UpstreamGroup } from '../load-balancing/upstream-group';
 import { UpstreamPoolsService } from '../load-balancing/upstream-pools.service';
 import { RetryBudget } from '../resilience/retry-budget';
+import { compileRouteAuth } from '../security/auth/route-auth';
 import { buildProxiedSecurityHeaders } from '../security/headers/security-headers';
 import type { CompiledRoute } from './compiled-route';
 import { RouteMatcher, RouteMatcherBuilder, type RouteMatch } from './route-matcher';
@@ -318,6 +319,7 @@ export class RouteTableService implements OnModuleInit {
       timeoutMs: route.timeoutMs,
       maxBodyBytes: route.maxBodyBytes,
       cache: compileRouteCache(route, this.config.cache),
+      auth: compileRouteAuth(route),
       securityHeaders: buildProxiedSecurityHeaders(
         this.config.security.securityHeaders,
         route.securityHeaders,

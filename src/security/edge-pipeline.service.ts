@@ -249,7 +249,7 @@ export class EdgePipeline {
     if (!route?.config.requireAuth || this.auth.isPublicPath(edge.path)) {
       return;
     }
-    const outcome = this.auth.authenticate(edge.req.headers);
+    const outcome = this.auth.authenticate(edge.req.headers, route.auth);
     if (outcome instanceof Promise) {
       return outcome.then((o) => this.applyOutcome(edge, o));
     }

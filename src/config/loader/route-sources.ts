@@ -13,6 +13,7 @@ import {
   splitList,
 } from '../env-parsers';
 import { routeFileSchema, type RouteFileEntry } from '../gateway-config.schema';
+import { ROUTE_AUTH_METHODS, type RouteAuthMethod } from '../gateway-config.types';
 import type { Report } from './report';
 import {
   formatPath,
@@ -32,6 +33,8 @@ const ENV_ROUTE_SUFFIXES = {
   HOST: 'host',
   STRIP_PREFIX: 'strip_prefix',
   REQUIRE_AUTH: 'require_auth',
+  AUTH: 'auth',
+  HIDE_CREDENTIALS: 'hide_credentials',
   WEIGHT: 'weight',
   WEIGHTS: 'weights',
   TIMEOUT_SECS: 'timeout_secs',
@@ -192,6 +195,8 @@ export function envRouteDrafts(env: Env, report: Report): RouteDraft[] {
       targets: read('TARGETS', splitList),
       strip_prefix: read('STRIP_PREFIX', parseGoBool),
       require_auth: read('REQUIRE_AUTH', parseGoBool),
+      auth: read('AUTH', parseAuthMethods),
+      hide_credentials: read('HIDE_CREDENTIALS', parseGoBool),
       weight: read('WEIGHT', nonNegativeInt),
       weights: read('WEIGHTS', (raw) => collectEach(splitList(raw), nonNegativeInt)),
       timeout_secs: read('TIMEOUT_SECS', nonNegativeInt),
@@ -226,6 +231,19 @@ function unknownSuffixHint(rest: string): string {
     }
   }
   return `expected ROUTE_<NAME>_<${Object.keys(ENV_ROUTE_SUFFIXES).join('|')}>`;
+}
+
+/** `jwt,api_key`: the methods of `ROUTE_<NAME>_AUTH`, comma or space separated. */
+function parseAuthMethods(raw: string): RouteAuthMethod[] {
+  return collectEach(splitList(raw), (method) => {
+    const known = ROUTE_AUTH_METHODS.find((m) => m === method.toLowerCase());
+    if (known === undefined) {
+      throw new Error(
+        `unknown auth method ${JSON.stringify(method)} (expected ${ROUTE_AUTH_METHODS.join('|')})`,
+      );
+    }
+    return known;
+  });
 }
 
 function nonNegativeInt(raw: string): number {

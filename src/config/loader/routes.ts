@@ -5,7 +5,7 @@
 import { MAX_TIMER_MS, parseGoDuration } from '../duration';
 import { isValidHostPattern, normalizeHostPattern, normalizeUpstream } from '../env-parsers';
 import { routeFileSchema } from '../gateway-config.schema';
-import type { RouteConfig, UpstreamConfig } from '../gateway-config.types';
+import { ROUTE_AUTH_METHODS, type RouteConfig, type UpstreamConfig } from '../gateway-config.types';
 import type { LoadedFile } from './config-file';
 import { Report } from './report';
 import {
@@ -121,6 +121,21 @@ function buildRoute(
 
   const upstreams = buildUpstreams(draft, report);
 
+  const auth = entry.auth;
+  if (auth !== undefined) {
+    if (auth.length === 0) {
+      report.problem(field('auth'), `list at least one method (${ROUTE_AUTH_METHODS.join(', ')})`);
+    } else if (new Set(auth).size !== auth.length) {
+      report.problem(field('auth'), `lists a method twice: ${JSON.stringify(auth)}`);
+    }
+    if (entry.require_auth !== true) {
+      report.problem(
+        field('auth'),
+        'chooses the credentials of a require_auth route; set require_auth: true, or remove it',
+      );
+    }
+  }
+
   const timeoutSecs = entry.timeout_secs ?? 0;
   // 0/absent means CONNECTION_TIMEOUT; Go used 1 hour, which made that variable dead (D7).
   const timeoutMs = timeoutSecs > 0 ? timeoutSecs * 1000 : connectionTimeoutMs;
@@ -139,6 +154,8 @@ function buildRoute(
     upstreams,
     stripPrefix: entry.strip_prefix ?? draft.stripPrefixDefault,
     requireAuth: entry.require_auth ?? false,
+    ...(auth === undefined ? {} : { auth: [...auth] }),
+    ...(entry.hide_credentials === true ? { hideCredentials: true } : {}),
     timeoutMs,
     preserveHost: entry.preserve_host ?? false,
   };

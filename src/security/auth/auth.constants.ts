@@ -4,6 +4,15 @@ export const API_KEY_HEADER = 'x-api-key';
 /** RFC 6750 §3 challenges. No `error_description`: a client is never told which check failed. */
 export const BEARER_CHALLENGE = 'Bearer realm="gateway"';
 export const INVALID_TOKEN_CHALLENGE = 'Bearer realm="gateway", error="invalid_token"';
+/** Routes that accept API keys only: no standard scheme exists; Kong's key-auth answers the same. */
+export const API_KEY_CHALLENGE = 'Key realm="gateway"';
+
+/**
+ * Headers an API key's identity goes upstream in, as a JWT's claims do: its id (the first 16 hex
+ * digits of its SHA-256) and its name. A client's own copies are always removed.
+ */
+export const API_KEY_ID_HEADER = 'x-api-key-id';
+export const API_KEY_NAME_HEADER = 'x-api-key-name';
 
 /** Longest bearer token or API key looked at; anything longer is refused unread. */
 export const MAX_CREDENTIAL_LENGTH = 8192;

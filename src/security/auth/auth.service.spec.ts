@@ -17,6 +17,7 @@ import { AuthModule } from './auth.module';
 import { AuthService } from './auth.service';
 import type { AuthOutcome } from './auth.types';
 import { InMemoryApiKeyStore } from './in-memory-api-key-store';
+import { compileRouteAuth } from './route-auth';
 
 const SECRET = 'gateway-test-secret-'.padEnd(48, 'x');
 const API_KEY = 'mobile-app-key-0123456789abcdef';
@@ -77,7 +78,12 @@ describe('AuthService', () => {
       expect(service.isPublicPath('/login')).toBe(true);
       expect(service.isPublicPath('/docs/x')).toBe(true);
       expect(service.isPublicPath('/loginx')).toBe(false);
-      expect(service.forwardedClaimHeaders).toEqual(['x-user-id', 'x-user-email']);
+      expect(service.identityHeaders).toEqual([
+        'x-user-id',
+        'x-user-email',
+        'x-api-key-id',
+        'x-api-key-name',
+      ]);
     });
 
     it('should answer 401 with a bare Bearer challenge when no credential is sent', () => {
@@ -172,7 +178,11 @@ describe('AuthService', () => {
           name: 'mobile',
           rateLimit: { rate: 5, burst: 10 },
         },
-        upstreamHeaders: {},
+        // The key's identity reaches the upstream, as a JWT's claims do.
+        upstreamHeaders: {
+          'x-api-key-id': sha256(API_KEY).slice(0, 16),
+          'x-api-key-name': 'mobile',
+        },
       });
       expect(service['apiKeys'].list()).toEqual([
         expect.objectContaining({ lastUsedAt: expect.any(Number) as unknown }),
@@ -236,6 +246,62 @@ describe('AuthService', () => {
         status: 401,
         wwwAuthenticate: 'Bearer realm="gateway", error="invalid_token"',
         reason: 'jwt: malformed header; api-key: unknown key',
+      });
+    });
+  });
+
+  describe("a route's methods (auth:)", () => {
+    const service = createService({
+      jwtSecret: SECRET,
+      jwtAlgorithms: ['HS256'],
+      apiKeys: [
+        { hash: sha256(API_KEY), name: 'mobile' },
+        { hash: sha256('odd-name-key-0123456789'), name: 'bad\r\nname' },
+      ],
+    });
+    const token = signJwt({ sub: 'user-1', exp: nowSeconds() + 300 }, SECRET, { alg: 'HS256' });
+
+    it('should refuse a valid JWT on an api_key route, with the Key challenge', () => {
+      const apiKeyOnly = compileRouteAuth({ auth: ['api_key'] });
+
+      expect(sync(service.authenticate(bearer(token), apiKeyOnly))).toEqual({
+        ok: false,
+        status: 401,
+        wwwAuthenticate: 'Key realm="gateway"',
+        reason: 'no credentials',
+      });
+      expect(
+        sync(service.authenticate({ 'x-api-key': 'nope-0123456789abcdef' }, apiKeyOnly)),
+      ).toMatchObject({
+        ok: false,
+        wwwAuthenticate: 'Key realm="gateway"',
+        reason: 'api-key: unknown key',
+      });
+      expect(
+        sync(service.authenticate({ ...bearer(token), 'x-api-key': API_KEY }, apiKeyOnly)),
+      ).toMatchObject({ ok: true, principal: { kind: 'api-key', name: 'mobile' } });
+    });
+
+    it('should refuse a valid API key on a jwt route', () => {
+      const jwtOnly = compileRouteAuth({ auth: ['jwt'] });
+
+      expect(sync(service.authenticate({ 'x-api-key': API_KEY }, jwtOnly))).toEqual({
+        ok: false,
+        status: 401,
+        wwwAuthenticate: 'Bearer realm="gateway"',
+        reason: 'no credentials',
+      });
+      expect(
+        sync(service.authenticate({ ...bearer('bad.token.here'), 'x-api-key': API_KEY }, jwtOnly)),
+      ).toMatchObject({ ok: false, reason: 'jwt: malformed header' });
+      expect(sync(service.authenticate(bearer(token), jwtOnly)).ok).toBe(true);
+    });
+
+    it('should forward only the id of a key whose name cannot be a header value', () => {
+      const outcome = sync(service.authenticate({ 'x-api-key': 'odd-name-key-0123456789' }));
+
+      expect(outcome.ok && outcome.upstreamHeaders).toEqual({
+        'x-api-key-id': sha256('odd-name-key-0123456789').slice(0, 16),
       });
     });
   });

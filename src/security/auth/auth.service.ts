@@ -9,7 +9,8 @@ import type { ForwardedClaim, GatewayConfig } from '../../config/gateway-config.
 import { apiKeyPrincipal, ApiKeyStore, digestApiKey, type ApiKeyRecord } from './api-key-store';
 import {
   API_KEY_HEADER,
-  BEARER_CHALLENGE,
+  API_KEY_ID_HEADER,
+  API_KEY_NAME_HEADER,
   INVALID_TOKEN_CHALLENGE,
   VERIFIED_TOKEN_CACHE_SIZE,
 } from './auth.constants';
@@ -18,21 +19,32 @@ import { claimHeaders } from './claim-headers';
 import { JwksKeySet } from './jwks-key-set';
 import { JwtVerifier, type JwtVerification } from './jwt-verifier';
 import { PublicPathMatcher } from './public-path-matcher';
+import { DEFAULT_ROUTE_AUTH, type RouteAuth } from './route-auth';
 import { hmacVerificationKey, publicVerificationKey } from './verification-key';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 type AuthSuccess = Extract<AuthOutcome, { ok: true }>;
 type AuthFailure = Extract<AuthOutcome, { ok: false }>;
 
-const NO_CREDENTIALS: AuthFailure = Object.freeze({
-  ok: false,
-  status: 401,
-  wwwAuthenticate: BEARER_CHALLENGE,
-  reason: 'no credentials',
-});
+/** The refusal of a request without a credential the route accepts, one per challenge. */
+const noCredentials = new Map<string, AuthFailure>();
 
-/** API keys forward no claims: every key's outcome shares this empty, frozen header set. */
-const NO_UPSTREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+function noCredentialsFor(challenge: string): AuthFailure {
+  let outcome = noCredentials.get(challenge);
+  if (outcome === undefined) {
+    outcome = Object.freeze({
+      ok: false,
+      status: 401,
+      wwwAuthenticate: challenge,
+      reason: 'no credentials',
+    });
+    noCredentials.set(challenge, outcome);
+  }
+  return outcome;
+}
+
+/** A name written into a request header must be one: printable ASCII, no line breaks. */
+const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
 /**
  * Authentication for proxied requests: `Authorization: Bearer <JWT>` and `X-API-Key`.
@@ -50,10 +62,11 @@ const NO_UPSTREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 @Injectable()
 export class AuthService implements OnModuleInit, OnModuleDestroy {
   /**
-   * Lower-case names of the headers forwarded claims are written to. The proxy deletes them from
-   * every client request, authenticated or not, so an upstream can trust them.
+   * Lower-case names of the headers a principal's identity is written to upstream: forwarded JWT
+   * claims, and an API key's id and name. The proxy deletes them from every client request,
+   * authenticated or not, so an upstream can trust them.
    */
-  readonly forwardedClaimHeaders: readonly string[];
+  readonly identityHeaders: readonly string[];
 
   private readonly logger = new Logger(AuthService.name);
   private readonly publicPaths: PublicPathMatcher;
@@ -74,7 +87,13 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     const auth = config.auth;
     this.publicPaths = new PublicPathMatcher(auth.publicPaths);
     this.forwardClaims = auth.jwtForwardClaims;
-    this.forwardedClaimHeaders = Object.freeze(auth.jwtForwardClaims.map((c) => c.header));
+    this.identityHeaders = Object.freeze([
+      ...new Set([
+        ...auth.jwtForwardClaims.map((c) => c.header),
+        API_KEY_ID_HEADER,
+        API_KEY_NAME_HEADER,
+      ]),
+    ]);
 
     const algorithms = auth.jwtAlgorithms;
     const hmacKey =
@@ -127,25 +146,31 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Checks the request's credentials.
+   * Checks the request's credentials, of the kinds the route accepts (`auth:`); the others are
+   * not looked at, so an `api_key` route refuses a valid JWT like any missing credential.
    *
-   * When both a bearer token and an API key are sent, either valid one authenticates; a valid
-   * token wins (it names the user, where a key usually names only the client application), so the
-   * key is not even looked at then.
+   * When both a bearer token and an API key are sent and accepted, either valid one
+   * authenticates; a valid token wins (it names the user, where a key usually names only the
+   * client application), so the key is not even looked at then.
    *
    * @returns synchronously unless a JWKS refresh (unknown `kid`) or an asynchronous key store is
    *   involved. Never 403 today: no route asks for more than a valid credential yet.
    */
-  authenticate(headers: IncomingHttpHeaders): AuthOutcome | Promise<AuthOutcome> {
-    const token = bearerToken(headers.authorization);
-    const apiKey = headers[API_KEY_HEADER];
+  authenticate(
+    headers: IncomingHttpHeaders,
+    route: RouteAuth = DEFAULT_ROUTE_AUTH,
+  ): AuthOutcome | Promise<AuthOutcome> {
+    const token = route.jwt ? bearerToken(headers.authorization) : undefined;
+    const apiKey = route.apiKey ? headers[API_KEY_HEADER] : undefined;
     if (token === undefined) {
-      return apiKey === undefined ? NO_CREDENTIALS : this.authenticateApiKey(apiKey, undefined);
+      return apiKey === undefined
+        ? noCredentialsFor(route.challenge)
+        : this.authenticateApiKey(apiKey, undefined, route.challenge);
     }
     return maybeThen(this.authenticateJwt(token), (outcome) =>
       outcome.ok || apiKey === undefined
         ? outcome
-        : this.authenticateApiKey(apiKey, outcome.reason),
+        : this.authenticateApiKey(apiKey, outcome.reason, route.challenge),
     );
   }
 
@@ -181,13 +206,17 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     return outcome;
   }
 
-  /** @param jwtFailure why the bearer token (if one was sent) failed. */
+  /**
+   * @param jwtFailure why the bearer token (if one was sent) failed.
+   * @param routeChallenge the route's challenge when no token was sent.
+   */
   private authenticateApiKey(
     value: string | string[],
     jwtFailure: string | undefined,
+    routeChallenge: string,
   ): AuthOutcome | Promise<AuthOutcome> {
     // A rejected token keeps its `invalid_token` challenge even when the key is bad too.
-    const challenge = jwtFailure === undefined ? BEARER_CHALLENGE : INVALID_TOKEN_CHALLENGE;
+    const challenge = jwtFailure === undefined ? routeChallenge : INVALID_TOKEN_CHALLENGE;
     const prefix = jwtFailure === undefined ? '' : `${jwtFailure}; `;
     const digest = typeof value === 'string' ? digestApiKey(value) : undefined;
     if (digest === undefined) {
@@ -205,7 +234,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * One frozen outcome per key record, built at its first use: records are immutable apart from
+   * One frozen outcome per key record (with its identity headers), built at its first use: records are immutable apart from
    * `lastUsedAt` and are replaced (not edited) when a key changes, so the outcome stays right
    * and a request allocates nothing to say who it is.
    */
@@ -215,7 +244,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       outcome = Object.freeze({
         ok: true,
         principal: Object.freeze(apiKeyPrincipal(record)),
-        upstreamHeaders: NO_UPSTREAM_HEADERS,
+        upstreamHeaders: Object.freeze(apiKeyIdentityHeaders(record)),
       });
       this.apiKeyOutcomes.set(record, outcome);
     }
@@ -244,6 +273,20 @@ function subjectOf(sub: unknown): string {
     return sub;
   }
   return typeof sub === 'number' && Number.isFinite(sub) ? String(sub) : '';
+}
+
+/**
+ * What an upstream learns of the API key that authenticated a request, as a JWT's forwarded
+ * claims tell it who the user is: the key's id, and its name when it has one that can be a header
+ * value (names stored in Redis by hand are not checked when written).
+ */
+function apiKeyIdentityHeaders(record: ApiKeyRecord): Record<string, string> {
+  return {
+    [API_KEY_ID_HEADER]: record.id,
+    ...(record.name !== undefined && HEADER_SAFE.test(record.name)
+      ? { [API_KEY_NAME_HEADER]: record.name }
+      : {}),
+  };
 }
 
 function failure(wwwAuthenticate: string, reason: string): AuthFailure {
