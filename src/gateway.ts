@@ -15,6 +15,7 @@ import { installAdminHttp } from './admin/admin-http';
 import { AppModule } from './app.module';
 import { writeRawError } from './common/errors/gateway-error';
 import { buildSecurityHeaders } from './security/headers/security-headers';
+import { declineUpgrade, isWebSocketUpgrade } from './common/http/decline-upgrade';
 import { resolveRequestId } from './common/http/request-id';
 import { serializePipelinedRequests } from './common/http/serialize-pipelined-requests';
 import type { GatewayConfig } from './config/gateway-config.types';
@@ -149,9 +150,15 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   server.on('connection', load.onConnection);
 
   const upgrades = app.get(UpgradeProxyService);
+  const decline = declineUpgrade(server);
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (closing) {
       socket.destroy();
+      return;
+    }
+    if (!isWebSocketUpgrade(req)) {
+      // h2c and other offers: answered over HTTP/1.1, as nginx does.
+      decline(req, socket, head);
       return;
     }
     upgrades.handle(req, socket, head);

@@ -110,16 +110,26 @@ describe('hostile and broken clients and upstreams (e2e)', () => {
     await closed;
   });
 
-  it('should refuse non-WebSocket upgrades such as h2c', async () => {
+  it('should never switch to h2c: the offer is ignored, the request answered over HTTP/1.1, and HTTP/2 frames after it refused', async () => {
     const before = up.requests.length;
     const raw = await rawExchange(
       gw.port,
       'GET /x HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n' +
-        'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
+        'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n' +
+        // What a client that believed the upgrade would send next: the HTTP/2 preface.
+        'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
       3000,
     );
-    expect(raw).toMatch(/^HTTP\/1\.1 400/);
-    expect(up.requests.length).toBe(before);
+    expect(raw).toMatch(/^HTTP\/1\.1 200/);
+    expect(raw).not.toContain('101 Switching Protocols');
+    // Only the HTTP/1.1 request reached the upstream, without the offer.
+    expect(up.requests.length).toBe(before + 1);
+    const seen = up.requests[before];
+    expect([seen.url, seen.headers.upgrade, seen.headers['http2-settings']]).toEqual([
+      '/x',
+      undefined,
+      undefined,
+    ]);
   });
 
   it('should relay a response whose reason phrase is not ASCII', async () => {

@@ -1,6 +1,7 @@
 import {
   closestMatch,
   isValidHostPattern,
+  parseHostPattern,
   normalizeHostPattern,
   normalizeUpstream,
   parseAlgorithm,
@@ -122,6 +123,38 @@ describe('normalizeHostPattern', () => {
       ['', 'a.example.com', '10.0.0.1', '::1', '*.example.com'].every(isValidHostPattern),
     ).toBe(true);
     expect(['*example.com', 'a b', 'a/b', '*.', 'a..b'].some(isValidHostPattern)).toBe(false);
+  });
+});
+
+describe('parseHostPattern', () => {
+  it.each([
+    ['API.Example.com:8443', 'api.example.com'],
+    ['*.example.com', '*.example.com'],
+    ['[::1]:443', '::1'],
+    ['10.0.0.1', '10.0.0.1'],
+    ['', ''],
+  ])('should accept %j as %j', (input, expected) => {
+    expect(parseHostPattern(input)).toBe(expected);
+  });
+
+  it.each([
+    [
+      'https://billing.example.com',
+      '"https://billing.example.com" is a URL; write the host alone: "billing.example.com" (the path goes in prefix)',
+    ],
+    ['http://u:p@b.example.com:80/x', 'is a URL; write the host alone: "b.example.com:80"'],
+    ['billing.example.com/api', 'has a path; write the host alone: "billing.example.com"'],
+    ['/api', '"/api" has a path; write the host alone (the path goes in prefix)'],
+    ['b.example.com?x', 'has a path'],
+    ['ops@b.example.com', 'contains credentials'],
+    ['b example.com', 'contains spaces'],
+    ['b.example.com:0', 'port must be 1-65535, got 0'],
+    ['b.example.com:65536', 'port must be 1-65535, got 65536'],
+    ['b.example.com:', 'has an invalid port ""'],
+    ['[::1]:x', 'has an invalid port "x"'],
+    ['*example.com', 'invalid host pattern'],
+  ])('should refuse %j', (input, message) => {
+    expect(() => parseHostPattern(input)).toThrow(message);
   });
 });
 

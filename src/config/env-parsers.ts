@@ -184,6 +184,53 @@ export function parseIpOrCidr(raw: string): string {
 }
 
 /**
+ * A route's `host` as written: a host name, an IP, or `*.example.com`, optionally with a port
+ * (ignored for matching, as in requests), normalised like request Host headers. Anything else is
+ * refused with what to write instead: a URL (`https://billing.example.com` would otherwise become
+ * the host `https`), a path, credentials, spaces or a port outside 1-65535.
+ *
+ * @throws Error saying what is wrong with the value
+ */
+export function parseHostPattern(raw: string): string {
+  const value = raw.trim();
+  const quoted = JSON.stringify(raw);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(value);
+  if (scheme !== null) {
+    const rest = scheme[2].replace(/^[^@/]*@/, '');
+    const host = rest.split(/[/?#]/)[0];
+    throw new Error(
+      `${quoted} is a URL; write the host alone${host === '' ? '' : `: ${JSON.stringify(host)}`} (the path goes in prefix)`,
+    );
+  }
+  if (/\s/.test(value)) {
+    throw new Error(`${quoted} contains spaces`);
+  }
+  if (value.includes('@')) {
+    throw new Error(`${quoted} contains credentials ("@"); write the host alone`);
+  }
+  const pathAt = value.search(/[/?#]/);
+  if (pathAt >= 0) {
+    throw new Error(
+      `${quoted} has a path; write the host alone${pathAt > 0 ? `: ${JSON.stringify(value.slice(0, pathAt))}` : ''} (the path goes in prefix)`,
+    );
+  }
+  const port = /^(?:\[[^\]]*\]|[^:]*):(.*)$/.exec(value)?.[1];
+  if (port !== undefined && !/^[0-9]{1,5}$/.test(port)) {
+    throw new Error(`${quoted} has an invalid port ${JSON.stringify(port)}`);
+  }
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    throw new Error(`${quoted}: port must be 1-65535, got ${port}`);
+  }
+  const host = normalizeHostPattern(value);
+  if (!isValidHostPattern(host)) {
+    throw new Error(
+      `invalid host pattern ${quoted} (expected a host name, an IP or "*.example.com")`,
+    );
+  }
+  return host;
+}
+
+/**
  * A route host pattern, normalised like request Host headers (src/common/http/normalize-host.ts);
  * `*` alone means any host, like an empty pattern.
  */

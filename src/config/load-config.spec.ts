@@ -1308,6 +1308,29 @@ describe('loadGatewayConfig', () => {
   });
 
   describe('route conflicts', () => {
+    it('should refuse prefixes that differ only by a trailing slash on one host, not across hosts', () => {
+      const routes = (...list: object[]) => ({ SERVICE_ROUTES: JSON.stringify(list) });
+      expect(
+        problemsOf(
+          routes(
+            { name: 'a', prefix: '/api/users/', target_url: 'h:1' },
+            { name: 'b', prefix: '/api/users', target_url: 'h:2' },
+          ),
+        ),
+      ).toEqual([
+        'routes: "b" (prefix "/api/users") and "a" (prefix "/api/users/") on host "*" differ only by a trailing slash: /api/users would go to "b" and /api/users/x to "a"; keep one ("/api/users" already covers /api/users/…)',
+      ]);
+      expect(
+        routesOf(
+          routes(
+            { name: 'a', host: 'a.example.com', prefix: '/api/', target_url: 'h:1' },
+            { name: 'b', prefix: '/api', target_url: 'h:2' },
+            { name: 'root', prefix: '/', target_url: 'h:3' },
+          ),
+        ),
+      ).toHaveLength(3);
+    });
+
     it('should reject two routes with the same host and prefix', () => {
       expect(
         problemsOf({

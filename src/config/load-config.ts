@@ -25,6 +25,7 @@ import {
 } from './loader/checks';
 import { readConfigFile } from './loader/config-file';
 import { withDotEnv } from './loader/dotenv';
+import { warnAboutMisspeltVariables } from './loader/env-typos';
 import { Report } from './loader/report';
 import { loadRoutes } from './loader/routes';
 import { Settings } from './loader/settings';
@@ -114,6 +115,7 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
 
   checkCors(config, report);
   checkRemovedSettings(env, report);
+  warnAboutMisspeltVariables(env, report);
   checkAdminListener(config, report);
   checkAuthConfig(config, settings, report);
   warnAboutFlags(config, settings, report);

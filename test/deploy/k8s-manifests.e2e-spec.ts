@@ -129,6 +129,9 @@ describe('k8s/ manifests', () => {
     }
     expect(loaded.config.routes.length).toBeGreaterThan(0); // the Go manifests had no routes
     expect(loaded.config.redis.url).toBe('redis://redis:6379');
+    // A shipped example passes config:check cleanly: no warning (a flood threshold below the
+    // rate limit, a misspelt variable, a route shadowed by the gateway's own paths...).
+    expect(loaded.warnings).toEqual([]);
     // With the Secret's keys added (real values are long enough), it still loads.
     const withSecrets = loadConfigMap({
       ADMIN_TOKEN: 'a'.repeat(40),

@@ -3,7 +3,7 @@
  * (upstream lists and weights, timeouts, derived names), and conflicts are reported.
  */
 import { MAX_TIMER_MS, parseGoDuration } from '../duration';
-import { isValidHostPattern, normalizeHostPattern, normalizeUpstream } from '../env-parsers';
+import { normalizeUpstream, parseHostPattern } from '../env-parsers';
 import { routeFileSchema } from '../gateway-config.schema';
 import { ROUTE_AUTH_METHODS, type RouteConfig, type UpstreamConfig } from '../gateway-config.types';
 import type { LoadedFile } from './config-file';
@@ -98,13 +98,7 @@ function buildRoute(
   const { entry, field } = draft;
   const problemsBefore = report.problems.length;
 
-  const host = normalizeHostPattern(entry.host ?? '');
-  if (!isValidHostPattern(host)) {
-    report.problem(
-      field('host'),
-      `invalid host pattern ${JSON.stringify(entry.host)} (expected a host name, an IP or "*.example.com")`,
-    );
-  }
+  const host = report.attempt(field('host'), () => parseHostPattern(entry.host ?? '')) ?? '';
 
   const prefix = (entry.prefix ?? '').trim() || '/';
   if (!prefix.startsWith('/') || /[\s?#]/.test(prefix)) {
@@ -304,19 +298,39 @@ function assignNames(
   });
 }
 
-/** Two routes with the same host and prefix: the second could never match (Go kept both). */
+/**
+ * Two routes with the same host and prefix: the second could never match (Go kept both). Two
+ * whose prefixes differ only by a trailing slash (`/api/users` and `/api/users/`) are refused
+ * too: prefixes match on segment boundaries, so `/api/users` already covers `/api/users/…`, and
+ * the pair would split one path's traffic (`/api/users` to one, `/api/users/x` to the other).
+ */
 function checkConflicts(routes: { route: RouteConfig }[], report: Report): void {
   const firstByKey = new Map<string, RouteConfig>();
+  const firstBySegments = new Map<string, RouteConfig>();
   for (const { route } of routes) {
+    const host = JSON.stringify(route.host || '*');
     const key = `${route.host}\n${route.prefix}`;
     const first = firstByKey.get(key);
-    if (first === undefined) {
-      firstByKey.set(key, route);
+    if (first !== undefined) {
+      report.problem(
+        'routes',
+        `${JSON.stringify(first.name)} and ${JSON.stringify(route.name)} both match host ${host} prefix ${JSON.stringify(route.prefix)}`,
+      );
       continue;
     }
+    firstByKey.set(key, route);
+    const bare = route.prefix.length > 1 ? route.prefix.replace(/\/+$/, '') || '/' : route.prefix;
+    const segmentsKey = `${route.host}\n${bare}`;
+    const other = firstBySegments.get(segmentsKey);
+    if (other === undefined) {
+      firstBySegments.set(segmentsKey, route);
+      continue;
+    }
+    const [withSlash, without] =
+      other.prefix.length > route.prefix.length ? [other, route] : [route, other];
     report.problem(
       'routes',
-      `${JSON.stringify(first.name)} and ${JSON.stringify(route.name)} both match host ${JSON.stringify(route.host || '*')} prefix ${JSON.stringify(route.prefix)}`,
+      `${JSON.stringify(without.name)} (prefix ${JSON.stringify(without.prefix)}) and ${JSON.stringify(withSlash.name)} (prefix ${JSON.stringify(withSlash.prefix)}) on host ${host} differ only by a trailing slash: ${without.prefix} would go to ${JSON.stringify(without.name)} and ${withSlash.prefix}x to ${JSON.stringify(withSlash.name)}; keep one (${JSON.stringify(without.prefix)} already covers ${without.prefix}/…)`,
     );
   }
 }
