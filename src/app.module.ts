@@ -15,6 +15,7 @@ import { StatsHttpModule } from './observability/stats-http.module';
 import { ProxyModule } from './proxy/proxy.module';
 import { EdgeExceptionFilter } from './security/own-endpoints/edge-exception.filter';
 import { OwnEndpointsModule } from './security/own-endpoints/own-endpoints.module';
+import { ReloadModule } from './reload/reload.module';
 
 /**
  * Composition root. The config is loaded and validated before Nest starts (an invalid config must
@@ -37,6 +38,8 @@ export class AppModule {
         // /metrics and /stats (may move to the admin listener).
         StatsHttpModule,
         HealthModule,
+        // Routes and IP lists reloaded by SIGHUP, GATEWAY_CONFIG_WATCH and the admin API.
+        ReloadModule,
         MonitorModule,
         DashboardModule,
         // Empty without ADMIN_TOKEN: the admin API is off by default.

@@ -24,6 +24,7 @@ import { ShutdownState } from './health/shutdown-state';
 import { GatewayLoad } from './observability/metrics/gateway-load';
 import { EXPECTS_CONTINUE, ProxyService } from './proxy/proxy.service';
 import { UpgradeProxyService } from './proxy/upgrade-proxy.service';
+import { ConfigReloadService } from './reload/config-reload.service';
 import { frameworkErrorHandler } from './security/own-endpoints/own-endpoint-answers';
 import { OwnEndpointGate } from './security/own-endpoints/own-endpoint-gate';
 
@@ -48,6 +49,11 @@ export interface Gateway {
   readonly adminServer: Server | undefined;
   /** Its URL once listening (`ADMIN_PORT` with port 0 picks a free port). */
   readonly adminUrl: string | undefined;
+  /**
+   * Reloads routes and IP lists as `POST /admin/config/reload` does (SIGHUP); an invalid
+   * configuration is refused and logged, and the running one keeps serving. Never rejects.
+   */
+  reload(trigger: string): Promise<void>;
 }
 
 /**
@@ -183,6 +189,13 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     },
     get inFlight() {
       return inFlight;
+    },
+    async reload(trigger: string): Promise<void> {
+      // Refusals are logged by the service, with every problem.
+      await app
+        .get(ConfigReloadService)
+        .reload(trigger)
+        .catch(() => undefined);
     },
     async listen(port = config.server.port, host = config.server.host): Promise<string> {
       await app.listen(port, host);

@@ -47,6 +47,9 @@ async function bootstrap(): Promise<void> {
   // With workers, several processes write to one stdout: lines are written so none is torn.
   const rootLogger = createRootLogger(config.log, { sharedPipe: config.server.workers > 1 });
   logFatalErrors(rootLogger);
+  // SIGHUP reloads the configuration; it never stops the gateway, not even before it is up.
+  let onHangUp = (): void => undefined;
+  process.on('SIGHUP', () => onHangUp());
   if (config.server.workers > 1 && cluster.isPrimary) {
     // The primary only supervises: Nest, pools and Redis are loaded by the workers alone.
     await startGatewayPrimary(config, loaded.warnings, rootLogger);
@@ -88,6 +91,7 @@ async function bootstrap(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createGateway } = require('./gateway') as typeof import('./gateway');
   const gateway = await createGateway(config, logger);
+  onHangUp = () => void gateway.reload('SIGHUP');
   const url = await gateway.listen();
   logger.info({ url, routes: config.routes.length }, 'gateway listening');
   if (config.admin.token === undefined) {

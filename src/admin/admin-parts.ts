@@ -2,6 +2,7 @@ import type { ModuleMetadata, Type } from '@nestjs/common';
 import { CacheModule } from '../cache/cache.module';
 import { HealthModule } from '../health/health.module';
 import { RedisModule } from '../redis/redis.module';
+import { ReloadModule } from '../reload/reload.module';
 import { LoadBalancingModule } from '../load-balancing/load-balancing.module';
 import { RoutingModule } from '../routing/routing.module';
 import { SecurityModule } from '../security/security.module';
@@ -47,6 +48,7 @@ export function adminModuleParts(): Required<
       LoadBalancingModule,
       HealthModule,
       CacheModule,
+      ReloadModule,
     ],
     controllers: ADMIN_CONTROLLERS,
     providers: [

@@ -1,6 +1,10 @@
 import { Logger } from '@nestjs/common';
+import type { HttpCacheService } from '../cache/http-cache.service';
+import { SYNC } from '../cluster/sync-messages';
+import { WorkerSync, type SyncChannel } from '../cluster/worker-sync';
 import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types';
-import type { UpstreamHealthCheckService } from '../health/upstream-health-check.service';
+import type { UpstreamPoolsService } from '../load-balancing/upstream-pools.service';
+import { ConfigReloadService } from '../reload/config-reload.service';
 import type { RouteTableChange, RouteTableService } from '../routing/route-table.service';
 import type { ApiKeyStore } from '../security/auth/api-key-store';
 import { IpFilterService } from '../security/ip-filter/ip-filter.service';
@@ -58,6 +62,7 @@ interface FakeUpstream {
 
 /** The table as the service sees it: compiled routes with upstream objects it can drain. */
 function fakeTable(): RouteTableService & { replaced: number } {
+  const listeners = new Set<() => void>();
   const table = {
     replaced: 0,
     routes: [] as { name: string; config: RouteConfig; group: { upstreams: FakeUpstream[] } }[],
@@ -75,6 +80,7 @@ function fakeTable(): RouteTableService & { replaced: number } {
       const names = new Set(routes.map((r) => r.name));
       const changed = routes.filter((r) => previous.has(r.name) && previous.get(r.name) !== r);
       const removed = [...previous.keys()].filter((name) => !names.has(name));
+      listeners.forEach((listener) => listener());
       return {
         added: routes.filter((r) => !previous.has(r.name)).map((r) => r.name),
         changed: changed.map((r) => r.name),
@@ -91,8 +97,49 @@ function fakeTable(): RouteTableService & { replaced: number } {
     isolate(): Promise<void> {
       return Promise.resolve();
     },
+    onReplace(listener: () => void) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
   };
   return table as unknown as RouteTableService & { replaced: number };
+}
+
+/**
+ * A cluster primary with one other worker, which applies every change: records what this worker
+ * relayed, and feeds it changes from the other worker.
+ */
+class OtherWorker implements SyncChannel {
+  relayed: { kind: string; payload: unknown; replay?: unknown }[] = [];
+  private listener: ((message: unknown) => void) | undefined;
+
+  send(message: unknown): void {
+    const m = message as {
+      type: string;
+      id: number;
+      kind: string;
+      payload: unknown;
+      replay?: unknown;
+    };
+    if (m.type === SYNC.broadcast) {
+      this.relayed.push({
+        kind: m.kind,
+        payload: m.payload,
+        ...(m.replay ? { replay: m.replay } : {}),
+      });
+      queueMicrotask(() => this.listener?.({ type: SYNC.done, id: m.id, workers: 1, applied: 1 }));
+    }
+  }
+  on(_event: 'message', listener: (message: unknown) => void): void {
+    this.listener = listener;
+  }
+  off(): void {
+    this.listener = undefined;
+  }
+  /** A change made in the other worker, as the primary hands it over. */
+  deliver(kind: string, payload: unknown): void {
+    this.listener?.({ type: SYNC.apply, id: 1, kind, payload });
+  }
 }
 
 function route(name: string, prefix: string, ...urls: string[]): RouteConfig {
@@ -118,14 +165,16 @@ describe('AdminStateService', () => {
   let table: ReturnType<typeof fakeTable>;
   let store: RecordingStore;
   let ipFilter: IpFilterService;
-  let probes: number;
   let forgotten: string[];
+  let other: OtherWorker;
+  let reset: string[];
+  let purged: unknown[];
   let service: AdminStateService;
-
   let logged: jest.SpyInstance;
 
   beforeEach(() => {
     logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     const config = {
       proxy: { connectionTimeoutMs: 30_000 },
       routes: [route('env-route', '/env', 'http://10.0.0.9:80')],
@@ -139,16 +188,34 @@ describe('AdminStateService', () => {
       threshold: 1000,
       blockDurationMs: 60_000,
     });
-    probes = 0;
-    const health = {
-      runChecks: () => {
-        probes++;
-        return Promise.resolve();
-      },
-    } as unknown as UpstreamHealthCheckService;
     forgotten = [];
     const apiKeys = { forget: (hash: string) => forgotten.push(hash) } as unknown as ApiKeyStore;
-    service = new AdminStateService(config, table, health, ipFilter, store, apiKeys);
+    other = new OtherWorker();
+    const sync = new WorkerSync(other);
+    reset = [];
+    const pools = {
+      breakerFor: (url: string) => ({
+        state: 'open',
+        reset: () => reset.push(url),
+      }),
+    } as unknown as UpstreamPoolsService;
+    purged = [];
+    const cache = {
+      purge: (url: string) => Promise.resolve(purged.push({ url })),
+      purgePrefix: (prefix: string) => Promise.resolve(purged.push({ prefix })),
+    } as unknown as HttpCacheService;
+    const reloads = new ConfigReloadService(config, table, ipFilter, sync);
+    service = new AdminStateService(
+      config,
+      table,
+      ipFilter,
+      store,
+      apiKeys,
+      reloads,
+      sync,
+      pools,
+      cache,
+    );
   });
 
   afterEach(() => {
@@ -156,7 +223,7 @@ describe('AdminStateService', () => {
   });
 
   describe('routes', () => {
-    it('should add, replace and remove one route, probe the new table, and hand the store each change', async () => {
+    it('should add, replace and remove one route, relay each table to the other workers, and hand the store each change', async () => {
       store.answer = 'failed';
 
       const added = await service.addRoute({
@@ -180,7 +247,12 @@ describe('AdminStateService', () => {
       });
       expect(removed).toMatchObject({ route: null, routes: 1, before: { name: 'env-route' } });
       expect(table.routes.map((r) => r.name)).toEqual(['a']);
-      expect(probes).toBe(3);
+      // The other workers apply the same table before each change returns.
+      expect(other.relayed.map((r) => [r.kind, (r.payload as RouteConfig[]).length])).toEqual([
+        ['routes', 2],
+        ['routes', 2],
+        ['routes', 1],
+      ]);
       const changes = store.saved.map((s) => (s.value as RouteState).change);
       expect(changes).toEqual([
         {
@@ -332,6 +404,62 @@ describe('AdminStateService', () => {
           },
         },
       ]);
+    });
+  });
+
+  describe('with other workers and no Redis', () => {
+    it('should relay drains, IP lists, blocks, breaker resets and purges, with their replay keys', async () => {
+      await service.setDrains([{ url: 'http://10.0.0.9/' }]);
+      await service.saveIpLists();
+      await service.block('198.51.100.7', 60_000);
+      await service.unblock('198.51.100.7');
+      expect(await service.resetBreaker('http://10.0.0.9/')).toEqual({
+        before: 'open',
+        after: 'open',
+      });
+      expect(await service.purgeCache({ prefix: '/api' })).toBe(1);
+
+      expect(other.relayed).toEqual([
+        { kind: 'drains', payload: [{ url: 'http://10.0.0.9/' }], replay: { key: 'drains' } },
+        {
+          kind: 'ip-lists',
+          payload: { allow: [], deny: [{ entry: '203.0.113.0/24' }] },
+          replay: { key: 'ip-lists' },
+        },
+        {
+          kind: 'block.add',
+          payload: { ip: '198.51.100.7', until: expect.any(Number) as unknown },
+          replay: { key: 'block:198.51.100.7' },
+        },
+        {
+          kind: 'block.remove',
+          payload: { ip: '198.51.100.7' },
+          replay: { key: 'block:198.51.100.7', drop: true },
+        },
+        { kind: 'breaker.reset', payload: { url: 'http://10.0.0.9/' } },
+        { kind: 'cache.purge', payload: { prefix: '/api' } },
+      ]);
+      expect(reset).toEqual(['http://10.0.0.9/']);
+    });
+
+    it("should apply another worker's changes here", async () => {
+      other.deliver('routes', [route('relayed', '/r', 'http://10.0.0.3:80')]);
+      await new Promise((r) => setImmediate(r));
+      other.deliver('drains', [{ url: 'http://10.0.0.3/' }]);
+      other.deliver('ip-lists', { allow: [{ entry: '192.0.2.0/24' }], deny: [] });
+      other.deliver('block.add', { ip: '198.51.100.8', until: Date.now() + 30_000 });
+      other.deliver('breaker.reset', { url: 'http://10.0.0.3/' });
+      other.deliver('cache.purge', { url: '/a?b=1' });
+      await new Promise((r) => setImmediate(r));
+
+      expect(table.routes.map((r) => r.name)).toEqual(['relayed']);
+      expect(draining(table)).toEqual({ relayed: [true] });
+      expect(service.ipLists()).toEqual({ allow: [{ entry: '192.0.2.0/24' }], deny: [] });
+      expect(ipFilter.check('198.51.100.8').blocked).toBe(true);
+      expect(reset).toEqual(['http://10.0.0.3/']);
+      expect(purged).toEqual([{ url: '/a?b=1' }]);
+      // Nothing applied from elsewhere is relayed again.
+      expect(other.relayed).toEqual([]);
     });
   });
 

@@ -1,31 +1,27 @@
-import { stat } from 'node:fs/promises';
 import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { HttpCacheService } from '../cache/http-cache.service';
+import { WorkerSync } from '../cluster/worker-sync';
 import { mapInSlices } from '../common/slices';
-import { samePlainData } from '../common/same-plain-data';
 import { callMaybeInWorker } from '../common/worker-call';
 import { normalizeUpstream } from '../config/env-parsers';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { RouteFileEntry } from '../config/gateway-config.schema';
 import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types';
-import { buildRoutesFromEntries, loadGatewayConfig } from '../config/load-config';
-import { UpstreamHealthCheckService } from '../health/upstream-health-check.service';
+import { buildRoutesFromEntries, type LoadGatewayConfigResult } from '../config/load-config';
+import { UpstreamPoolsService } from '../load-balancing/upstream-pools.service';
+import { ConfigReloadService, ReloadRefused } from '../reload/config-reload.service';
+import { validateRouteJson } from '../reload/reload-work';
 import type { CompiledRoute } from '../routing/compiled-route';
 import { RouteTableService, type RouteTableChange } from '../routing/route-table.service';
 import { ApiKeyStore } from '../security/auth/api-key-store';
 import { IpFilterService } from '../security/ip-filter/ip-filter.service';
 import { AdminError, badRequest, conflict, notFound, problemToField } from './admin-error';
 import { OFF_THREAD_BYTES, type RouteOp } from './config-file-writer';
-import {
-  loadReloadable,
-  reloadableOf,
-  validateRouteJson,
-  type ReloadableConfig,
-} from './reload-work';
 import { routeToFileEntry } from './route-entries';
 import {
   AdminStateStore,
@@ -58,30 +54,60 @@ export interface ReloadResult {
   change: RouteTableChange;
 }
 
-/** The module whose functions a reload runs (on a worker thread for a large input). */
-const RELOAD_WORK = require.resolve('./reload-work');
+/** The module whose functions validate a stored table (on a worker thread for a large one). */
+const RELOAD_WORK = require.resolve('../reload/reload-work');
 
 /**
  * Applies admin changes to the running gateway and hands them to the {@link AdminStateStore}
  * chosen at boot (Redis, the config file, or memory) to keep. What another replica changed
  * comes back from the store through {@link AdminStateListener}, and is validated like a change
  * made here before it is applied. Changes to routes, drains and reloads apply one at a time.
+ *
+ * With `GATEWAY_WORKERS` and no Redis, every change is also relayed to the other workers
+ * ({@link WorkerSync}) before the call returns, so the pool behaves as one gateway.
  */
 @Injectable()
 export class AdminStateService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('AdminApi');
   private drainRules: DrainRule[] = [];
-  /** Changes to routes, drains and reloads apply one at a time, in order. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly stopFollowingTable: () => void;
 
   constructor(
     @InjectGatewayConfig() private readonly config: GatewayConfig,
     private readonly table: RouteTableService,
-    private readonly health: UpstreamHealthCheckService,
     private readonly ipFilter: IpFilterService,
     private readonly store: AdminStateStore,
     private readonly apiKeys: ApiKeyStore,
-  ) {}
+    private readonly reloads: ConfigReloadService,
+    private readonly sync: WorkerSync,
+    private readonly pools: UpstreamPoolsService,
+    private readonly cache: HttpCacheService,
+  ) {
+    // Drains follow every new table (a change here, a reload, another replica's or worker's).
+    this.stopFollowingTable = table.onReplace(() => this.markDrains());
+    // A reload (admin API, SIGHUP, file watch) makes the file the truth: the store keeps it.
+    reloads.setParticipant((routes) =>
+      this.store.adoptReload(this.routeState(routes), this.ipLists()),
+    );
+    sync.handle('drains', (rules) => this.listener.drains(rules));
+    sync.handle('block.add', (payload) => {
+      const { ip, until } = payload as { ip: string; until: number };
+      const remaining = until - Date.now();
+      if (remaining > 0) {
+        this.ipFilter.block(ip, remaining);
+      }
+    });
+    sync.handle('block.remove', (payload) => {
+      this.ipFilter.unblock((payload as { ip: string }).ip);
+    });
+    sync.handle('breaker.reset', (payload) => {
+      this.pools.breakerFor((payload as { url: string }).url).reset();
+    });
+    sync.handle('cache.purge', async (payload) => {
+      const { url, prefix } = payload as { url?: string; prefix?: string };
+      await (url !== undefined ? this.cache.purge(url) : this.cache.purgePrefix(prefix ?? ''));
+    });
+  }
 
   /** Where changes are kept. */
   get persistence(): Persistence {
@@ -217,6 +243,7 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   ): Promise<RouteChangeResult> {
     await this.installRoutes(routes);
     const persisted = await this.store.saveRoutes(this.routeState(routes, change));
+    await this.sync.broadcast('routes', routes, { key: 'routes' });
     return {
       route: name === undefined ? null : (this.routeEntry(name) ?? null),
       routes: routes.length,
@@ -244,7 +271,53 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
 
   /** Keeps the current allow/deny lists (after the caller changed them). */
   async saveIpLists(): Promise<Persisted> {
-    return this.store.saveIpLists(this.ipLists());
+    const lists = this.ipLists();
+    const persisted = await this.store.saveIpLists(lists);
+    await this.sync.broadcast('ip-lists', lists, { key: 'ip-lists' });
+    return persisted;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Blocks, breakers and the cache: shared through Redis (blocks, a Redis cache) or per process
+
+  /**
+   * Blocks an IP by hand (every replica with Redis, every worker without).
+   * @returns the key blocked: the address, or an IPv6 address's network
+   */
+  async block(ip: string, durationMs: number | undefined): Promise<string> {
+    const key = this.ipFilter.block(ip, durationMs);
+    const until = this.ipFilter.listBlocked().find((b) => b.ip === key)?.expiresAt;
+    if (until !== undefined) {
+      await this.sync.broadcast('block.add', { ip: key, until }, { key: `block:${key}` });
+    }
+    return key;
+  }
+
+  /** Lifts a block everywhere. @returns whether this process had the IP blocked */
+  async unblock(ip: string): Promise<boolean> {
+    const wasBlocked = this.ipFilter.unblock(ip);
+    // Without Redis a flood block may be another worker's alone: lift it there too.
+    await this.sync.broadcast('block.remove', { ip }, { key: `block:${ip}`, drop: true });
+    return wasBlocked;
+  }
+
+  /** Closes an upstream's breaker (one per upstream and process). */
+  async resetBreaker(url: string): Promise<{ before: string; after: string }> {
+    const breaker = this.pools.breakerFor(url);
+    const before = breaker.state;
+    breaker.reset();
+    await this.sync.broadcast('breaker.reset', { url });
+    return { before, after: breaker.state };
+  }
+
+  /** Purges one URL (every variant) or a prefix. @returns entries removed here */
+  async purgeCache(target: { url: string } | { prefix: string }): Promise<number> {
+    const removed =
+      'url' in target
+        ? await this.cache.purge(target.url)
+        : await this.cache.purgePrefix(target.prefix);
+    await this.sync.broadcast('cache.purge', target);
+    return removed;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -264,12 +337,14 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
       this.drainRules = rules;
       await this.applyDrains();
     });
-    return this.store.saveDrains(rules);
+    const persisted = await this.store.saveDrains(rules);
+    await this.sync.broadcast('drains', rules, { key: 'drains' });
+    return persisted;
   }
 
   /**
-   * Marks every upstream copy a rule names as draining, and clears the others. A route a rule
-   * names gets upstreams of its own first, so draining them leaves the routes it shared them with.
+   * A route a rule names gets upstreams of its own first, so draining them leaves the routes it
+   * shared them with; then the rules are marked.
    */
   private async applyDrains(): Promise<void> {
     const scoped = new Set<string>();
@@ -279,6 +354,11 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
       }
     }
     await this.table.isolate(scoped);
+    this.markDrains();
+  }
+
+  /** Marks every upstream copy a rule names as draining, and clears the others. */
+  private markDrains(): void {
     const rules = this.drainRules;
     for (const route of this.table.routes) {
       for (const upstream of route.group.upstreams) {
@@ -301,63 +381,27 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   // Config reload
 
   /**
-   * Re-reads the configuration (environment and `GATEWAY_CONFIG` file) and applies its routes
-   * and IP lists. Other settings need a restart. A large file is read and validated on a worker
-   * thread, and the table compiled in slices, so traffic keeps flowing meanwhile.
-   * `load` replaces the reading (tests). @throws AdminError 400 when it is invalid
+   * Re-reads the configuration (environment, `.env` and the `GATEWAY_CONFIG` file) and applies
+   * its routes and IP lists, as SIGHUP does. Other settings need a restart. `load` replaces the
+   * reading (tests). @throws AdminError 400 when it is invalid (nothing changes)
    */
-  reloadConfig(load?: () => ReturnType<typeof loadGatewayConfig>): Promise<ReloadResult> {
-    return this.exclusive(async () => {
-      const fresh = load === undefined ? await this.loadFresh() : reloadableOf(load());
-      if (!fresh.ok) {
-        throw badRequest(
-          `the configuration is invalid; nothing was changed: ${fresh.problems.join('; ')}`,
-          fresh.problems.map(problemToField),
-        );
-      }
-      const change = await this.installRoutes(fresh.routes);
-      this.ipFilter.allowlist.replace(fresh.ipWhitelist.map((entry) => ({ entry })));
-      this.ipFilter.denylist.replace(fresh.ipBlacklist.map((entry) => ({ entry })));
-      const persisted = await this.store.adoptReload(this.routeState(fresh.routes), this.ipLists());
+  async reloadConfig(load?: () => LoadGatewayConfigResult): Promise<ReloadResult> {
+    try {
+      const outcome = await this.reloads.reload('admin API', load);
       return {
-        routes: fresh.routes.length,
-        allow: this.ipFilter.allowlist.size,
-        deny: this.ipFilter.denylist.size,
-        persisted,
-        change,
+        routes: outcome.routes,
+        allow: outcome.allow,
+        deny: outcome.deny,
+        persisted: (outcome.persisted as Persisted | undefined) ?? this.persistence,
+        change: outcome.change,
       };
-    });
-  }
-
-  /** The configuration as a reload reads it, on a worker thread when the file is large. */
-  private async loadFresh(): Promise<ReloadableConfig> {
-    const file = this.config.configFile;
-    const size =
-      file === undefined
-        ? 0
-        : await stat(file).then(
-            (st) => st.size,
-            () => 0,
-          );
-    return callMaybeInWorker(
-      { large: size >= OFF_THREAD_BYTES, file: RELOAD_WORK, onPart: this.keepRunning },
-      loadReloadable,
-    );
-  }
-
-  /**
-   * Routes equal to the running route of their name are replaced by that route's own config as
-   * they come in: the copies die young, and the table sees them as unchanged by identity.
-   */
-  private readonly keepRunning = (key: string, items: unknown[]): unknown[] => {
-    if (key !== 'routes') {
-      return items;
+    } catch (error) {
+      if (error instanceof ReloadRefused) {
+        throw badRequest(error.message, error.problems.map(problemToField));
+      }
+      throw error;
     }
-    return (items as RouteConfig[]).map((route) => {
-      const running = this.table.route(route.name)?.config;
-      return running !== undefined && samePlainData(running, route) ? running : route;
-    });
-  };
+  }
 
   // -------------------------------------------------------------------------------------------
   // Replication
@@ -368,6 +412,7 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
 
   onModuleDestroy(): void {
     this.store.stop();
+    this.stopFollowingTable();
   }
 
   /** What another replica changed, as the store read it; checked before it is applied. */
@@ -375,7 +420,11 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
     routes: (json, source) =>
       this.exclusive(async () => {
         const built = await callMaybeInWorker(
-          { large: json.length >= OFF_THREAD_BYTES, file: RELOAD_WORK, onPart: this.keepRunning },
+          {
+            large: json.length >= OFF_THREAD_BYTES,
+            file: RELOAD_WORK,
+            onPart: this.reloads.keepRunning,
+          },
           validateRouteJson,
           json,
           this.defaultTimeoutMs,
@@ -411,19 +460,13 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   // Helpers
 
   /** Swaps the table in; drains and health checks follow the new upstream objects at once. */
-  private async installRoutes(routes: readonly RouteConfig[]): Promise<RouteTableChange> {
-    const change = await this.table.replaceAsync(routes);
-    await this.applyDrains();
-    // Copies the known probe state onto the new upstreams and probes new ones right away.
-    void this.health.runChecks();
-    return change;
+  private installRoutes(routes: readonly RouteConfig[]): Promise<RouteTableChange> {
+    return this.reloads.installRoutes(routes);
   }
 
-  /** Runs `work` after every change queued before it (a route change spans several awaits). */
+  /** Runs `work` after every change and reload queued before it (each spans several awaits). */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.reloads.exclusive(work);
   }
 
   private routeState(routes: readonly RouteConfig[], change?: RouteOp): RouteState {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { sha256Hex } from '../config/api-keys-file';
-import { ApiKeyStore, type ApiKeyRecord } from '../security/auth/api-key-store';
+import { WorkerSync } from '../cluster/worker-sync';
+import { ApiKeyStore, type ApiKeyRecord, type NewApiKey } from '../security/auth/api-key-store';
 import { AdminError, conflict, notFound } from './admin-error';
 import { AdminStateService } from './admin-state.service';
 import type { CreateApiKey } from './dto/api-key.dto';
@@ -26,7 +27,16 @@ export class ApiKeysService {
   constructor(
     private readonly store: ApiKeyStore,
     private readonly state: AdminStateService,
-  ) {}
+    private readonly sync: WorkerSync,
+  ) {
+    // Without Redis each worker keeps its own keys: a key made in one is added to the others.
+    sync.handle('api-key.add', (key) => {
+      void this.store.add(key as NewApiKey);
+    });
+    sync.handle('api-key.revoke', (payload) => {
+      void this.store.revoke((payload as { id: string }).id);
+    });
+  }
 
   async list(): Promise<ApiKeyView[]> {
     return (await this.store.list()).map(view);
@@ -49,23 +59,23 @@ export class ApiKeysService {
     }
     const key = `gw_${randomBytes(32).toString('base64url')}`;
     const hash = sha256Hex(key);
-    const record = await this.unavailableAs503(() =>
-      this.store.add({
-        hash,
-        name: input.name,
-        ...(input.admin === true ? { admin: true } : {}),
-        ...(input.rate_limit === undefined
-          ? {}
-          : {
-              rateLimit: {
-                rate: input.rate_limit.rate,
-                burst: input.rate_limit.burst ?? Math.max(1, Math.ceil(input.rate_limit.rate)),
-              },
-            }),
-        createdAt: Date.now(),
-      }),
-    );
+    const stored: NewApiKey = {
+      hash,
+      name: input.name,
+      ...(input.admin === true ? { admin: true } : {}),
+      ...(input.rate_limit === undefined
+        ? {}
+        : {
+            rateLimit: {
+              rate: input.rate_limit.rate,
+              burst: input.rate_limit.burst ?? Math.max(1, Math.ceil(input.rate_limit.rate)),
+            },
+          }),
+      createdAt: Date.now(),
+    };
+    const record = await this.unavailableAs503(() => this.store.add(stored));
     await this.state.announceApiKeyChange(hash);
+    await this.sync.broadcast('api-key.add', stored, { key: `api-key:${record.id}` });
     return { key, record: view(record), persisted: this.persisted };
   }
 
@@ -84,6 +94,7 @@ export class ApiKeysService {
       throw notFound(`no API key with id ${JSON.stringify(id)}`);
     }
     await this.state.announceApiKeyChange(result.hash);
+    await this.sync.broadcast('api-key.revoke', { id }, { key: `api-key:${id}`, drop: true });
     return view(before ?? result.record);
   }
 

@@ -1,9 +1,13 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
+import { resolve } from 'node:path';
+import { loadGatewayConfig } from '../config/load-config';
 import { isRedisConfigured } from '../config/settings/redis';
+import { ConfigWatcher } from '../reload/config-watcher';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { serveClusterMetrics } from '../observability/metrics/cluster-metrics';
 import { runClusterPrimary } from './cluster-primary';
+import { serveWorkerSync } from './sync-primary';
 
 /**
  * `GATEWAY_WORKERS > 1`: this process becomes the node:cluster primary. It has validated the
@@ -35,6 +39,7 @@ export function startGatewayPrimary(
   cluster.schedulingPolicy = cluster.SCHED_RR;
   // One /metrics for the whole pool: a scrape reaches any worker, which asks the primary to merge.
   serveClusterMetrics(cluster);
+  reloadWorkersOnSignalAndChange(config, logger);
   return runClusterPrimary(
     cluster,
     {
@@ -45,4 +50,50 @@ export function startGatewayPrimary(
     },
     logger,
   );
+}
+
+/**
+ * The primary's part in reloads: SIGHUP (and, with `GATEWAY_CONFIG_WATCH`, a change of the config
+ * file or `.env`) is checked here first, so an invalid file is refused and logged once; a valid
+ * one is reloaded by one worker, which relays what it applied to the others (without Redis), or
+ * by every worker (with Redis, which shares admin state but not a reload). Admin changes made in
+ * a worker are relayed to the others through the same channel ({@link serveWorkerSync}).
+ */
+function reloadWorkersOnSignalAndChange(config: GatewayConfig, logger: Logger): void {
+  let watcher: ConfigWatcher | undefined;
+  const sync = serveWorkerSync(cluster, logger, {
+    // The admin API rewrote the file with what it applied: not a change to reload.
+    onConfigWritten: () => watcher?.acknowledge(),
+  });
+  const reload = (trigger: string): void => {
+    const loaded = loadGatewayConfig();
+    watcher?.acknowledge();
+    if (!loaded.ok) {
+      logger.error(
+        { trigger, problems: loaded.problems },
+        'config reload refused, the running configuration keeps serving: the configuration is invalid',
+      );
+      return;
+    }
+    const workers = sync.requestReload(trigger, isRedisConfigured(loaded.config.redis));
+    logger.info({ trigger, workers }, 'primary: reloading the configuration in the workers');
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  if (config.configWatch) {
+    const files = [
+      resolve(process.cwd(), '.env'),
+      ...(config.configFile === undefined ? [] : [config.configFile]),
+    ];
+    watcher = new ConfigWatcher({
+      files,
+      onChange: () => reload('file change'),
+      onWatchError: (dir, err) =>
+        logger.warn({ dir, err: err.message }, 'primary: cannot watch a directory; polling it'),
+    });
+    watcher.start();
+    logger.info(
+      { files },
+      'primary: watching the configuration for changes (GATEWAY_CONFIG_WATCH)',
+    );
+  }
 }

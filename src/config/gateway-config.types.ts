@@ -502,6 +502,11 @@ export interface GatewayConfig {
   demoUpstream: boolean;
   /** `NO_DASHBOARD` set. */
   noDashboard: boolean;
+  /**
+   * `GATEWAY_CONFIG_WATCH`: reload routes and IP lists when the config file or `.env` changes.
+   * @default false
+   */
+  configWatch: boolean;
   /** Path of the declarative config file, when one was used. */
   configFile?: string;
   routes: RouteConfig[];

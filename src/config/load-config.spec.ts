@@ -162,6 +162,7 @@ describe('loadGatewayConfig', () => {
         admin: {},
         demoUpstream: true,
         noDashboard: false,
+        configWatch: false,
         routes: [],
       });
       expect(warnings).toEqual([expect.stringMatching(/^no routes configured/)]);

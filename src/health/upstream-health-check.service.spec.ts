@@ -89,11 +89,16 @@ describe('UpstreamHealthCheckService', () => {
   let outliers: OutlierDetector;
   let now = 0;
   let service: UpstreamHealthCheckService;
+  let replaced: (() => void) | undefined;
 
   const build = (): UpstreamHealthCheckService => {
     const table = {
       get routes() {
         return routes;
+      },
+      onReplace(listener: () => void) {
+        replaced = listener;
+        return () => (replaced = undefined);
       },
     } as unknown as RouteTableService;
     service = new UpstreamHealthCheckService(config, table, prober, scheduler, outliers, gauge);
@@ -213,7 +218,13 @@ describe('UpstreamHealthCheckService', () => {
 
     expect(scheduler.getIntervals()).toEqual([UPSTREAM_HEALTH_CHECK_INTERVAL]);
     expect(prober.calls).toHaveLength(2);
+    // A new table (admin API, reload) is probed at once, not one interval later.
+    routes = [route('b', ['http://10.0.0.3:8080'])];
+    prober.immediate.set('tcp://10.0.0.3:8080', 'pass');
+    replaced?.();
+    expect(prober.calls).toContain('tcp://10.0.0.3:8080');
     svc.onModuleDestroy();
+    expect(replaced).toBeUndefined();
     expect(scheduler.getIntervals()).toEqual([]);
   });
 

@@ -63,6 +63,7 @@ export class UpstreamHealthCheckService implements OnApplicationBootstrap, OnMod
   private byBackend = new Map<string, Upstream[]>();
   private builtFrom: readonly CompiledRoute[] | undefined;
   private readonly stopping = new AbortController();
+  private stopFollowing: (() => void) | undefined;
 
   constructor(
     @InjectGatewayConfig() config: GatewayConfig,
@@ -83,9 +84,13 @@ export class UpstreamHealthCheckService implements OnApplicationBootstrap, OnMod
     const timer = setInterval(() => void this.runChecks(), this.intervalMs);
     this.scheduler.addInterval(UPSTREAM_HEALTH_CHECK_INTERVAL, timer);
     void this.runChecks();
+    // A new table (admin API, reload): known probe state is copied onto the new upstreams and
+    // new upstreams are probed at once.
+    this.stopFollowing = this.routes.onReplace(() => void this.runChecks());
   }
 
   onModuleDestroy(): void {
+    this.stopFollowing?.();
     if (this.scheduler.doesExist('interval', UPSTREAM_HEALTH_CHECK_INTERVAL)) {
       this.scheduler.deleteInterval(UPSTREAM_HEALTH_CHECK_INTERVAL);
     }

@@ -78,6 +78,7 @@ export class RouteTableService implements OnModuleInit {
   private queue: Promise<unknown> = Promise.resolve();
   /** `replaceAsync` calls queued or running. */
   private building = 0;
+  private readonly replaceListeners = new Set<() => void>();
 
   constructor(
     @InjectGatewayConfig() private readonly config: GatewayConfig,
@@ -245,7 +246,21 @@ export class RouteTableService implements OnModuleInit {
       this.retire(previous, table.groups);
     }
     this.log(change, fresh, table.groups.size, performance.now() - started);
+    for (const listener of this.replaceListeners) {
+      listener();
+    }
     return change;
+  }
+
+  /**
+   * Calls `listener` after every new table is swapped in (`replace`, `replaceAsync`, `isolate`),
+   * synchronously, before any request can see the table without it (drains are marked on the new
+   * upstream objects, probes started).
+   * @returns a function that removes the listener
+   */
+  onReplace(listener: () => void): () => void {
+    this.replaceListeners.add(listener);
+    return () => this.replaceListeners.delete(listener);
   }
 
   match(host: string | undefined, path: string): RouteMatch<CompiledRoute> | undefined {

@@ -7,6 +7,7 @@ import { IpFilterService } from '../../security/ip-filter/ip-filter.service';
 import { Admin, type AdminContext } from '../admin-context';
 import { AdminController } from '../admin-controller.decorator';
 import { badRequest, notFound } from '../admin-error';
+import { AdminStateService } from '../admin-state.service';
 import { AuditLogService } from '../audit-log.service';
 import { blockBodySchema, blockSchema, type BlockBody } from '../dto/ip-list.dto';
 import { errorSchema, openApi } from '../dto/openapi';
@@ -17,6 +18,7 @@ import { ZodValidationPipe } from '../zod-validation.pipe';
 export class BlocksController {
   constructor(
     private readonly ipFilter: IpFilterService,
+    private readonly state: AdminStateService,
     private readonly audit: AuditLogService,
   ) {}
 
@@ -47,13 +49,13 @@ export class BlocksController {
   })
   @ApiResponse({ status: 200, schema: openApi(blockSchema, 'output') })
   @ApiResponse({ status: 400, schema: openApi(errorSchema, 'output') })
-  block(
+  async block(
     @Admin() ctx: AdminContext,
     @Body(new ZodValidationPipe(blockBodySchema)) body: BlockBody,
-  ): unknown {
+  ): Promise<unknown> {
     const durationMs = body.duration === undefined ? undefined : parseGoDuration(body.duration);
     // An IPv6 address blocks its network (RATE_LIMIT_IPV6_PREFIX), which is what is listed.
-    const ip = this.ipFilter.block(normalizeIp(body.ip.trim()), durationMs);
+    const ip = await this.state.block(normalizeIp(body.ip.trim()), durationMs);
     const block = this.ipFilter.listBlocked().find((b) => b.ip === ip);
     const after =
       block === undefined ? null : { ...block, expiresAt: new Date(block.expiresAt).toISOString() };
@@ -69,7 +71,7 @@ export class BlocksController {
     schema: openApi(z.object({ ip: z.string(), unblocked: z.literal(true) }), 'output'),
   })
   @ApiResponse({ status: 404, description: 'Not blocked.', schema: openApi(errorSchema, 'output') })
-  unblock(@Admin() ctx: AdminContext, @Param('ip') rawIp: string): unknown {
+  async unblock(@Admin() ctx: AdminContext, @Param('ip') rawIp: string): Promise<unknown> {
     const raw = normalizeIp(rawIp.trim());
     if (raw === '' || raw.length > 64) {
       throw badRequest('invalid IP', [{ field: 'path.ip', message: 'not an IP address' }]);
@@ -77,7 +79,7 @@ export class BlocksController {
     // An address of a blocked IPv6 network, or the network as listed, lifts that block.
     const ip = this.ipFilter.keyOf(raw);
     const before = this.ipFilter.listBlocked().find((b) => b.ip === ip);
-    const wasBlocked = this.ipFilter.unblock(ip);
+    const wasBlocked = await this.state.unblock(ip);
     if (!wasBlocked) {
       throw notFound(`${ip} is not blocked`);
     }

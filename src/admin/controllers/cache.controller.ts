@@ -4,6 +4,7 @@ import { HttpCacheService } from '../../cache/http-cache.service';
 import { Admin, type AdminContext } from '../admin-context';
 import { AdminController } from '../admin-controller.decorator';
 import { badRequest } from '../admin-error';
+import { AdminStateService } from '../admin-state.service';
 import { AuditLogService } from '../audit-log.service';
 import {
   cachePurgeResponseSchema,
@@ -19,6 +20,7 @@ import { ZodValidationPipe } from '../zod-validation.pipe';
 export class CacheController {
   constructor(
     private readonly cache: HttpCacheService,
+    private readonly state: AdminStateService,
     private readonly audit: AuditLogService,
   ) {}
 
@@ -46,8 +48,8 @@ export class CacheController {
     try {
       removed =
         body.url !== undefined
-          ? await this.cache.purge(body.url)
-          : await this.cache.purgePrefix(body.prefix ?? '');
+          ? await this.state.purgeCache({ url: body.url })
+          : await this.state.purgeCache({ prefix: body.prefix ?? '' });
     } catch (error) {
       const field = body.url !== undefined ? 'body.url' : 'body.prefix';
       throw badRequest('invalid purge target', [

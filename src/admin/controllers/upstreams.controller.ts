@@ -1,6 +1,5 @@
 import { Body, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse } from '@nestjs/swagger';
-import { UpstreamPoolsService } from '../../load-balancing/upstream-pools.service';
 import { RouteTableService } from '../../routing/route-table.service';
 import { Admin, type AdminContext } from '../admin-context';
 import { AdminController } from '../admin-controller.decorator';
@@ -35,7 +34,6 @@ const unknownUpstream = ApiResponse({
 export class UpstreamsController {
   constructor(
     private readonly table: RouteTableService,
-    private readonly pools: UpstreamPoolsService,
     private readonly state: AdminStateService,
     private readonly audit: AuditLogService,
   ) {}
@@ -127,19 +125,17 @@ export class UpstreamsController {
   })
   @ApiResponse({ status: 200, schema: openApi(upstreamChangeResponseSchema, 'output') })
   @unknownUpstream
-  resetBreaker(
+  async resetBreaker(
     @Admin() ctx: AdminContext,
     @Body(new ZodValidationPipe(upstreamTargetSchema)) body: UpstreamTarget,
-  ): unknown {
+  ): Promise<unknown> {
     const rule = this.rule(body);
-    const breaker = this.pools.breakerFor(rule.url);
-    const before = breaker.state;
-    breaker.reset();
+    const { before, after } = await this.state.resetBreaker(rule.url);
     this.audit.record(ctx.actor, ctx.requestId, {
       action: 'upstream.reset-breaker',
       target: rule.url,
       before,
-      after: breaker.state,
+      after,
     });
     return { url: rule.url, affected: this.copies({ url: rule.url }).length };
   }

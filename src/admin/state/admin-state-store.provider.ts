@@ -2,6 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { GATEWAY_CONFIG } from '../../config/gateway.config';
 import type { GatewayConfig } from '../../config/gateway-config.types';
 import { RedisService } from '../../redis/redis.service';
+import { ConfigReloadService } from '../../reload/config-reload.service';
 import { ConfigFileWriter } from '../config-file-writer';
 import { AdminStateStore } from './admin-state-store';
 import { ConfigFileAdminStateStore } from './config-file-admin-state-store';
@@ -14,17 +15,23 @@ import { RedisAdminStateStore } from './redis-admin-state-store';
  */
 export const adminStateStoreProvider: Provider = {
   provide: AdminStateStore,
-  useFactory: (config: GatewayConfig, redis: RedisService): AdminStateStore => {
+  useFactory: (
+    config: GatewayConfig,
+    redis: RedisService,
+    reloads: ConfigReloadService,
+  ): AdminStateStore => {
+    const file = config.configFile;
     if (redis.client !== undefined) {
       return new RedisAdminStateStore(redis);
     }
-    if (config.configFile !== undefined) {
+    if (file !== undefined) {
       return new ConfigFileAdminStateStore(
-        new ConfigFileWriter(config.configFile),
+        new ConfigFileWriter(file),
         config.routes.map((route) => route.name),
+        () => reloads.noteConfigWritten(file),
       );
     }
     return new MemoryAdminStateStore();
   },
-  inject: [GATEWAY_CONFIG, RedisService],
+  inject: [GATEWAY_CONFIG, RedisService, ConfigReloadService],
 };

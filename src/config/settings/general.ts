@@ -24,5 +24,12 @@ export const GENERAL = area({
       default: false,
       shownDefault: false,
     }),
+    configWatch: boolean({
+      env: 'GATEWAY_CONFIG_WATCH',
+      key: 'config_watch',
+      description:
+        'Reload routes and IP lists when the GATEWAY_CONFIG file or ./.env changes (Kubernetes ConfigMap symlink swaps included), as SIGHUP does.',
+      default: false,
+    }),
   },
 });

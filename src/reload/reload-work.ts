@@ -1,4 +1,4 @@
-import type { RouteConfig } from '../config/gateway-config.types';
+import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types';
 import { buildRoutesFromEntries, loadGatewayConfig } from '../config/load-config';
 
 /**
@@ -7,12 +7,15 @@ import { buildRoutesFromEntries, loadGatewayConfig } from '../config/load-config
  * input is large: validating 20,000 routes takes about half a second. Plain data in and out.
  */
 
-/** What a reload applies: the routes and the IP lists, or why it cannot. */
+/**
+ * What a reload applies: the routes, apart (a worker thread hands them over in parts), and the
+ * rest of the configuration (IP lists; the other settings only to tell which changed); or why it
+ * cannot.
+ */
 export type ReloadableConfig =
-  | { ok: true; routes: RouteConfig[]; ipWhitelist: string[]; ipBlacklist: string[] }
-  | { ok: false; problems: string[] };
+  { ok: true; routes: RouteConfig[]; settings: GatewayConfig } | { ok: false; problems: string[] };
 
-/** Re-reads the configuration (environment and `GATEWAY_CONFIG` file), as at boot. */
+/** Re-reads the configuration (environment, `.env` and the `GATEWAY_CONFIG` file), as at boot. */
 export function loadReloadable(): ReloadableConfig {
   return reloadableOf(loadGatewayConfig());
 }
@@ -21,12 +24,7 @@ export function reloadableOf(loaded: ReturnType<typeof loadGatewayConfig>): Relo
   if (!loaded.ok) {
     return { ok: false, problems: loaded.problems };
   }
-  return {
-    ok: true,
-    routes: loaded.config.routes,
-    ipWhitelist: loaded.config.security.ipWhitelist,
-    ipBlacklist: loaded.config.security.ipBlacklist,
-  };
+  return { ok: true, routes: loaded.config.routes, settings: { ...loaded.config, routes: [] } };
 }
 
 /** A JSON array of routes in config-file form, validated with the config file's rules. */
