@@ -22,6 +22,7 @@ import type { GatewayConfig } from './config/gateway-config.types';
 import { GatewayReadiness } from './health/gateway-readiness';
 import { ShutdownState } from './health/shutdown-state';
 import { GatewayLoad } from './observability/metrics/gateway-load';
+import { ProxyRoute } from './proxy/proxy-route';
 import { EXPECTS_CONTINUE, ProxyService } from './proxy/proxy.service';
 import { UpgradeProxyService } from './proxy/upgrade-proxy.service';
 import { ConfigReloadService } from './reload/config-reload.service';
@@ -118,7 +119,12 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   }
 
   // Before init: it hooks every management route as it is registered, and adds Swagger UI.
-  const adminHttp = installAdminHttp(app, config);
+  const proxy = app.get(ProxyService);
+  const proxyRoute = app.get(ProxyRoute);
+  const adminHttp = installAdminHttp(app, config, {
+    answers: (req) => proxy.answersOwnRoute(req),
+    proxy: (req, res) => proxyRoute.serve(req, res),
+  });
 
   await app.init();
   const server: Server = app.getHttpServer();

@@ -97,6 +97,20 @@ describe('configuration mistakes are caught (e2e)', () => {
     );
   });
 
+  it("should warn in config:check about a route for any host that shares the gateway's paths", async () => {
+    const path = file('shadow.yaml', [
+      { name: 'web', prefix: '/', target_url: 'http://10.0.0.1' },
+      { name: 'billing', host: 'billing.example.com', prefix: '/', target_url: 'http://10.0.0.2' },
+    ]);
+
+    const { code, stderr } = await configCheck(path);
+
+    expect(code).toBe(0);
+    expect(stderr).toBe(
+      'warning: route "web" (prefix "/", any host) shares /health*, /metrics, /stats, /monitor*, /api/system-metrics, /admin*, /docs*, /docs-json with the gateway, which answers them itself on hosts no host route claims; give the route a host to serve them from its upstream, or set ADMIN_PORT (the public port then keeps only /health/live and /health/ready)\n',
+    );
+  });
+
   it('should warn at startup and in config:check about misspelt variables, with the name meant', async () => {
     const path = file('plain.yaml', [{ prefix: '/', target_url: 'http://10.0.0.1' }]);
     const env = { ENABLE_CACHE: 'false', MAX_REQUEST_PER_SECOND: '5', GATEWAY_PROT: '8080' };

@@ -113,13 +113,46 @@ describe('routing (e2e)', () => {
     }
   });
 
-  it('should keep gateway paths reserved on every host', async () => {
-    const r = await get('/health', 'shop.example.com');
-    expect(r.status).toBe(200);
-    expect(r.reply.json()).toMatchObject({ status: 'healthy' });
-    expect(b.requests.some((q) => q.url === '/health')).toBe(false);
-    const admin = await get('/admin/routes', 'shop.example.com');
-    expect(admin.status).toBe(404);
-    expect(b.requests.some((q) => q.url.startsWith('/admin'))).toBe(false);
+  it("should give every path of a host route's host to its upstream, the gateway's own included", async () => {
+    // /docs on billing's host is billing's Swagger UI, not the gateway's.
+    for (const path of [
+      '/docs',
+      '/docs-json',
+      '/health',
+      '/health/ready',
+      '/metrics',
+      '/admin/routes',
+      '/stats',
+    ]) {
+      const exact = await get(path, 'shop.example.com');
+      expect([path, exact.status, exact.echo?.url]).toEqual([path, 200, path]);
+      const wild = await get(path, 'x.example.com');
+      expect([path, wild.status, wild.echo?.url]).toEqual([path, 200, path]);
+    }
+    expect(b.requests.filter((q) => q.url === '/docs')).toHaveLength(1);
+    expect(c.requests.filter((q) => q.url === '/docs')).toHaveLength(1);
+
+    // With a body, streamed through like any proxied request.
+    const posted = await send(gw.url, '/docs/upload', {
+      method: 'POST',
+      headers: { host: 'shop.example.com', 'content-type': 'text/plain', 'content-length': '5' },
+      body: 'hello',
+    });
+    expect(posted.status).toBe(200);
+    expect(b.requests.find((q) => q.url === '/docs/upload')?.body.toString()).toBe('hello');
+    // One access line, as for any proxied request.
+    const line = gw.logs.find((l) => l.requestId === posted.headers['x-request-id']);
+    expect(line).toMatchObject({ route: 'exact', status: 200, path: '/docs/upload' });
+  });
+
+  it('should keep the gateway paths on hosts no host route claims, never proxied', async () => {
+    for (const host of [undefined, 'example.com', 'other.test']) {
+      const r = await get('/health', host);
+      expect(r.status).toBe(200);
+      expect(r.reply.json()).toMatchObject({ status: 'healthy' });
+      // The admin API is off here: a reserved path answers 404, never an upstream.
+      expect((await get('/admin/routes', host)).status).toBe(404);
+    }
+    expect(a.requests.some((q) => q.url === '/health' || q.url.startsWith('/admin'))).toBe(false);
   });
 });

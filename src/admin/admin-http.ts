@@ -2,16 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { errorBody, GatewayErrorCode } from '../common/errors/gateway-error';
+import { GatewayErrorCode } from '../common/errors/gateway-error';
 import { GatewayRejection } from '../common/errors/gateway-rejection';
-import { resolveRequestId } from '../common/http/request-id';
 import { isReservedPath } from '../common/http/reserved-paths';
 import type { GatewayConfig } from '../config/gateway-config.types';
 import { canonicalizePath } from '../routing/request-path';
 import { BASE_SECURITY_HEADERS, buildSecurityHeaders } from '../security/headers/security-headers';
 import { replyWithRejection, writeRejection } from '../security/own-endpoints/own-endpoint-answers';
 import { OwnEndpointGate } from '../security/own-endpoints/own-endpoint-gate';
-import { isAdminOnlyPath } from './admin.constants';
 
 /**
  * Swagger UI needs inline styles and data: images; scripts stay same-origin only, and "Try it
@@ -19,6 +17,18 @@ import { isAdminOnlyPath } from './admin.constants';
  */
 export const DOCS_CSP =
   "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'";
+
+/**
+ * Where a request Fastify routed to one of the gateway's own routes goes when the gateway does
+ * not answer that path on that host (a host route claims the host, or `ADMIN_PORT` moved it):
+ * the proxy. Given by `createGateway`, which composes the proxy (this module may not import it).
+ */
+export interface OwnRouteHandOff {
+  /** Whether the gateway answers this request itself on the public port. */
+  answers(req: IncomingMessage): boolean;
+  /** Runs the request through the proxy (edge checks, routing, upstream), answering it. */
+  proxy(req: IncomingMessage, res: ServerResponse): void;
+}
 
 export interface AdminHttp {
   /** The separate admin listener (`ADMIN_PORT`), when configured. */
@@ -37,14 +47,20 @@ export interface AdminHttp {
  *   `/docs`, …): Nest routes do not pass the proxy's;
  * - the edge checks of own endpoints ({@link OwnEndpointGate}: deny list, flood blocks, a
  *   per-client limit), on every own route whichever listener it arrives on;
+ * - the gateway's paths never shadow a service: on the public port, a request to one of its own
+ *   routes goes to the proxy instead when a host route claims its host, and, with `ADMIN_PORT`,
+ *   for every path but `/health/live` and `/health/ready` ({@link OwnRouteHandOff});
  * - with `ADMIN_PORT`, a second Node server handing requests to Fastify's router
- *   (`fastify.routing`), so admin, docs, metrics, stats and monitor answer only there (404 on the
- *   public port) and the admin port answers nothing but those and `/health*`.
+ *   (`fastify.routing`), which answers every gateway path and nothing else (never proxies).
  *
  * The hooks are attached per route (Fastify `onRoute`) and never to the proxy's catch-all, so
  * proxied requests pay nothing for them.
  */
-export function installAdminHttp(app: NestFastifyApplication, config: GatewayConfig): AdminHttp {
+export function installAdminHttp(
+  app: NestFastifyApplication,
+  config: GatewayConfig,
+  handOff: OwnRouteHandOff,
+): AdminHttp {
   const fastify = app.getHttpAdapter().getInstance();
   const separate = config.admin.listen !== undefined;
   const adminSockets = new WeakSet<Socket>();
@@ -64,18 +80,16 @@ export function installAdminHttp(app: NestFastifyApplication, config: GatewayCon
     replyWithRejection(reply, refusal, req.headers['x-request-id']);
   };
 
-  const guard = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
-    if (separate && !adminSockets.has(req.raw.socket)) {
-      const requestId = resolveRequestId(req.headers['x-request-id']);
-      // Replying without calling done() ends the request here (Fastify callback-hook style).
-      void reply
-        .code(404)
-        .headers({ 'x-request-id': requestId, 'cache-control': 'no-store' })
-        .type('application/json; charset=utf-8')
-        .send(errorBody(GatewayErrorCode.NoRoute, requestId));
+  // Replying (here: handing the raw request to the proxy) without calling done() ends the
+  // request's Fastify lifecycle (callback-hook style). Fastify has not read the body yet, so the
+  // proxy streams it.
+  const publicPort = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    if (adminSockets.has(req.raw.socket) || handOff.answers(req.raw)) {
+      done();
       return;
     }
-    done();
+    reply.hijack();
+    handOff.proxy(req.raw, reply.raw);
   };
 
   // The gateway's own answers (health, stats, metrics, admin, docs, monitor) get the security
@@ -88,13 +102,12 @@ export function installAdminHttp(app: NestFastifyApplication, config: GatewayCon
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const url = route.url.replace(/\*$/, '');
     // The proxy's catch-all (`*`) writes its own headers; it must not pay for a hook.
-    const ownRoute = url !== '' && url !== '/';
-    const adminOnly = isAdminOnlyPath(url) || isAdminOnlyPath(url.replace(/\/$/, ''));
-    if (!ownRoute) {
+    if (url === '' || url === '/') {
       return;
     }
-    // Security headers first, so a refusal by the gate or the guard carries them too.
-    const added = [...(headers ? [secure] : []), gated, ...(adminOnly ? [guard] : [])];
+    // First the hand-off: a request that belongs to an upstream gets the proxy's checks and
+    // headers, not the own endpoints'. Then security headers, so a refusal by the gate carries them.
+    const added = [publicPort, ...(headers ? [secure] : []), gated];
     const existing = route.onRequest;
     route.onRequest =
       existing === undefined

@@ -19,31 +19,3 @@ export const ADMIN_AUTH_WINDOW_MS = 60_000;
 export const ADMIN_BEARER_SCHEME = 'admin-token';
 /** Name of the API-key security scheme in the OpenAPI document. */
 export const ADMIN_API_KEY_SCHEME = 'admin-api-key';
-
-/**
- * Paths served only on the admin listener when `ADMIN_PORT` is set (404 on the public port),
- * and only gateway-owned paths are served there. `/health*` stays on both.
- */
-export const ADMIN_ONLY_EXACT = new Set([
-  '/admin',
-  '/docs',
-  '/docs-json',
-  '/metrics',
-  '/stats',
-  '/monitor',
-  '/api/system-metrics',
-]);
-export const ADMIN_ONLY_PREFIXES = ['/admin/', '/docs/', '/monitor/'];
-
-/** Whether a path (without query) belongs to the management plane. */
-export function isAdminOnlyPath(path: string): boolean {
-  if (ADMIN_ONLY_EXACT.has(path)) {
-    return true;
-  }
-  for (const prefix of ADMIN_ONLY_PREFIXES) {
-    if (path.startsWith(prefix)) {
-      return true;
-    }
-  }
-  return false;
-}

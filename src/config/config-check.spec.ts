@@ -36,7 +36,12 @@ describe('config-check CLI', () => {
   });
 
   it('should check GATEWAY_CONFIG and the environment when no file is given', () => {
-    const result = check([], { ROUTE_A_URL: 'h:1', ROUTE_B_URL: 'h:2', ROUTE_B_PREFIX: '/b' });
+    const result = check([], {
+      ROUTE_A_URL: 'h:1',
+      ROUTE_A_PREFIX: '/a',
+      ROUTE_B_URL: 'h:2',
+      ROUTE_B_PREFIX: '/b',
+    });
 
     expect(result).toEqual({ code: 0, stdout: 'OK: 2 routes\n', stderr: '' });
   });

@@ -571,6 +571,30 @@ describe('loadGatewayConfig', () => {
       ]);
     });
 
+    it("should warn about a route for any host that shares paths with the gateway's own", () => {
+      const shadow = (env: Record<string, string>) =>
+        loadOk(env).warnings.filter((w) => w.includes('with the gateway'));
+      const routes = JSON.stringify([
+        { name: 'web', prefix: '/', target_url: 'h:1' },
+        { name: 'api', prefix: '/api', target_url: 'h:2' },
+        { name: 'users', prefix: '/api/users', target_url: 'h:3' },
+        { name: 'billing', host: 'billing.example.com', prefix: '/', target_url: 'h:4' },
+        { name: 'probe', prefix: '/health', target_url: 'h:5' },
+      ]);
+
+      expect(shadow({ SERVICE_ROUTES: routes })).toEqual([
+        'route "web" (prefix "/", any host) shares /health*, /metrics, /stats, /monitor*, /api/system-metrics, /admin*, /docs*, /docs-json with the gateway, which answers them itself on hosts no host route claims; give the route a host to serve them from its upstream, or set ADMIN_PORT (the public port then keeps only /health/live and /health/ready)',
+        'route "api" (prefix "/api", any host) shares /api/system-metrics with the gateway, which answers them itself on hosts no host route claims; give the route a host to serve them from its upstream, or set ADMIN_PORT (the public port then keeps only /health/live and /health/ready)',
+        'route "probe" (prefix "/health", any host) shares /health* with the gateway, which answers them itself on hosts no host route claims; give the route a host to serve them from its upstream, or set ADMIN_PORT (the public port then keeps only /health/live and /health/ready)',
+      ]);
+      // With ADMIN_PORT only the probes stay, and only a route after /health is told.
+      expect(
+        shadow({ SERVICE_ROUTES: routes, ADMIN_PORT: '9100', ADMIN_TOKEN: 'a'.repeat(40) }),
+      ).toEqual([
+        'route "probe" (prefix "/health", any host) shares /health/live, /health/ready with the gateway, which keeps them on the public port for load balancers; give the route a host to serve them from its upstream',
+      ]);
+    });
+
     it('should derive the flood threshold from the bucket, well above what it admits', () => {
       expect(loadOk().config.security.ddosThreshold).toBe(5 * (60 * 100 + 200));
       expect(
@@ -1274,6 +1298,7 @@ describe('loadGatewayConfig', () => {
       const { config, warnings } = loadOk({
         SERVICE_ROUTES: JSON.stringify([
           {
+            prefix: '/p',
             target_url: 'http://h:1',
             targets: ['h:1', 'http://h:1/', 'h:2'],
             weights: [1, 2, 3, 4],

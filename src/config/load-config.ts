@@ -22,6 +22,7 @@ import {
   checkCors,
   checkRemovedSettings,
   warnAboutFlags,
+  warnAboutShadowedRoutes,
 } from './loader/checks';
 import { readConfigFile } from './loader/config-file';
 import { withDotEnv } from './loader/dotenv';
@@ -119,6 +120,7 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): LoadG
   checkAdminListener(config, report);
   checkAuthConfig(config, settings, report);
   warnAboutFlags(config, settings, report);
+  warnAboutShadowedRoutes(config, report);
 
   if (report.problems.length > 0) {
     return { ok: false, problems: report.problems };

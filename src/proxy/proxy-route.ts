@@ -43,8 +43,15 @@ export class ProxyRoute implements OnModuleInit {
   private readonly handle = (request: FastifyRequest, reply: FastifyReply): void => {
     // The proxy streams on the raw Node objects; Fastify must not send anything itself.
     reply.hijack();
-    const req = request.raw;
-    const res = reply.raw;
+    this.serve(request.raw, reply.raw);
+  };
+
+  /**
+   * Opens, checks and forwards one request on the raw Node objects. Also the way in for a
+   * request Fastify gave to one of the gateway's own routes but that belongs to an upstream (a
+   * path such as `/docs` on a host a host route claims): same checks, answers and access line.
+   */
+  serve(req: IncomingMessage, res: ServerResponse): void {
     let exchange: UpstreamExchange;
     try {
       exchange = this.proxy.open(req, res);
@@ -60,7 +67,7 @@ export class ProxyRoute implements OnModuleInit {
     } catch (err) {
       this.fail(req, res, err);
     }
-  };
+  }
 
   /** Answers a refusal (GatewayRejection) or, for anything unexpected, a logged generic 500. */
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {

@@ -10,6 +10,6 @@ import { UpgradeProxyService } from './upgrade-proxy.service';
 @Module({
   imports: [RoutingModule, LoadBalancingModule, SecurityModule, CacheModule],
   providers: [ProxyService, UpgradeProxyService, ProxyRoute],
-  exports: [ProxyService, UpgradeProxyService],
+  exports: [ProxyService, UpgradeProxyService, ProxyRoute],
 })
 export class ProxyModule {}

@@ -9,7 +9,7 @@ import { GatewayRejection } from '../common/errors/gateway-rejection';
 import { normalizeAuthority } from '../common/http/normalize-host';
 import { resolveRequestId } from '../common/http/request-id';
 import { hasRepeatedHost, splitTarget } from '../common/http/request-target';
-import { isReservedPath } from '../common/http/reserved-paths';
+import { isProbePath, isReservedPath } from '../common/http/reserved-paths';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { GatewayConfig, ResilienceConfig } from '../config/gateway-config.types';
 import { OutlierDetector } from '../load-balancing/outlier-detector';
@@ -101,6 +101,8 @@ export class ProxyService implements AttemptHost, CacheHost {
   private readonly resilience: ResilienceConfig;
   private readonly refuseTrace: boolean;
   private readonly proxyHint: UntrustedProxyHint;
+  /** `ADMIN_PORT` is set: the gateway's own paths live there, except the probes. */
+  private readonly ownPathsOnAdminPort: boolean;
   private inFlight = 0;
 
   constructor(
@@ -124,6 +126,7 @@ export class ProxyService implements AttemptHost, CacheHost {
     });
     this.keyedForwarding = compileForwardingKeyRules(config.proxy.stripClientHeaders);
     this.ipResolver = new ClientIpResolver(config.proxy.trustedProxies);
+    this.ownPathsOnAdminPort = config.admin.listen !== undefined;
     const logger = new Logger('ClientIp');
     this.proxyHint = new UntrustedProxyHint(this.ipResolver.hasTrustedProxies, (peer, range) =>
       logger.warn(untrustedProxyMessage(peer, range)),
@@ -269,7 +272,8 @@ export class ProxyService implements AttemptHost, CacheHost {
       return resolved;
     }
     resolved.path = canonical.path;
-    if (isReservedPath(canonical.path)) {
+    if (isReservedPath(canonical.path) && this.answersOwnPath(authority, canonical.path)) {
+      // A gateway path whose feature is off (or not served here): never proxied.
       resolved.routeRejection = new GatewayRejection(
         GatewayErrorCode.NoRoute,
         'This gateway path is not enabled',
@@ -281,6 +285,31 @@ export class ProxyService implements AttemptHost, CacheHost {
       resolved.routeRejection = new GatewayRejection(GatewayErrorCode.NoRoute);
     }
     return resolved;
+  }
+
+  /**
+   * Whether the gateway answers one of its own (reserved) paths itself for a request on the
+   * public port to this host: not when a host route claims the host (it owns every path there),
+   * and with `ADMIN_PORT` only for the probes, `/health/live` and `/health/ready` (everything
+   * else moved to the admin listener, which never proxies).
+   */
+  answersOwnPath(authority: string, path: string): boolean {
+    return (!this.ownPathsOnAdminPort || isProbePath(path)) && !this.routes.claimsHost(authority);
+  }
+
+  /**
+   * {@link answersOwnPath} for a request Fastify routed to one of the gateway's own routes on
+   * the public port; when false, the request belongs to the proxy. A request whose authority or
+   * path is invalid stays with the gateway, which refuses it.
+   */
+  answersOwnRoute(req: IncomingMessage): boolean {
+    const target = splitTarget(req.url ?? '/');
+    const canonical = canonicalizePath(target.path);
+    const tls = (req.socket as TLSSocket).encrypted === true;
+    const authority = this.authorityOf(req, target.authority, tls);
+    return (
+      !canonical.ok || authority === undefined || this.answersOwnPath(authority, canonical.path)
+    );
   }
 
   /**

@@ -66,6 +66,35 @@ describe('RouteMatcher', () => {
   });
 });
 
+describe('RouteMatcher.claimsHost', () => {
+  it('should tell the hosts a host route claims, exactly or by wildcard, after patches too', () => {
+    const exact = { host: 'Billing.example.com', prefix: '/', value: 'b' };
+    const table = new RouteMatcher<string>([
+      { host: '', prefix: '/', value: 'any' },
+      { host: normalizeHost(exact.host), prefix: '/', value: 'b' },
+      { host: '*.shop.test', prefix: '/x', value: 'w' },
+    ]);
+
+    expect(
+      ['billing.example.com:8443', 'BILLING.example.com.', 'a.shop.test', 'a.b.shop.test'].map(
+        (h) => table.claimsHost(h),
+      ),
+    ).toEqual([true, true, true, true]);
+    expect(
+      ['shop.test', 'example.com', 'other.test', undefined].map((h) => table.claimsHost(h)),
+    ).toEqual([false, false, false, false]);
+    expect(
+      new RouteMatcher<string>([{ host: '', prefix: '/', value: 'any' }]).claimsHost('x'),
+    ).toBe(false);
+    // A patched table drops a host whose last route went.
+    const patched = table.withChanges(
+      [{ host: 'billing.example.com', prefix: '/', value: 'b' }],
+      [],
+    );
+    expect(patched?.claimsHost('billing.example.com')).toBe(false);
+  });
+});
+
 describe('RouteMatcher trie', () => {
   it('should prefer the longest prefix whatever the declaration order', () => {
     const t = new RouteMatcher<string>([

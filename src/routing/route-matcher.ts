@@ -440,6 +440,26 @@ export class RouteMatcher<T> {
     return new RouteMatcher(next);
   }
 
+  /**
+   * Whether a route with an explicit host matches `rawHost`, exactly or through a `*.` wildcard
+   * (whatever the path): the host buckets are exactly the hosts routes claim.
+   */
+  claimsHost(rawHost: string | undefined): boolean {
+    if (this.exact.size === 0 && this.wildcards.size === 0) {
+      return false;
+    }
+    const host = normalizeHost(rawHost);
+    if (this.exact.has(host)) {
+      return true;
+    }
+    for (let dot = host.indexOf('.', 1); dot !== -1; dot = host.indexOf('.', dot + 1)) {
+      if (this.wildcards.has(host.slice(dot))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** `rawHost` is the Host header as received; `path` must already be canonical. */
   match(rawHost: string | undefined, path: string): RouteMatch<T> | undefined {
     const host = normalizeHost(rawHost);

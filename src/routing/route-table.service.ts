@@ -263,6 +263,15 @@ export class RouteTableService implements OnModuleInit {
     return () => this.replaceListeners.delete(listener);
   }
 
+  /**
+   * Whether a route with an explicit `host` matches this request host (exactly, or as a
+   * `*.example.com` wildcard): such a route owns every path on that host, the gateway's own
+   * paths included.
+   */
+  claimsHost(host: string | undefined): boolean {
+    return this.table.matcher.claimsHost(host);
+  }
+
   match(host: string | undefined, path: string): RouteMatch<CompiledRoute> | undefined {
     return this.table.matcher.match(host, path);
   }

@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../gateway-config.types';
 import type { Report } from './report';
 import type { Env, Settings } from './settings';
 import { GENERAL } from '../settings/general';
+import { reservedPathsUnder } from '../../common/http/reserved-paths';
 
 /** Browsers refuse credentialed responses for `*`, so the combination can never work. */
 export function checkCors(config: GatewayConfig, report: Report): void {
@@ -60,6 +61,30 @@ export function warnAboutFlags(config: GatewayConfig, settings: Settings, report
       config.demoUpstream
         ? 'no routes configured; only the built-in demo upstream on /demo is served (declare routes in GATEWAY_CONFIG, SERVICE_ROUTES or ROUTE_<NAME>_URL)'
         : 'no routes configured and DEMO_UPSTREAM is false; every proxied request will get 404',
+    );
+  }
+}
+
+/**
+ * A route for any host whose prefix shares paths with the gateway's own (`/` shares them all,
+ * `/api` shares `/api/system-metrics`): the gateway answers those itself on hosts no host route
+ * claims, so the route's upstream never sees them there. With `ADMIN_PORT` only the probes stay
+ * on the public port, and a route is told only when it clearly wants them (`/health…`).
+ */
+export function warnAboutShadowedRoutes(config: GatewayConfig, report: Report): void {
+  const adminPort = config.admin.listen !== undefined;
+  for (const route of config.routes) {
+    if (route.host !== '') {
+      continue;
+    }
+    const shared = reservedPathsUnder(route.prefix, adminPort);
+    if (shared.length === 0 || (adminPort && !route.prefix.startsWith('/health'))) {
+      continue;
+    }
+    report.warn(
+      adminPort
+        ? `route ${JSON.stringify(route.name)} (prefix ${JSON.stringify(route.prefix)}, any host) shares ${shared.join(', ')} with the gateway, which keeps them on the public port for load balancers; give the route a host to serve them from its upstream`
+        : `route ${JSON.stringify(route.name)} (prefix ${JSON.stringify(route.prefix)}, any host) shares ${shared.join(', ')} with the gateway, which answers them itself on hosts no host route claims; give the route a host to serve them from its upstream, or set ADMIN_PORT (the public port then keeps only /health/live and /health/ready)`,
     );
   }
 }
