@@ -392,7 +392,7 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
         routes: outcome.routes,
         allow: outcome.allow,
         deny: outcome.deny,
-        persisted: (outcome.persisted as Persisted | undefined) ?? this.persistence,
+        persisted: outcome.persisted ?? this.persistence,
         change: outcome.change,
       };
     } catch (error) {

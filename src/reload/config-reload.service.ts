@@ -8,6 +8,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { WorkerSync } from '../cluster/worker-sync';
+import type { Persisted } from '../common/persisted';
 import { samePlainData } from '../common/same-plain-data';
 import { callMaybeInWorker, LARGE_INPUT_BYTES } from '../common/worker-call';
 import { InjectGatewayConfig } from '../config/gateway.config';
@@ -31,8 +32,8 @@ export interface ReloadOutcome {
   routes: number;
   allow: number;
   deny: number;
-  /** What the admin API's store made of it (`redis`, `config-file`, `memory`, `failed`). */
-  persisted: string | undefined;
+  /** Where the admin API's store kept it; undefined without the admin API. */
+  persisted: Persisted | undefined;
   /** Settings that changed but apply only at the next start (config paths). */
   restartNeeded: string[];
   /** Routes added, changed and removed, with the previous form of the changed and removed. */
@@ -40,7 +41,7 @@ export interface ReloadOutcome {
 }
 
 /** What runs after a reload was applied here (the admin API keeping it); may return `persisted`. */
-export type ReloadParticipant = (routes: readonly RouteConfig[]) => Promise<string | undefined>;
+export type ReloadParticipant = (routes: readonly RouteConfig[]) => Promise<Persisted | undefined>;
 
 /** The module whose functions a reload runs (on a worker thread for a large input). */
 const RELOAD_WORK = require.resolve('./reload-work');

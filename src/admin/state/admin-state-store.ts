@@ -1,13 +1,9 @@
+import type { Persisted } from '../../common/persisted';
 import type { RouteConfig } from '../../config/gateway-config.types';
 import type { IpListEntry } from '../../security/ip-filter/ip-list';
 import type { RouteOp } from '../config-file-writer';
 
-/**
- * What an admin answer and its audit line say about one change: where it was kept, or `failed`
- * when it was applied on this replica but could not be kept.
- */
-export const PERSISTED = ['redis', 'config-file', 'memory', 'failed'] as const;
-export type Persisted = (typeof PERSISTED)[number];
+export { PERSISTED, type Persisted } from '../../common/persisted';
 
 /** Where a store keeps admin changes (README "Admin API", Persistence). */
 export type Persistence = Exclude<Persisted, 'failed'>;
