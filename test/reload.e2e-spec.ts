@@ -266,3 +266,47 @@ describe('GATEWAY_WORKERS without Redis: admin changes reach every worker (e2e, 
     expect(gw.child.exitCode).toBeNull();
   });
 });
+
+describe('GATEWAY_WORKERS with Redis: SIGHUP reloads every worker (e2e, built gateway)', () => {
+  it('should serve a route added to the file from both workers after SIGHUP to the primary', async () => {
+    const redisUrl = process.env.TEST_REDIS_URL;
+    if (!redisUrl) {
+      throw new Error('TEST_REDIS_URL is not set: the e2e globalSetup starts redis-server');
+    }
+    const up = await startUpstream();
+    const dir = mkdtempSync(join(tmpdir(), 'gw-workers-redis-'));
+    const file = join(dir, 'gw.yaml');
+    const write = (...prefixes: string[]) =>
+      writeFileSync(
+        file,
+        stringify({ routes: prefixes.map((prefix) => ({ prefix, target_url: up.url })) }),
+      );
+    write('/base');
+    const gw = await spawnGateway(
+      {
+        GATEWAY_WORKERS: '2',
+        GATEWAY_CONFIG: 'gw.yaml',
+        REDIS_URL: redisUrl,
+        DEMO_UPSTREAM: 'false',
+      },
+      { cwd: dir },
+    );
+    try {
+      await waitFor(
+        () => lines(gw).filter((l) => l.msg === 'primary: worker listening').length >= 2,
+        20_000,
+        50,
+      );
+      write('/base', '/hup');
+      gw.child.kill('SIGHUP');
+      await waitFor(() => gw.stdout().split('config reloaded (SIGHUP)').length - 1 === 2, 8_000);
+
+      expect(await statuses(gw, '/hup', 12)).toEqual(Array<number>(12).fill(200));
+      expect(servedBy(gw, '/hup').size).toBe(2);
+    } finally {
+      await gw.stop();
+      await up.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,10 +6,12 @@ import { isMessage, SYNC, type AppliedMessage, type BroadcastMessage } from './s
 export interface SyncCluster {
   on(event: 'message', listener: (worker: Worker, message: unknown) => void): unknown;
   on(event: 'exit', listener: (worker: Worker) => void): unknown;
+  /** Every worker, joined or not (with Redis, workers take reloads but never join). */
+  readonly workers?: NodeJS.Dict<Worker>;
 }
 
 export interface SyncPrimary {
-  /** Asks one synced worker to reload (it then relays the result), or every worker. */
+  /** Asks one joined worker to reload (it then relays the result), or every worker. */
   requestReload(trigger: string, every: boolean): number;
   /** Workers that have received the replay log and take changes. */
   readonly syncedWorkers: number;
@@ -141,8 +143,11 @@ export function serveWorkerSync(
 
   return {
     requestReload(trigger: string, every: boolean): number {
-      const targets = [...synced].filter((w) => w.isConnected());
-      const chosen = every ? targets : targets.slice(0, 1);
+      const all = Object.values(cluster.workers ?? {}).filter(
+        (w): w is Worker => w !== undefined && w.isConnected(),
+      );
+      // One joined worker relays what it reloaded to the others; without relaying, each reloads.
+      const chosen = every ? all : [...synced].filter((w) => w.isConnected()).slice(0, 1);
       for (const worker of chosen) {
         send(worker, { type: SYNC.reload, trigger });
       }

@@ -19,15 +19,16 @@ function workerChannel(): SyncChannel | undefined {
 }
 
 /**
- * {@link WorkerSync}, enabled in a cluster worker without Redis (with Redis the workers share
- * their state through it, like replicas).
+ * {@link WorkerSync} on a cluster worker's channel: relaying changes without Redis (with Redis
+ * the workers share their state through it, like replicas), and taking reloads the primary asks
+ * for either way.
  */
 @Module({
   providers: [
     {
       provide: WorkerSync,
       useFactory: (config: GatewayConfig) =>
-        new WorkerSync(isRedisConfigured(config.redis) ? undefined : workerChannel()),
+        new WorkerSync(workerChannel(), { relay: !isRedisConfigured(config.redis) }),
       inject: [GATEWAY_CONFIG],
     },
   ],

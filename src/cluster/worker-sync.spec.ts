@@ -10,10 +10,11 @@ import { WorkerSync, type SyncChannel } from './worker-sync';
  * (`serveWorkerSync`) and the real worker side (`WorkerSync`).
  */
 function pool(size: number, timeoutMs = 200) {
-  const cluster = new EventEmitter();
+  const registered: NodeJS.Dict<Worker> = {};
+  const cluster = Object.assign(new EventEmitter(), { workers: registered });
   const workers: { worker: Worker; sync: WorkerSync; applied: unknown[] }[] = [];
   const primary = serveWorkerSync(cluster, pino({ level: 'silent' }), { timeoutMs });
-  const add = (options: { silent?: boolean } = {}) => {
+  const add = (options: { silent?: boolean; relay?: boolean } = {}) => {
     const toWorker = new EventEmitter();
     let connected = true;
     const worker = {
@@ -24,12 +25,13 @@ function pool(size: number, timeoutMs = 200) {
         return true;
       },
     } as unknown as Worker;
+    cluster.workers[String(workers.length + 1)] = worker;
     const channel: SyncChannel = {
       send: (message) => queueMicrotask(() => cluster.emit('message', worker, message)),
       on: (_e, l) => toWorker.on('message', l),
       off: (_e, l) => toWorker.off('message', l),
     };
-    const sync = new WorkerSync(channel, 1_000);
+    const sync = new WorkerSync(channel, { timeoutMs: 1_000, relay: options.relay !== false });
     const applied: unknown[] = [];
     sync.handle('routes', (payload) => {
       if (options.silent) {
@@ -116,7 +118,24 @@ describe('WorkerSync and its primary', () => {
     expect(reloads).toEqual(['a:SIGHUP', 'a:file change', 'b:file change']);
   });
 
-  it('should do nothing without a channel (one process, or Redis)', async () => {
+  it('should take reloads but relay nothing with Redis, which shares the state itself', async () => {
+    const { add, primary } = pool(2);
+    const reloads: string[] = [];
+    const [a, b] = [add({ relay: false }), add({ relay: false })];
+    for (const w of [a, b]) {
+      w.sync.onReloadRequest((trigger) => Promise.resolve(reloads.push(trigger)));
+      await w.sync.onApplicationBootstrap();
+    }
+
+    expect(a.sync.enabled).toBe(false);
+    expect(await a.sync.broadcast('routes', ['x'])).toEqual({ workers: 0, applied: 0 });
+    expect(b.applied).toEqual([]);
+    expect(primary.requestReload('SIGHUP', true)).toBe(2);
+    await new Promise((r) => setImmediate(r));
+    expect(reloads).toEqual(['SIGHUP', 'SIGHUP']);
+  });
+
+  it('should do nothing without a channel (one process)', async () => {
     const alone = new WorkerSync(undefined);
     await alone.onApplicationBootstrap();
 

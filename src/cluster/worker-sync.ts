@@ -37,8 +37,9 @@ const ALONE: BroadcastResult = Object.freeze({ workers: 0, applied: 0 });
  * The primary keeps the last change of each kind and replays them to a worker started later
  * (a replaced worker), before it listens.
  *
- * Disabled (every call a no-op) in a single process and with Redis, which shares the state
- * itself.
+ * In a single process there is no channel and every call is a no-op. With Redis, which shares
+ * the state itself, changes are not relayed (`relay: false`), but a reload the primary asks
+ * for still arrives here.
  */
 export class WorkerSync implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WorkerSync');
@@ -48,16 +49,27 @@ export class WorkerSync implements OnApplicationBootstrap, OnModuleDestroy {
   private joined: ((entries: ReplayMessage['entries']) => void) | undefined;
   private seq = 0;
 
+  private readonly relay: boolean;
+
   constructor(
     private readonly channel: SyncChannel | undefined,
-    /** Longest wait for the primary's answer; the primary bounds each worker's by less. */
-    private readonly timeoutMs = 15_000,
+    options: {
+      /** Relay changes to the other workers (false with Redis). @default true */
+      relay?: boolean;
+      /** Longest wait for the primary's answer; the primary bounds each worker's by less. */
+      timeoutMs?: number;
+    } = {},
   ) {
+    this.relay = channel !== undefined && options.relay !== false;
+    this.timeoutMs = options.timeoutMs ?? 15_000;
     channel?.on('message', this.onMessage);
   }
 
+  private readonly timeoutMs: number;
+
+  /** Whether changes are relayed to other workers. */
   get enabled(): boolean {
-    return this.channel !== undefined;
+    return this.relay;
   }
 
   /** Registers how changes of `kind` made elsewhere are applied here. */
@@ -76,7 +88,7 @@ export class WorkerSync implements OnApplicationBootstrap, OnModuleDestroy {
    */
   broadcast(kind: string, payload: unknown, replay?: ReplayKey): Promise<BroadcastResult> {
     const channel = this.channel;
-    if (channel === undefined) {
+    if (channel === undefined || !this.relay) {
       return Promise.resolve(ALONE);
     }
     const id = ++this.seq;
@@ -104,6 +116,9 @@ export class WorkerSync implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Tells the primary the admin API rewrote the config file, so its watcher does not reload it. */
   noteConfigWritten(file: string, hash: string): void {
+    if (!this.relay) {
+      return;
+    }
     try {
       this.channel?.send({ type: SYNC.wrote, file, hash });
     } catch {
@@ -114,7 +129,7 @@ export class WorkerSync implements OnApplicationBootstrap, OnModuleDestroy {
   /** Applies the changes made before this worker started, before it listens. */
   async onApplicationBootstrap(): Promise<void> {
     const channel = this.channel;
-    if (channel === undefined) {
+    if (channel === undefined || !this.relay) {
       return;
     }
     const entries = await new Promise<ReplayMessage['entries']>((resolve) => {
