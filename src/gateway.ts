@@ -18,7 +18,7 @@ import { buildSecurityHeaders } from './security/headers/security-headers';
 import { declineUpgrade, isWebSocketUpgrade } from './common/http/decline-upgrade';
 import { resolveRequestId } from './common/http/request-id';
 import { serializePipelinedRequests } from './common/http/serialize-pipelined-requests';
-import type { GatewayConfig } from './config/gateway-config.types';
+import type { GatewayConfig, RouteConfig } from './config/gateway-config.types';
 import { GatewayReadiness } from './health/gateway-readiness';
 import { ShutdownState } from './health/shutdown-state';
 import { GatewayLoad } from './observability/metrics/gateway-load';
@@ -62,7 +62,14 @@ export interface Gateway {
  * for streaming, Upgrade requests routed to the WebSocket proxy, deliberate server timeouts, and
  * JSON answers for requests Node's parser rejects.
  */
-export async function createGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+export async function createGateway(
+  config: GatewayConfig,
+  logger: Logger,
+  options: {
+    /** The built-in demo route (`DEMO_UPSTREAM`), kept by reloads that configure no route. */
+    demoRoutes?: readonly RouteConfig[];
+  } = {},
+): Promise<Gateway> {
   // Fastify takes its bad-URL handler at construction, before the app that answers it exists.
   const frameworkErrors: { handler?: FrameworkErrorHandler } = {};
   const adapter = new FastifyAdapter({
@@ -119,6 +126,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   }
 
   // Before init: it hooks every management route as it is registered, and adds Swagger UI.
+  app.get(ConfigReloadService).useWhenNoRoutes(options.demoRoutes ?? []);
   const proxy = app.get(ProxyService);
   const proxyRoute = app.get(ProxyRoute);
   const adminHttp = installAdminHttp(app, config, {

@@ -90,7 +90,9 @@ async function bootstrap(): Promise<void> {
   // Required here, not at the top: a cluster primary must not load Nest.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createGateway } = require('./gateway') as typeof import('./gateway');
-  const gateway = await createGateway(config, logger);
+  const gateway = await createGateway(config, logger, {
+    demoRoutes: demo === undefined ? [] : config.routes.filter((route) => route.name === 'demo'),
+  });
   onHangUp = () => void gateway.reload('SIGHUP');
   const url = await gateway.listen();
   logger.info({ url, routes: config.routes.length }, 'gateway listening');

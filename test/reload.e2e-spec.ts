@@ -121,6 +121,18 @@ describe('reloads (e2e, built gateway)', () => {
     }
   });
 
+  it('should keep the built-in demo route on SIGHUP while no route is configured', async () => {
+    const gw = await spawnGateway({}, { cwd: dir });
+    try {
+      expect((await send(gw.url, '/demo/x')).status).toBe(200);
+      gw.child.kill('SIGHUP');
+      await waitFor(() => gw.stdout().includes('config reloaded (SIGHUP)'), 5_000);
+      expect((await send(gw.url, '/demo/x')).status).toBe(200);
+    } finally {
+      expect(await gw.stop()).toBe(0);
+    }
+  });
+
   it('should reload on a file change with GATEWAY_CONFIG_WATCH, ConfigMap symlink swaps included', async () => {
     // The layout of a Kubernetes ConfigMap volume: gw.yaml -> ..data/gw.yaml, ..data -> ..v1
     mkdirSync(join(dir, '..v1'));

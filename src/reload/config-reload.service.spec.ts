@@ -79,6 +79,17 @@ describe('ConfigReloadService', () => {
     );
   });
 
+  it('should keep the built-in demo route while the reloaded configuration has no route', async () => {
+    const demo = loaded({ ROUTE_DEMO_URL: 'h:9', ROUTE_DEMO_PREFIX: '/demo' });
+    service.useWhenNoRoutes(demo.ok ? demo.config.routes : []);
+
+    await service.reload('SIGHUP', () => loaded({}));
+    await service.reload('SIGHUP', () => loaded({ DEMO_UPSTREAM: 'false' }));
+    await service.reload('SIGHUP', () => loaded({ ROUTE_A_URL: 'h:1' }));
+
+    expect(installed.map((routes) => routes.map((r) => r.name))).toEqual([['demo'], [], ['a']]);
+  });
+
   it('should run reloads one at a time, in order', async () => {
     const order: string[] = [];
     let release: () => void = () => undefined;

@@ -69,6 +69,7 @@ export class ConfigReloadService implements OnApplicationBootstrap, OnModuleDest
   private chain: Promise<unknown> = Promise.resolve();
   private participant: ReloadParticipant | undefined;
   private watcher: ConfigWatcher | undefined;
+  private demoRoutes: readonly RouteConfig[] = [];
 
   constructor(
     @InjectGatewayConfig() private readonly config: GatewayConfig,
@@ -79,8 +80,19 @@ export class ConfigReloadService implements OnApplicationBootstrap, OnModuleDest
     sync.handle('routes', async (routes) => {
       await this.installRoutes(routes as RouteConfig[]);
     });
+    sync.handle('reloaded-routes', async (routes) => {
+      await this.installRoutes(this.orDemo(routes as RouteConfig[], config.demoUpstream));
+    });
     sync.handle('ip-lists', (lists) => this.installIpLists(lists as IpListsPayload));
     sync.onReloadRequest((trigger) => this.reload(trigger).catch(() => undefined));
+  }
+
+  /**
+   * The built-in demo route this process serves when no route is configured (`DEMO_UPSTREAM`):
+   * a reload that still configures no route keeps it, as a restart would.
+   */
+  useWhenNoRoutes(routes: readonly RouteConfig[]): void {
+    this.demoRoutes = routes;
   }
 
   /** The admin API keeps what a reload applied (Redis makes the file the truth again). */
@@ -160,14 +172,15 @@ export class ConfigReloadService implements OnApplicationBootstrap, OnModuleDest
       throw new ReloadRefused(fresh.problems);
     }
     const { routes, settings } = fresh;
-    const change = await this.installRoutes(routes);
+    const change = await this.installRoutes(this.orDemo(routes, settings.demoUpstream));
     this.installIpLists({
       allow: settings.security.ipWhitelist.map((entry) => ({ entry })),
       deny: settings.security.ipBlacklist.map((entry) => ({ entry })),
     });
     const persisted = await this.participant?.(routes);
     const lists = this.ipFilter.listEntries();
-    await this.sync.broadcast('routes', routes, { key: 'routes' });
+    // Each worker falls back to its own demo upstream, not to this one's.
+    await this.sync.broadcast('reloaded-routes', routes, { key: 'routes' });
     await this.sync.broadcast(
       'ip-lists',
       { allow: lists.allow, deny: lists.deny },
@@ -221,6 +234,10 @@ export class ConfigReloadService implements OnApplicationBootstrap, OnModuleDest
       return running !== undefined && samePlainData(running, route) ? running : route;
     });
   };
+
+  private orDemo(routes: readonly RouteConfig[], demoUpstream: boolean): readonly RouteConfig[] {
+    return routes.length === 0 && demoUpstream ? this.demoRoutes : routes;
+  }
 
   private installIpLists(lists: IpListsPayload): void {
     this.ipFilter.allowlist.replace(Array.isArray(lists.allow) ? lists.allow : []);
