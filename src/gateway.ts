@@ -133,6 +133,7 @@ export async function createGateway(
     answers: (req) => proxy.answersOwnRoute(req),
     proxy: (req, res) => proxyRoute.serve(req, res),
   });
+  proxy.setAdminListener((req) => adminHttp.onAdminListener(req));
 
   await app.init();
   const server: Server = app.getHttpServer();

@@ -33,6 +33,8 @@ export interface OwnRouteHandOff {
 export interface AdminHttp {
   /** The separate admin listener (`ADMIN_PORT`), when configured. */
   readonly server: Server | undefined;
+  /** Whether a request arrived on the admin listener. */
+  onAdminListener(req: IncomingMessage): boolean;
   /** Starts the admin listener; resolves with its URL (undefined without `ADMIN_PORT`). */
   listen(port?: number, host?: string): Promise<string | undefined>;
   close(timeoutMs: number): Promise<void>;
@@ -154,6 +156,7 @@ export function installAdminHttp(
 
   return {
     server,
+    onAdminListener: (req) => adminSockets.has(req.socket),
     async listen(port = config.admin.listen?.port, host = config.admin.listen?.host) {
       if (server === undefined || port === undefined) {
         return undefined;

@@ -103,6 +103,7 @@ export class ProxyService implements AttemptHost, CacheHost {
   private readonly proxyHint: UntrustedProxyHint;
   /** `ADMIN_PORT` is set: the gateway's own paths live there, except the probes. */
   private readonly ownPathsOnAdminPort: boolean;
+  private onAdminListener: (req: IncomingMessage) => boolean = () => false;
   private inFlight = 0;
 
   constructor(
@@ -272,8 +273,12 @@ export class ProxyService implements AttemptHost, CacheHost {
       return resolved;
     }
     resolved.path = canonical.path;
-    if (isReservedPath(canonical.path) && this.answersOwnPath(authority, canonical.path)) {
-      // A gateway path whose feature is off (or not served here): never proxied.
+    if (
+      isReservedPath(canonical.path) &&
+      (this.answersOwnPath(authority, canonical.path) || this.onAdminListener(req))
+    ) {
+      // A gateway path whose feature is off (or not served here): never proxied. The admin
+      // listener routes nothing but gateway paths, so one no own route serves ends here too.
       resolved.routeRejection = new GatewayRejection(
         GatewayErrorCode.NoRoute,
         'This gateway path is not enabled',
@@ -293,6 +298,14 @@ export class ProxyService implements AttemptHost, CacheHost {
    * and with `ADMIN_PORT` only for the probes, `/health/live` and `/health/ready` (everything
    * else moved to the admin listener, which never proxies).
    */
+  /**
+   * How to tell a request that arrived on the admin listener (`ADMIN_PORT`), which never
+   * proxies; given by `createGateway`, which owns that listener.
+   */
+  setAdminListener(test: (req: IncomingMessage) => boolean): void {
+    this.onAdminListener = test;
+  }
+
   answersOwnPath(authority: string, path: string): boolean {
     return (!this.ownPathsOnAdminPort || isProbePath(path)) && !this.routes.claimsHost(authority);
   }
