@@ -25,6 +25,9 @@ function lines(gw: GatewayProcess): LogLine[] {
 
 const TOKEN = 'reload-admin-token-0123456789abcdef';
 
+/** The operator's address: blocks and the deny list cover the admin API, and tests block 127.0.0.1. */
+const OPERATOR = '127.0.0.2';
+
 function admin(gw: GatewayProcess, method: string, path: string, body?: unknown): Promise<Reply> {
   const text = body === undefined ? undefined : JSON.stringify(body);
   return send(gw.url, path, {
@@ -39,6 +42,7 @@ function admin(gw: GatewayProcess, method: string, path: string, body?: unknown)
           }),
     },
     ...(text === undefined ? {} : { body: text }),
+    localAddress: OPERATOR,
   });
 }
 
@@ -269,7 +273,8 @@ describe('GATEWAY_WORKERS without Redis: admin changes reach every worker (e2e, 
     gw.child.kill('SIGHUP');
     await waitFor(() => gw.stdout().includes('config reloaded (SIGHUP)'), 8_000);
     expect(await statuses(gw, '/hup', 12)).toEqual(Array<number>(12).fill(200));
-    expect(servedBy(gw, '/hup').size).toBe(2);
+    // Access lines are written in batches: wait for both workers' lines.
+    await waitFor(() => servedBy(gw, '/hup').size === 2, 5_000);
 
     writeFileSync(join(dir, 'gw.yaml'), 'routes: [{ prefix: bad }]\n');
     gw.child.kill('SIGHUP');
@@ -314,7 +319,8 @@ describe('GATEWAY_WORKERS with Redis: SIGHUP reloads every worker (e2e, built ga
       await waitFor(() => gw.stdout().split('config reloaded (SIGHUP)').length - 1 === 2, 8_000);
 
       expect(await statuses(gw, '/hup', 12)).toEqual(Array<number>(12).fill(200));
-      expect(servedBy(gw, '/hup').size).toBe(2);
+      // Access lines are written in batches: wait for both workers' lines.
+      await waitFor(() => servedBy(gw, '/hup').size === 2, 5_000);
     } finally {
       await gw.stop();
       await up.close();
