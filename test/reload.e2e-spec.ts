@@ -1,7 +1,15 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { send, waitFor, type Reply } from './fixtures/http';
 import { type GatewayProcess, spawnGateway } from './fixtures/process';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
@@ -321,6 +329,60 @@ describe('GATEWAY_WORKERS with Redis: SIGHUP reloads every worker (e2e, built ga
       expect(await statuses(gw, '/hup', 12)).toEqual(Array<number>(12).fill(200));
       // Access lines are written in batches: wait for both workers' lines.
       await waitFor(() => servedBy(gw, '/hup').size === 2, 5_000);
+    } finally {
+      await gw.stop();
+      await up.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('GATEWAY_WORKERS with GATEWAY_CONFIG_WATCH, without Redis (e2e, built gateway)', () => {
+  it('should reload every worker when the file changes, keeping what the admin API wrote there', async () => {
+    const up = await startUpstream();
+    const dir = mkdtempSync(join(tmpdir(), 'gw-workers-watch-'));
+    const file = join(dir, 'gw.yaml');
+    writeFileSync(
+      file,
+      stringify({ routes: [{ name: 'base', prefix: '/base', target_url: up.url }] }),
+    );
+    const gw = await spawnGateway(
+      {
+        GATEWAY_WORKERS: '2',
+        GATEWAY_CONFIG: 'gw.yaml',
+        GATEWAY_CONFIG_WATCH: 'true',
+        ADMIN_TOKEN: TOKEN,
+        DEMO_UPSTREAM: 'false',
+      },
+      { cwd: dir },
+    );
+    try {
+      await waitFor(
+        () => lines(gw).filter((l) => l.msg === 'primary: worker listening').length >= 2,
+        20_000,
+        50,
+      );
+      const created = await admin(gw, 'POST', '/admin/routes', {
+        name: 'added',
+        prefix: '/added',
+        target_url: up.url,
+      });
+      expect(created.json()).toMatchObject({ persisted: 'config-file' });
+
+      // An operator edits the file the admin API wrote: one worker reloads, the other follows.
+      const written = parse(readFileSync(file, 'utf8')) as { routes: object[] };
+      writeFileSync(
+        file,
+        stringify({
+          routes: [...written.routes, { name: 'watched', prefix: '/watched', target_url: up.url }],
+        }),
+      );
+      await waitFor(() => gw.stdout().includes('config reloaded (file change)'), 8_000);
+
+      expect(await statuses(gw, '/watched', 12)).toEqual(Array<number>(12).fill(200));
+      expect(await statuses(gw, '/added', 4)).toEqual(Array<number>(4).fill(200));
+      // Access lines are written in batches: wait for both workers' lines.
+      await waitFor(() => servedBy(gw, '/watched').size === 2, 5_000);
     } finally {
       await gw.stop();
       await up.close();
