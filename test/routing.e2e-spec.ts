@@ -1,3 +1,4 @@
+import WebSocket, { WebSocketServer } from 'ws';
 import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { send } from './fixtures/http';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
@@ -154,5 +155,52 @@ describe('routing (e2e)', () => {
       expect((await get('/admin/routes', host)).status).toBe(404);
     }
     expect(a.requests.some((q) => q.url === '/health' || q.url.startsWith('/admin'))).toBe(false);
+  });
+});
+
+describe("WebSockets on the gateway's paths (e2e)", () => {
+  let wss: WebSocketServer;
+  let gw: TestGateway;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    wss.on('connection', (socket, req) => {
+      seen.push(req.url ?? '');
+      socket.send(`hello ${req.url}`);
+    });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const wsUrl = `http://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    gw = await startGateway(
+      testConfig([
+        { name: 'chat', host: 'chat.example.com', prefix: '/', upstreams: [wsUrl] },
+        { name: 'any', prefix: '/', upstreams: [wsUrl] },
+      ]),
+    );
+  });
+  afterAll(async () => {
+    await gw.close();
+    await new Promise<void>((r) => wss.close(() => r()));
+  });
+
+  const open = (path: string, host: string): Promise<string> =>
+    new Promise((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${gw.port}${path}`, { headers: { host } });
+      ws.once('message', (m: Buffer) => {
+        ws.close();
+        resolve(m.toString());
+      });
+      ws.once('unexpected-response', (_req, res) => resolve(`refused ${res.statusCode}`));
+      ws.once('error', (err) => resolve(`error ${err.message}`));
+    });
+
+  it("should give a host route's host every path, the gateway's own included, and keep them elsewhere", async () => {
+    expect(await open('/health/socket', 'chat.example.com')).toBe('hello /health/socket');
+    expect(await open('/admin/socket', 'chat.example.com')).toBe('hello /admin/socket');
+    // On a host no host route claims, a gateway path is never proxied, for upgrades too.
+    expect(await open('/health/socket', 'other.test')).toBe('refused 404');
+    expect(await open('/admin/socket', '127.0.0.1')).toBe('refused 404');
+    expect(await open('/chat', 'other.test')).toBe('hello /chat');
+    expect(seen).toEqual(['/health/socket', '/admin/socket', '/chat']);
   });
 });
