@@ -148,14 +148,18 @@ function buildRoute(
     upstreams,
     stripPrefix: entry.strip_prefix ?? draft.stripPrefixDefault,
     requireAuth: entry.require_auth ?? false,
-    ...(auth === undefined ? {} : { auth: [...auth] }),
-    ...(entry.hide_credentials === true ? { hideCredentials: true } : {}),
     timeoutMs,
     preserveHost: entry.preserve_host ?? false,
   };
   const name = entry.name?.trim().toLowerCase();
   if (name) {
     route.name = name;
+  }
+  if (auth !== undefined) {
+    route.auth = [...auth];
+  }
+  if (entry.hide_credentials === true) {
+    route.hideCredentials = true;
   }
   if (healthPath !== undefined) {
     route.healthPath = healthPath;
