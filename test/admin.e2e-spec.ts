@@ -319,30 +319,31 @@ describe('Admin API (e2e)', () => {
     });
 
     it('should name an unnamed route as the config file would, against the running table', async () => {
-      // Derived from host and prefix (`api`), made unique against the running routes.
+      // Derived from host and prefix (`api`), made unique against the running routes. (`/api/`
+      // would be refused: it differs from `/api` only by a trailing slash.)
       const second = await admin(gw, 'POST', '/admin/routes', {
-        prefix: '/api/',
+        prefix: '/api-',
         target_url: up.url,
       });
       expect(second.status).toBe(201);
-      expect(second.json()).toMatchObject({ route: { name: 'api-2', prefix: '/api/' } });
+      expect(second.json()).toMatchObject({ route: { name: 'api-2', prefix: '/api-' } });
       const third = await admin(gw, 'POST', '/admin/routes', {
-        prefix: '/api//',
+        prefix: '/api_',
         target_url: up.url,
       });
       expect(third.json()).toMatchObject({ route: { name: 'api-3' } });
       try {
         // A replacement may not take another route's host and prefix; its own is fine.
         const clash = await admin(gw, 'PUT', '/admin/routes/api-3', {
-          prefix: '/api/',
+          prefix: '/api-',
           target_url: up.url,
         });
         expect(clash.status).toBe(400);
         expect(clash.json<{ message: string }>().message).toMatch(
-          /"api-2" and "api-3" both match host "\*" prefix "\/api\/"/,
+          /"api-2" and "api-3" both match host "\*" prefix "\/api-"/,
         );
         const same = await admin(gw, 'PUT', '/admin/routes/api-3', {
-          prefix: '/api//',
+          prefix: '/api_',
           target_url: other.url,
         });
         expect(same.status).toBe(200);
