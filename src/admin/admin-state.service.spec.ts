@@ -279,6 +279,13 @@ describe('AdminStateService', () => {
       await expect(
         service.addRoute({ name: 'twin', prefix: '/env', target_url: 'http://10.0.0.1' }),
       ).rejects.toMatchObject({ status: 400 });
+      // Checked against the running route whose prefix differs only by a trailing slash too.
+      await expect(
+        service.addRoute({ name: 'slash', prefix: '/env/', target_url: 'http://10.0.0.1' }),
+      ).rejects.toMatchObject({
+        status: 400,
+        message: expect.stringContaining('differ only by a trailing slash') as unknown,
+      });
 
       expect(table.replaced).toBe(1);
       expect(store.saved).toEqual([]);

@@ -12,7 +12,11 @@ import { normalizeUpstream } from '../config/env-parsers';
 import { InjectGatewayConfig } from '../config/gateway.config';
 import type { RouteFileEntry } from '../config/gateway-config.schema';
 import type { GatewayConfig, RouteConfig } from '../config/gateway-config.types';
-import { buildRoutesFromEntries, type LoadGatewayConfigResult } from '../config/load-config';
+import {
+  barePrefix,
+  buildRoutesFromEntries,
+  type LoadGatewayConfigResult,
+} from '../config/load-config';
 import { UpstreamPoolsService } from '../load-balancing/upstream-pools.service';
 import { ConfigReloadService, ReloadRefused } from '../reload/config-reload.service';
 import { validateRouteJson } from '../reload/reload-work';
@@ -203,18 +207,20 @@ export class AdminStateService implements OnApplicationBootstrap, OnModuleDestro
   /**
    * `entry` validated as if the whole table had been sent with it, without re-validating the
    * table: the running routes are valid already, and the rules between routes (unique names, a
-   * derived name made unique with `-2`, `-3`, one route per host and prefix) only involve routes
-   * with the same host and prefix or one of those names, so those are validated with it.
-   * `replacing` is the route it takes the place of.
+   * derived name made unique with `-2`, `-3`, one route per host and prefix, no two prefixes on a
+   * host that differ only by a trailing slash) only involve routes with the same host and bare
+   * prefix or one of those names, so those are validated with it. `replacing` is the route it
+   * takes the place of.
    */
   private checkAgainstTable(entry: RouteFileEntry, replacing: string | undefined): RouteConfig {
     const [alone] = this.buildRoutes([entry], 'routes');
+    const bare = barePrefix(alone.prefix);
     const related = new Set<CompiledRoute>();
     for (const route of this.table.routes) {
       if (
         route.name !== replacing &&
         route.config.host === alone.host &&
-        route.config.prefix === alone.prefix
+        barePrefix(route.config.prefix) === bare
       ) {
         related.add(route);
       }

@@ -42,7 +42,7 @@ import { RESILIENCE } from './settings/resilience';
 import { readSecurity } from './settings/security';
 import { readServer, SERVER } from './settings/server';
 
-export { buildRoutesFromEntries } from './loader/routes';
+export { barePrefix, buildRoutesFromEntries } from './loader/routes';
 
 export interface LoadGatewayConfigOptions {
   /** Variables to read. @default process.env */

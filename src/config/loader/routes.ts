@@ -303,6 +303,14 @@ function assignNames(
 }
 
 /**
+ * A prefix without its trailing slashes: two routes on one host with the same bare prefix match
+ * the same paths (see the check below).
+ */
+export function barePrefix(prefix: string): string {
+  return prefix.length > 1 ? prefix.replace(/\/+$/, '') || '/' : prefix;
+}
+
+/**
  * Two routes with the same host and prefix: the second could never match (Go kept both). Two
  * whose prefixes differ only by a trailing slash (`/api/users` and `/api/users/`) are refused
  * too: prefixes match on segment boundaries, so `/api/users` already covers `/api/users/…`, and
@@ -323,8 +331,7 @@ function checkConflicts(routes: { route: RouteConfig }[], report: Report): void 
       continue;
     }
     firstByKey.set(key, route);
-    const bare = route.prefix.length > 1 ? route.prefix.replace(/\/+$/, '') || '/' : route.prefix;
-    const segmentsKey = `${route.host}\n${bare}`;
+    const segmentsKey = `${route.host}\n${barePrefix(route.prefix)}`;
     const other = firstBySegments.get(segmentsKey);
     if (other === undefined) {
       firstBySegments.set(segmentsKey, route);
