@@ -34,11 +34,13 @@ function config(routes: RouteInput[], resilience: Partial<GatewayConfig['resilie
     },
     resilience: { ...base.resilience, ...resilience },
     // Active probes would mark the refused upstream down mid-suite (503 instead of 502): the
-    // error mapping is under test, health checks have their own suite.
+    // error mapping is under test, health checks have their own suite. Every table swap (the
+    // idle-close case swaps twice) probes at once, so failed probes never count either.
     loadBalancing: {
       ...base.loadBalancing,
       passiveEjectFailures: 1e6,
       healthCheckIntervalMs: 3_600_000,
+      healthCheckFails: 1e6,
     },
   });
 }
