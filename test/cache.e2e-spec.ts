@@ -5,7 +5,7 @@ import { startGateway, testConfig, type TestGateway } from './fixtures/gateway';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { send } from './fixtures/http';
+import { send, waitFor } from './fixtures/http';
 import { spawnGateway } from './fixtures/process';
 import { testAuthConfig } from './fixtures/jwt';
 import { binaryBody, cacheableOctets, startUpstream, type TestUpstream } from './fixtures/upstream';
@@ -805,6 +805,8 @@ describe('response cache opt-in: explicit CACHE_TTL or a route ttl (spawned gate
     try {
       expect(await twice(proc.url, '/plain/a')).toEqual(['MISS', 'MISS']);
       expect(await twice(proc.url, '/ttl/a')).toEqual(['MISS', 'HIT']);
+      // Log lines leave in batches, so the startup line may land after the first answers.
+      await waitFor(() => proc.stdout().includes('response cache'));
       const line = proc
         .stdout()
         .split('\n')
@@ -827,6 +829,7 @@ describe('response cache opt-in: explicit CACHE_TTL or a route ttl (spawned gate
     try {
       expect(await twice(proc.url, '/plain/b')).toEqual(['MISS', 'HIT']);
       expect(await twice(proc.url, '/off/b')).toEqual(['undefined', 'undefined']);
+      await waitFor(() => proc.stdout().includes('response cache'));
       expect(proc.stdout()).toContain(
         'plain: also responses without freshness, for 1m (CACHE_TTL set)',
       );
