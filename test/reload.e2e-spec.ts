@@ -11,25 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { send, waitFor, type Reply } from './fixtures/http';
-import { type GatewayProcess, spawnGateway } from './fixtures/process';
+import { type GatewayProcess, logLines, spawnGateway, waitForWorkers } from './fixtures/process';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
-
-interface LogLine {
-  msg?: string;
-  level?: string;
-  pid?: number;
-  path?: string;
-  status?: number;
-  worker?: number;
-}
-
-function lines(gw: GatewayProcess): LogLine[] {
-  return gw
-    .stdout()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine);
-}
 
 const TOKEN = 'reload-admin-token-0123456789abcdef';
 
@@ -71,7 +54,7 @@ async function statuses(
 /** Worker pids whose access lines show `path…` answered with `status`. */
 function servedBy(gw: GatewayProcess, path: string, status = 200): Set<number> {
   return new Set(
-    lines(gw)
+    logLines(gw)
       .filter(
         (l) => l.msg === 'request completed' && l.path?.startsWith(path) && l.status === status,
       )
@@ -121,7 +104,7 @@ describe('reloads (e2e, built gateway)', () => {
       writeFileSync(file, 'routes: [{ prefix: nope, target_url: 1 }]\n');
       gw.child.kill('SIGHUP');
       await waitFor(() => gw.stdout().includes('config reload (SIGHUP) refused'), 5_000);
-      const refused = lines(gw).find((l) => l.msg?.startsWith('config reload (SIGHUP) refused'));
+      const refused = logLines(gw).find((l) => l.msg?.startsWith('config reload (SIGHUP) refused'));
       expect(refused?.level).toBe('error');
       expect(refused?.msg).toContain('routes[0].prefix');
       // Still alive, still serving the previous table.
@@ -202,11 +185,7 @@ describe('GATEWAY_WORKERS without Redis: admin changes reach every worker (e2e, 
       },
       { cwd: dir },
     );
-    await waitFor(
-      () => lines(gw).filter((l) => l.msg === 'primary: worker listening').length >= 2,
-      20_000,
-      50,
-    );
+    await waitForWorkers(gw);
   });
   afterAll(async () => {
     await gw.stop();
@@ -256,11 +235,11 @@ describe('GATEWAY_WORKERS without Redis: admin changes reach every worker (e2e, 
     const victim = [...servedBy(gw, '/added')][0];
     process.kill(victim, 'SIGKILL');
     await waitFor(
-      () => lines(gw).filter((l) => l.msg === 'primary: worker listening').length >= 3,
+      () => logLines(gw).filter((l) => l.msg === 'primary: worker listening').length >= 3,
       20_000,
       50,
     );
-    const replacement = lines(gw)
+    const replacement = logLines(gw)
       .filter((l) => l.msg === 'primary: worker listening')
       .at(-1)?.worker;
 
@@ -317,11 +296,7 @@ describe('GATEWAY_WORKERS with Redis: SIGHUP reloads every worker (e2e, built ga
       { cwd: dir },
     );
     try {
-      await waitFor(
-        () => lines(gw).filter((l) => l.msg === 'primary: worker listening').length >= 2,
-        20_000,
-        50,
-      );
+      await waitForWorkers(gw);
       write('/base', '/hup');
       gw.child.kill('SIGHUP');
       await waitFor(() => gw.stdout().split('config reloaded (SIGHUP)').length - 1 === 2, 8_000);
@@ -357,11 +332,7 @@ describe('GATEWAY_WORKERS with GATEWAY_CONFIG_WATCH, without Redis (e2e, built g
       { cwd: dir },
     );
     try {
-      await waitFor(
-        () => lines(gw).filter((l) => l.msg === 'primary: worker listening').length >= 2,
-        20_000,
-        50,
-      );
+      await waitForWorkers(gw);
       const created = await admin(gw, 'POST', '/admin/routes', {
         name: 'added',
         prefix: '/added',

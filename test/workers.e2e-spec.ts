@@ -2,36 +2,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { send, sleep, waitFor } from './fixtures/http';
-import { type GatewayProcess, spawnGateway } from './fixtures/process';
+import { type GatewayProcess, logLines, spawnGateway } from './fixtures/process';
 import { startUpstream, type TestUpstream } from './fixtures/upstream';
-
-interface LogLine {
-  msg?: string;
-  pid?: number;
-  path?: string;
-  worker?: number;
-  status?: number;
-}
-
-function lines(gw: GatewayProcess): LogLine[] {
-  return gw
-    .stdout()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine);
-}
 
 /** Worker pids that logged an access line for a path starting with `prefix`. */
 function servingPids(gw: GatewayProcess, prefix: string): Set<number> {
   return new Set(
-    lines(gw)
+    logLines(gw)
       .filter((l) => l.msg === 'request completed' && l.path?.startsWith(prefix))
       .map((l) => l.pid ?? -1),
   );
 }
 
 function listeningWorkers(gw: GatewayProcess): number[] {
-  return lines(gw)
+  return logLines(gw)
     .filter((l) => l.msg === 'primary: worker listening')
     .map((l) => l.worker ?? -1);
 }
