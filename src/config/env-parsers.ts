@@ -2,6 +2,7 @@
  * String → value parsers for environment variables. Each throws an `Error` whose message describes
  * the value; the caller prefixes the variable or field name, so messages stay one line each.
  */
+import { editDistance } from '../common/edit-distance';
 import { normalizeHost } from '../common/http/normalize-host';
 import { BlockList, isIP } from 'node:net';
 import {
@@ -371,22 +372,6 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
     }
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j] + 1,
-        current[j - 1] + 1,
-        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }
 
 /** Thrown by list parsers so that each bad item becomes its own problem line. */

@@ -4,6 +4,7 @@
  * variable is silently ignored and the default applies; this finds them, with the name meant.
  * `ROUTE_<NAME>_*` variables have their own check.
  */
+import { editDistance } from '../../common/edit-distance';
 import { ALL_SETTINGS } from '../settings';
 import type { Report } from './report';
 import type { Env } from './settings';
@@ -31,7 +32,7 @@ export function misspeltVariable(name: string, known: Iterable<string>): string 
     if (Math.abs(candidate.length - name.length) > 4) {
       continue;
     }
-    const distance = osaDistance(name, candidate);
+    const distance = editDistance(name, candidate, true);
     if (
       distance > 0 &&
       distance <= 4 &&
@@ -63,32 +64,4 @@ export function warnAboutMisspeltVariables(env: Env, report: Report): void {
       );
     }
   }
-}
-
-/** Levenshtein distance where swapping two adjacent characters is one edit. */
-function osaDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[] = new Array<number>(rows * cols);
-  for (let i = 0; i < rows; i++) {
-    d[i * cols] = i;
-  }
-  for (let j = 0; j < cols; j++) {
-    d[j] = j;
-  }
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(
-        d[(i - 1) * cols + j] + 1,
-        d[i * cols + j - 1] + 1,
-        d[(i - 1) * cols + j - 1] + cost,
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, d[(i - 2) * cols + j - 2] + 1);
-      }
-      d[i * cols + j] = best;
-    }
-  }
-  return d[rows * cols - 1];
 }
