@@ -293,12 +293,6 @@ export class ProxyService implements AttemptHost, CacheHost {
   }
 
   /**
-   * Whether the gateway answers one of its own (reserved) paths itself for a request on the
-   * public port to this host: not when a host route claims the host (it owns every path there),
-   * and with `ADMIN_PORT` only for the probes, `/health/live` and `/health/ready` (everything
-   * else moved to the admin listener, which never proxies).
-   */
-  /**
    * How to tell a request that arrived on the admin listener (`ADMIN_PORT`), which never
    * proxies; given by `createGateway`, which owns that listener.
    */
@@ -306,6 +300,12 @@ export class ProxyService implements AttemptHost, CacheHost {
     this.onAdminListener = test;
   }
 
+  /**
+   * Whether the gateway answers one of its own (reserved) paths itself for a request on the
+   * public port to this host: not when a host route claims the host (it owns every path there),
+   * and with `ADMIN_PORT` only for the probes, `/health/live` and `/health/ready` (everything
+   * else moved to the admin listener, which never proxies).
+   */
   answersOwnPath(authority: string, path: string): boolean {
     return (!this.ownPathsOnAdminPort || isProbePath(path)) && !this.routes.claimsHost(authority);
   }
